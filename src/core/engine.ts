@@ -1,0 +1,466 @@
+/**
+ * The control plane (DESIGN §1, §4): maps every kernel call to a slot, validates its signature,
+ * detects frames, keeps streams apart, decides dense / delta / fallback, tracks which tensors carry
+ * an update and which derive from the delta graph, and keeps per-slot statistics. Data planes do the
+ * arithmetic behind the DataPlane interface.
+ */
+import {KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
+import {DeltaConfig} from './config';
+import {globalState} from './global';
+import {CallView, NamedInput, OP_TABLE, OpSpec, size} from './op_table';
+import {DataPlane, InputState, PlaneCall, PlaneResult} from './plane';
+import {RunMode, Slot} from './slot';
+
+/** Provenance of a tensor made by a delta kernel. */
+interface Tag {
+  readonly slot: Slot;
+  readonly version: number;
+  /** Version of the slot's output the update is relative to (-1: dense run, no update). */
+  readonly baseVersion: number;
+  readonly update: unknown | null;
+  readonly shape: readonly number[];
+}
+
+export const DEFAULT_STREAM = 'default';
+
+class Stream {
+  readonly slots = new Map<string, Slot>();
+  slotCounter = 0;
+  frames = 0;            // frames started so far; the current frame's index is frames - 1
+  pos = 0;               // kernel calls in the current frame
+  prevLen = 0;           // kernel calls in the previous frame
+  firstSig: string | null = null;
+  frameStartWriteSeq = 0;
+  explicitDepth = 0;
+  lastKeyed = 'start';
+  offset = 0;
+  readonly occurrences = new Map<number, number>();
+  keyframe = false;
+  resetPending = false;
+  constructor(readonly id: string) {}
+  get frameIndex(): number { return this.frames - 1; }
+}
+
+export interface LayerStats {
+  name: string;
+  kernel: string;
+  outputShape: number[];
+  mode: RunMode;
+  counts: {dense: number; delta: number; fallback: number};
+  /** Share of output pixels that changed on the slot's last run (1 on a dense run). */
+  activeFraction: number;
+  /** Mean of activeFraction over all runs of the slot. */
+  meanActiveFraction: number;
+  /** MACs of a dense run / MACs performed on the last run. */
+  denseMacs: number;
+  performedMacs: number;
+  totalDenseMacs: number;
+  totalPerformedMacs: number;
+  threshold: number;
+  fallbackReason: string | null;
+  lastFrame: number;
+}
+
+export interface DeltaStats {
+  backend: string;
+  stream: string;
+  frame: number;
+  layers: LayerStats[];
+  totals: {denseMacs: number; performedMacs: number; totalDenseMacs: number; totalPerformedMacs: number;
+    slots: number; deltaRuns: number; denseRuns: number; fallbackRuns: number};
+}
+
+let nextObjectId = 1;
+const objectIds = new WeakMap<object, number>();
+function idOf(o: object): number {
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, id = nextObjectId++);
+  return id;
+}
+
+function namedInputs(inputs: NamedTensorInfoMap | TensorInfo[]): NamedInput[] {
+  const out: NamedInput[] = [];
+  if (Array.isArray(inputs)) {
+    inputs.forEach((info, i) => { if (info != null) out.push({name: String(i), info}); });
+  } else {
+    for (const name of Object.keys(inputs)) {
+      const info = inputs[name];
+      if (info != null) out.push({name, info});
+    }
+  }
+  return out;
+}
+
+function attrsKey(attrs: NamedAttrMap | undefined): string {
+  if (!attrs) return '';
+  return JSON.stringify(attrs, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
+}
+
+export class DeltaEngine {
+  private readonly streams = new Map<string, Stream>();
+  private readonly streamStack: string[] = [];
+  private readonly tags = new WeakMap<object, Tag>();
+  private readonly derived = new WeakSet<object>();
+  private readonly externalSeq = new WeakMap<object, number>();
+  private writeSeq = 0;
+  private depth = 0;
+  private useCounter = 0;
+  private disposed = false;
+
+  constructor(readonly backendName: string, readonly backend: KernelBackend, readonly plane: DataPlane) {
+    globalState().engines.add(this);
+  }
+
+  private get config(): DeltaConfig { return globalState().config; }
+
+  // ---- hooks called by the backend --------------------------------------------------------------
+
+  /** Called by the backend's write(): a tensor made outside any kernel (a frame, a weight). */
+  noteWrite(dataId: object): void {
+    if (this.depth === 0) this.externalSeq.set(dataId, ++this.writeSeq);
+  }
+
+  /** The backend is being disposed (tf.engine().reset(), removeBackend). */
+  dispose(): void {
+    this.resetAll();
+    this.disposed = true;
+    globalState().engines.delete(this);
+  }
+
+  // ---- public API support -----------------------------------------------------------------------
+
+  currentStreamId(): string {
+    return this.streamStack.length ? this.streamStack[this.streamStack.length - 1] : DEFAULT_STREAM;
+  }
+
+  private stream(id = this.currentStreamId()): Stream {
+    let s = this.streams.get(id);
+    if (!s) this.streams.set(id, s = new Stream(id));
+    return s;
+  }
+
+  /** Runs fn in stream `id` (its own slots and frames). */
+  withStream<T>(id: string, fn: () => T): T {
+    if (typeof id !== 'string' || id.length === 0) throw new Error('tfjs-backend-delta: stream(id, fn): id must be a non-empty string');
+    this.streamStack.push(id);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.streamStack.pop();
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => this.popStream(id)) as unknown as T;
+    }
+    this.streamStack.pop();
+    return result;
+  }
+
+  private popStream(id: string) {
+    const i = this.streamStack.lastIndexOf(id);
+    if (i >= 0) this.streamStack.splice(i, 1);
+  }
+
+  /** Runs fn as one frame of the current stream (explicit frame marking). */
+  withFrame<T>(fn: () => T): T {
+    const s = this.stream();
+    this.startFrame(s, null);
+    s.explicitDepth++;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      s.explicitDepth--;
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(() => { s.explicitDepth--; }) as unknown as T;
+    s.explicitDepth--;
+    return result;
+  }
+
+  /** Drops all slot state of every stream: the next frame runs dense everywhere. */
+  resetAll(): void {
+    for (const s of this.streams.values()) {
+      for (const slot of s.slots.values()) this.plane.release(slot);
+    }
+    this.streams.clear();
+  }
+
+  /** Marks the next frame of a stream as a keyframe (dense everywhere, state kept). */
+  requestKeyframe(streamId?: string): void {
+    const targets = streamId ? [this.stream(streamId)] : [...this.streams.values()];
+    for (const s of targets) s.resetPending = true;
+  }
+
+  stats(streamId = this.currentStreamId(), all = false): DeltaStats {
+    const s = this.stream(streamId);
+    const layers: LayerStats[] = [];
+    let denseMacs = 0, performedMacs = 0, totalDenseMacs = 0, totalPerformedMacs = 0;
+    let deltaRuns = 0, denseRuns = 0, fallbackRuns = 0;
+    for (const slot of s.slots.values()) {
+      if (!all && slot.lastFrame !== s.frameIndex) continue;
+      layers.push({
+        name: slot.name, kernel: slot.kernel, outputShape: [...slot.outShape], mode: slot.lastMode,
+        counts: {...slot.counts}, activeFraction: slot.activeFraction,
+        meanActiveFraction: slot.runs ? slot.sumActiveFraction / slot.runs : 1,
+        denseMacs: slot.denseMacs, performedMacs: slot.performedMacs,
+        totalDenseMacs: slot.totalDenseMacs, totalPerformedMacs: slot.totalPerformedMacs,
+        threshold: slot.outputThreshold, fallbackReason: slot.fallbackReason, lastFrame: slot.lastFrame,
+      });
+      denseMacs += slot.denseMacs; performedMacs += slot.performedMacs;
+      totalDenseMacs += slot.totalDenseMacs; totalPerformedMacs += slot.totalPerformedMacs;
+      deltaRuns += slot.counts.delta; denseRuns += slot.counts.dense; fallbackRuns += slot.counts.fallback;
+    }
+    layers.sort((a, b) => parseInt(a.name, 10) - parseInt(b.name, 10));
+    return {
+      backend: this.backendName, stream: s.id, frame: s.frameIndex, layers,
+      totals: {denseMacs, performedMacs, totalDenseMacs, totalPerformedMacs, slots: layers.length, deltaRuns, denseRuns, fallbackRuns},
+    };
+  }
+
+  /** Debug records (config.debug) of the current stream's slots of the last frame, by slot name. */
+  debug(streamId = this.currentStreamId()) {
+    const s = this.stream(streamId);
+    const out = [];
+    for (const slot of s.slots.values()) {
+      if (slot.lastFrame !== s.frameIndex || slot.lastMode === 'fallback') continue;
+      const rec = this.plane.debugRecord(slot);
+      if (rec) out.push({name: slot.name, mode: slot.lastMode, ...rec});
+    }
+    return out;
+  }
+
+  slotCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.slots.size;
+    return n;
+  }
+
+  // ---- frames and slot keys ---------------------------------------------------------------------
+
+  private startFrame(s: Stream, firstSig: string | null) {
+    if (s.frames > 0) s.prevLen = s.pos;
+    s.frames++;
+    s.pos = 0;
+    s.firstSig = firstSig;
+    s.frameStartWriteSeq = this.writeSeq;
+    s.lastKeyed = 'start';
+    s.offset = 0;
+    s.occurrences.clear();
+    const k = this.config.keyframeInterval;
+    s.keyframe = s.resetPending || (k > 0 && s.frameIndex > 0 && s.frameIndex % k === 0);
+    s.resetPending = false;
+    this.evict(s);
+  }
+
+  /** Automatic frame detection: the first call of the frame comes round again. */
+  private trackFrame(s: Stream, kernel: string, inputs: readonly NamedInput[]) {
+    if (s.explicitDepth > 0) return;
+    if (s.firstSig === null) {
+      this.startFrame(s, this.callSig(kernel, inputs));
+      return;
+    }
+    if (s.pos === 0) return;
+    const sig = this.callSig(kernel, inputs);
+    if (sig !== s.firstSig) return;
+    const fresh = inputs.some((i) => (this.externalSeq.get(i.info.dataId) ?? -1) > s.frameStartWriteSeq);
+    if (fresh || (s.prevLen > 0 && s.pos >= s.prevLen)) this.startFrame(s, sig);
+  }
+
+  private callSig(kernel: string, inputs: readonly NamedInput[]): string {
+    let sig = kernel;
+    for (const i of inputs) sig += `|${i.info.dtype}[${i.info.shape}]`;
+    return sig;
+  }
+
+  private slotFor(s: Stream, kernel: string, spec: OpSpec | undefined, inputs: readonly NamedInput[]): Slot {
+    s.pos++;
+    let key: string;
+    const weight = spec?.weightInput ? inputs.find((i) => i.name === spec.weightInput) : undefined;
+    if (weight) {
+      const wid = idOf(weight.info.dataId);
+      const occ = s.occurrences.get(wid) ?? 0;
+      s.occurrences.set(wid, occ + 1);
+      key = `w${wid}#${occ}`;
+      s.lastKeyed = key;
+      s.offset = 0;
+    } else {
+      key = `${s.lastKeyed}+${++s.offset}`;
+    }
+    let slot = s.slots.get(key);
+    if (!slot || slot.kernel !== kernel) {
+      if (slot) this.plane.release(slot);
+      slot = new Slot(key, `${s.slotCounter++}:${kernel}`, kernel);
+      s.slots.set(key, slot);
+      if (s.slots.size > this.config.maxSlots) this.evictLeastRecentlyUsed(s);
+    }
+    slot.lastUse = ++this.useCounter;
+    slot.lastFrame = s.frameIndex;
+    return slot;
+  }
+
+  private evict(s: Stream) {
+    const ttl = this.config.slotTtlFrames;
+    if (ttl <= 0) return;
+    for (const [key, slot] of s.slots) {
+      if (slot.lastFrame < s.frameIndex - ttl) {
+        this.plane.release(slot);
+        s.slots.delete(key);
+      }
+    }
+  }
+
+  private evictLeastRecentlyUsed(s: Stream) {
+    const bySlotUse = [...s.slots.entries()].sort((a, b) => a[1].lastUse - b[1].lastUse);
+    for (const [key, slot] of bySlotUse.slice(0, Math.ceil(bySlotUse.length / 2))) {
+      this.plane.release(slot);
+      s.slots.delete(key);
+    }
+  }
+
+  // ---- the kernel call --------------------------------------------------------------------------
+
+  isDerived(info: TensorInfo): boolean {
+    return this.derived.has(info.dataId) || this.tags.has(info.dataId);
+  }
+
+  /** Every kernel of a delta backend goes through here. */
+  call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
+       dense: KernelFunc): TensorInfo | TensorInfo[] {
+    if (this.disposed) return dense(args as Parameters<KernelFunc>[0]);
+    this.depth++;
+    try {
+      return this.callInner(kernel, args, dense);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private callInner(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
+                    dense: KernelFunc): TensorInfo | TensorInfo[] {
+    const s = this.stream();
+    const inputs = namedInputs(args.inputs);
+    this.trackFrame(s, kernel, inputs);
+    const spec = OP_TABLE.get(kernel);
+    const slot = this.slotFor(s, kernel, spec, inputs);
+    const attrs = (args.attrs ?? {}) as Record<string, unknown>;
+    const view: CallView = {kernel, inputs, attrs};
+
+    let why: string | null = null;
+    if (!spec) why = 'no delta kernel (dense, re-sparsified downstream)';
+    else if (!this.plane.hasDeltaKernel(kernel)) why = `delta kernel not implemented on ${this.backendName}`;
+    else why = spec.unsupported(view);
+    if (why !== null || !spec) return this.fallback(slot, args, dense, inputs, why);
+
+    const signature = this.signature(view, spec);
+    const cls = spec.opClass(view, (i) => this.isDerived(i));
+    const outputThreshold = this.config.thresholds[slot.name] ?? (cls === 'nonlinear' ? this.config.threshold : 0);
+    const inputThresholds = inputs.map((i) => (this.isDerived(i.info) ? this.config.threshold : this.config.inputThreshold));
+    const call: PlaneCall = {
+      kernel, spec, inputs, attrs, backend: this.backend, outputThreshold, inputThresholds, debug: this.config.debug,
+    };
+    slot.outputThreshold = outputThreshold;
+
+    let states: InputState[] | null = null;
+    if (slot.seeded && !slot.poisoned && !s.keyframe && slot.signature === signature) {
+      states = this.resolveInputs(slot, spec, inputs);
+    }
+    let result: PlaneResult | null = null;
+    let mode: RunMode = 'delta';
+    if (states) result = this.plane.step(slot, call, states);
+    if (!result) {
+      mode = 'dense';
+      const keepBaseline = inputs.map((i) => !spec.constInputs.includes(i.name) && !this.tags.has(i.info.dataId));
+      result = this.plane.seed(slot, call, keepBaseline);
+      slot.signature = signature;
+      slot.seeded = true;
+    }
+    slot.poisoned = result.nonFinite;
+    slot.outShape = result.out.shape;
+    slot.fallbackReason = null;
+    slot.inputDataIds = inputs.map((i) => i.info.dataId);
+    slot.inputProducers = inputs.map((i) => this.tags.get(i.info.dataId)?.slot ?? null);
+    slot.inputVersions = inputs.map((i) => this.tags.get(i.info.dataId)?.version ?? -1);
+    const baseVersion = mode === 'delta' ? slot.version : -1;
+    slot.version++;
+    this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
+    this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), spec.denseMacs(view, result.out.shape), result.macs);
+    return result.out;
+  }
+
+  private resolveInputs(slot: Slot, spec: OpSpec, inputs: readonly NamedInput[]): InputState[] | null {
+    const states: InputState[] = [];
+    if (slot.inputDataIds.length !== inputs.length) return null;
+    for (let i = 0; i < inputs.length; i++) {
+      const info = inputs[i].info;
+      if (spec.constInputs.includes(inputs[i].name)) {
+        states.push({kind: 'const'});
+        continue;
+      }
+      if (info.dataId === slot.inputDataIds[i]) {
+        states.push({kind: 'unchanged'});
+        continue;
+      }
+      const tag = this.tags.get(info.dataId);
+      if (tag && tag.update !== null && tag.slot === slot.inputProducers[i] &&
+          tag.baseVersion === slot.inputVersions[i] && sameShape(tag.shape, info.shape)) {
+        states.push({kind: 'update', update: tag.update});
+        continue;
+      }
+      if (this.plane.hasBaseline(slot, i)) {
+        states.push({kind: 'diff'});
+        continue;
+      }
+      return null;  // no way to know what changed: dense run, re-seed
+    }
+    return states;
+  }
+
+  private signature(view: CallView, spec: OpSpec): string {
+    let sig = `${view.kernel}|${attrsKey(view.attrs as NamedAttrMap)}`;
+    for (const i of view.inputs) {
+      sig += `|${i.name}:${i.info.dtype}[${i.info.shape}]`;
+      if (spec.constInputs.includes(i.name)) sig += `#${idOf(i.info.dataId)}`;
+    }
+    return sig;
+  }
+
+  private fallback(slot: Slot, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
+                   dense: KernelFunc, inputs: readonly NamedInput[], why: string | null): TensorInfo | TensorInfo[] {
+    if (slot.seeded) {
+      this.plane.release(slot);
+      slot.seeded = false;
+      slot.signature = null;
+    }
+    const out = dense(args as Parameters<KernelFunc>[0]);
+    if (inputs.some((i) => this.isDerived(i.info))) {
+      for (const o of Array.isArray(out) ? out : [out]) this.derived.add(o.dataId);
+    }
+    slot.fallbackReason = why;
+    const outShape = Array.isArray(out) ? (out[0]?.shape ?? []) : out.shape;
+    slot.outShape = outShape;
+    this.record(slot, 'fallback', 1, 0, 0);
+    return out;
+  }
+
+  private record(slot: Slot, mode: RunMode, activeFraction: number, denseMacs: number, macs: number) {
+    slot.lastMode = mode;
+    slot.counts[mode]++;
+    slot.activeFraction = activeFraction;
+    slot.sumActiveFraction += activeFraction;
+    slot.runs++;
+    slot.denseMacs = denseMacs;
+    slot.performedMacs = macs;
+    slot.totalDenseMacs += denseMacs;
+    slot.totalPerformedMacs += macs;
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export {size};

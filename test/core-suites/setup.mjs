@@ -1,0 +1,78 @@
+// Bundled into the test bundle by run.mjs, imported after the backend registration and before
+// the tfjs-core test files: registers the test env and the spec filter (the way tfjs-backend-cpu /
+// tfjs-backend-wasm set up tfjs-core's suites in their own repos), and checks that the backend
+// under test and the tests share one tfjs-core (one engine, one kernel registry, one Tensor class).
+import {ENGINE} from '@tensorflow/tfjs-core/dist/engine.js';
+import {KernelBackend} from '@tensorflow/tfjs-core/dist/backends/backend.js';
+import {getKernelsForBackend} from '@tensorflow/tfjs-core/dist/kernel_registry.js';
+import {setTestEnvs, setupTestFilters} from '@tensorflow/tfjs-core/dist/jasmine_util.js';
+import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
+import {SUITES} from './suites.mjs';
+// Our package's public API (dist/cjs/index.js; 'delta-dist/' is resolved by run.mjs to the build
+// under test; bundled, so it shares the one tfjs-core): read back the configuration to check that
+// the run is in exact mode.
+import * as delta from 'delta-dist/index.js';
+
+// Replaced at bundle time (esbuild define): 'delta-cpu', or 'cpu' for the reference run.
+const BACKEND = __DELTA_CORE_BACKEND__;
+
+// One instance of tfjs-core: the backend factory registered by our package must be visible to
+// the engine the tests import, and the backend it makes must be a KernelBackend of that same
+// tfjs-core and a MathBackendCPU of the one tfjs-backend-cpu in the bundle.
+const factories = Object.keys(ENGINE.registryFactory);
+if (!factories.includes(BACKEND)) {
+  throw new Error(`backend '${BACKEND}' is not registered with the tests' engine (registered: ${factories})`);
+}
+const backend = ENGINE.findBackend(BACKEND);
+if (!(backend instanceof KernelBackend)) {
+  throw new Error(`'${BACKEND}' backend is not a KernelBackend of the tests' tfjs-core: two tfjs-core instances`);
+}
+if (!(backend instanceof MathBackendCPU)) {
+  throw new Error(`'${BACKEND}' backend is not a MathBackendCPU of the bundled tfjs-backend-cpu`);
+}
+const nKernels = getKernelsForBackend(BACKEND).length;
+if (nKernels === 0) throw new Error(`no kernels registered for '${BACKEND}' in the tests' kernel registry`);
+
+// Exact mode: every threshold 0 (the default; nothing here configures them). Checked through
+// getConfig() once the package exports it.
+let exactMode = 'not checked (getConfig() not exported)';
+if (typeof delta?.getConfig === 'function') {
+  const c = delta.getConfig();
+  const nonZero = [['inputThreshold', c.inputThreshold], ['threshold', c.threshold],
+    ...Object.entries(c.thresholds ?? {}).map(([k, v]) => [`thresholds['${k}']`, v])].filter(([, v]) => v !== 0);
+  if (nonZero.length) throw new Error(`not in exact mode: ${nonZero.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  exactMode = 'yes (getConfig(): all thresholds 0)';
+}
+globalThis.__deltaCoreSuitesInfo = {backend: BACKEND, factories, kernels: nKernels, exactMode};
+
+setTestEnvs([{name: BACKEND, backendName: BACKEND, isDataSync: true}]);
+
+// One filter per suite: specs whose full name starts with '<describe> <env> ' run, unless they
+// contain one of the op's documented exclusions (see suites.mjs). Nothing else runs (the test
+// files also hold suites of ops that are not in the list).
+const TEST_FILTERS = SUITES.flatMap((s) => s.describes.map((d) => ({
+  startsWith: `${d} ${BACKEND} `,
+  excludes: (s.excludes ?? []).map((e) => e.match),
+})));
+setupTestFilters(TEST_FILTERS, () => false);
+
+// The test files also hold top-level suites of ops that are not in the list (div, pow, maximum,
+// minimum, mod, atan2, squaredDifference): do not even declare them, so that jasmine's counts
+// (and the skipped count in test/run.mjs) cover the listed ops only. Their names are kept for
+// the summary. Nested describes inside a selected suite are declared as usual.
+const declare = globalThis.describe;
+const notDeclared = [];
+let depth = 0;
+globalThis.describe = function describe(name, fn) {
+  if (depth === 0 && !TEST_FILTERS.some((f) => name.startsWith(f.startsWith))) {
+    notDeclared.push(name);
+    return undefined;
+  }
+  depth++;
+  try {
+    return declare(name, fn);
+  } finally {
+    depth--;
+  }
+};
+globalThis.__deltaCoreSuitesInfo.notDeclared = notDeclared;

@@ -1,0 +1,349 @@
+// Runs the real models on consecutive frames of one clip, three ways: dense 'cpu' (the reference),
+// 'delta-cpu' in exact mode (all thresholds 0) and 'delta-cpu' with a 2% input threshold, and returns
+// what test/models/models.spec.ts asserts and reports. Used inline or as a worker_threads worker
+// (one worker per clip, so that the two clips run on two cores): see runClipInWorker().
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import 'tfjs-backend-delta/cpu';
+import * as delta from 'tfjs-backend-delta';
+import type {GraphModel} from '@tensorflow/tfjs-converter';
+import {readFileSync} from 'node:fs';
+import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads';
+import {MODELS, ModelSpec, frameToInput, inputThreshold, loadModel, outputNames} from './models';
+import {Clip, decodeFrames, setDataIndex, setupData} from './video';
+
+export interface ClipJob {
+  clip: string;              // 'vtest' | 'pose_1'
+  models: string[];
+  start: number;
+  frames: number;
+  innerThreshold: number;    // `threshold` of the thresholded run (the brief: input threshold only -> 0)
+  explicitFrames: boolean;   // wrap each execute in delta.frame() (default: automatic frame detection)
+}
+
+export interface RunError { frame: number; message: string; stack?: string }
+
+export interface ExactResult {
+  worstRel: number;                          // max over frames and outputs
+  worstAt: {frame: number; output: string} | null;
+  worstRelPerOutput: Record<string, number>;
+  relPerFrame: number[];                     // max over outputs, per frame
+  deltaLayersPerFrame: number[];             // layers that ran their delta kernel on that frame
+  fallbackLayersPerFrame: number[];
+  layersPerFrame: number[];
+  fallbackKernels: Record<string, string>;   // kernel -> first fallback reason seen (frames >= 1)
+  numTensors: {baseline: number; perFrame: number[]};
+  msPerFrame: number[];
+  error: RunError | null;
+  apiMissing: boolean;
+}
+
+export interface ThresholdResult {
+  inputThreshold: number;
+  innerThreshold: number;
+  meanActive: number;                        // mean over frames >= 1 of the mean over layers of activeFraction
+  macRatio: number;                          // sum denseMacs / sum performedMacs over frames >= 1
+  perFrame: Array<{frame: number; meanActive: number; denseMacs: number; performedMacs: number;
+    deltaLayers: number; fallbackLayers: number; layers: number}>;
+  layers: Array<{name: string; kernel: string; outputShape: number[]; meanActive: number; modes: string}>;
+  relVsDensePerFrame: number[];              // informational: output drift against the dense reference
+  keypointDevPx: {median: number; max: number; perFrame: number[]} | null;   // MoveNet only
+  numTensors: {baseline: number; perFrame: number[]};
+  msPerFrame: number[];
+  error: RunError | null;
+  apiMissing: boolean;
+}
+
+export interface ModelClipResult {
+  model: string;
+  clip: string;
+  start: number;
+  frames: number;
+  inputSize: [number, number];
+  outputs: string[];
+  refMsPerFrame: number[];
+  refError: RunError | null;
+  exact: ExactResult | null;
+  threshold: ThresholdResult | null;
+  /** MoveNet on pose_1: dense result vs pose_1.json (tfjs-models' golden), px of the 576x576 frame. */
+  referenceDevPx: {median: number; max: number} | null;
+  seconds: number;
+}
+
+type Outputs = Float32Array[];     // one per model output, in outputNames() order
+
+const hasApi = () => typeof (delta as {configure?: unknown}).configure === 'function' &&
+    typeof (delta as {stats?: unknown}).stats === 'function' && typeof (delta as {reset?: unknown}).reset === 'function';
+
+function relErr(a: Float32Array | Int32Array, ref: Float32Array | Int32Array): number {
+  if (a.length !== ref.length) return Infinity;
+  let maxDiff = 0, maxRef = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], r = ref[i];
+    if (Number.isNaN(x) || Number.isNaN(r)) {
+      if (Number.isNaN(x) !== Number.isNaN(r)) return Infinity;
+      continue;
+    }
+    const d = Math.abs(x - r);
+    if (d > maxDiff) maxDiff = d;
+    const m = Math.abs(r);
+    if (m > maxRef) maxRef = m;
+  }
+  return maxDiff / Math.max(maxRef, 1e-6);
+}
+
+function median(v: number[]): number {
+  if (!v.length) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs one frame: input tensor on the active backend, execute, read every output, dispose all. */
+function runFrame(model: GraphModel, spec: ModelSpec, frame: Uint8Array, explicit: boolean): Outputs {
+  const x = frameToInput(spec, frame);
+  const exec = () => model.execute(x);
+  const y = explicit && hasApi() ? delta.frame(exec) : exec();
+  const ys = Array.isArray(y) ? y : [y as tf.Tensor];
+  const vals = ys.map((t) => Float32Array.from(t.dataSync() as ArrayLike<number>));
+  tf.dispose([x, ...ys]);
+  return vals;
+}
+
+/** MoveNet keypoints of one output [1,1,17,3] (y, x, score) in pixels of the source frame. */
+function movenetKeypoints(out: Float32Array, spec: ModelSpec, clip: Clip): Array<[number, number]> {
+  const kp: Array<[number, number]> = [];
+  for (let k = 0; k < 17; k++) {
+    const y = out[k * 3], x = out[k * 3 + 1];
+    kp.push([(x * spec.width - clip.padX) * clip.scaleX, (y * spec.height - clip.padY) * clip.scaleY]);
+  }
+  return kp;
+}
+const MOVENET_NAMES = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
+  'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee', 'right_knee',
+  'left_ankle', 'right_ankle'];
+
+function errorOf(frame: number, e: unknown): RunError {
+  const err = e as Error;
+  return {frame, message: String(err?.message ?? e), stack: err?.stack?.split('\n').slice(0, 12).join('\n')};
+}
+
+interface DeltaFrameStats { meanActive: number; denseMacs: number; performedMacs: number; deltaLayers: number;
+  fallbackLayers: number; layers: number; fallbacks: Array<[string, string]>;
+  perLayer: Array<{name: string; kernel: string; outputShape: number[]; active: number; mode: string}> }
+
+function frameStats(): DeltaFrameStats {
+  const st = delta.stats();
+  const layers = st.layers;
+  let sumActive = 0, denseMacs = 0, performedMacs = 0, deltaLayers = 0, fallbackLayers = 0;
+  const fallbacks: Array<[string, string]> = [];
+  for (const l of layers) {
+    sumActive += l.activeFraction;
+    denseMacs += l.denseMacs; performedMacs += l.performedMacs;
+    const mode = (l as {mode?: string}).mode;
+    if (mode === 'delta') deltaLayers++;
+    if (mode === 'fallback') {
+      fallbackLayers++;
+      fallbacks.push([l.kernel, String((l as {fallbackReason?: string | null}).fallbackReason ?? '')]);
+    }
+  }
+  return {meanActive: layers.length ? sumActive / layers.length : NaN, denseMacs, performedMacs, deltaLayers,
+    fallbackLayers, layers: layers.length, fallbacks,
+    perLayer: layers.map((l) => ({name: l.name, kernel: l.kernel, outputShape: l.outputShape, active: l.activeFraction,
+      mode: String((l as {mode?: string}).mode)}))};
+}
+
+async function runDense(spec: ModelSpec, clip: Clip, explicit: boolean) {
+  await tf.setBackend('cpu');
+  const model = await loadModel(spec.name);
+  const outputs: Outputs[] = [];
+  const ms: number[] = [];
+  try {
+    for (let f = 0; f < clip.frames.length; f++) {
+      const t0 = performance.now();
+      outputs.push(runFrame(model, spec, clip.frames[f], explicit));
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    model.dispose();
+  }
+  return {outputs, ms, names: outputNames(model)};
+}
+
+async function runExact(spec: ModelSpec, clip: Clip, ref: Outputs[], names: string[], job: ClipJob): Promise<ExactResult> {
+  const res: ExactResult = {worstRel: 0, worstAt: null, worstRelPerOutput: {}, relPerFrame: [], deltaLayersPerFrame: [],
+    fallbackLayersPerFrame: [], layersPerFrame: [], fallbackKernels: {}, numTensors: {baseline: 0, perFrame: []},
+    msPerFrame: [], error: null, apiMissing: !hasApi()};
+  await tf.setBackend('delta-cpu');
+  if (hasApi()) {
+    delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}});
+    delta.reset();
+  }
+  const model = await loadModel(spec.name);
+  res.numTensors.baseline = tf.memory().numTensors;
+  let f = 0;
+  try {
+    for (; f < clip.frames.length; f++) {
+      const t0 = performance.now();
+      const out = runFrame(model, spec, clip.frames[f], job.explicitFrames);
+      res.msPerFrame.push(performance.now() - t0);
+      res.numTensors.perFrame.push(tf.memory().numTensors);
+      let frameWorst = 0;
+      out.forEach((o, i) => {
+        const e = relErr(o, ref[f][i]);
+        const name = names[i] ?? String(i);
+        res.worstRelPerOutput[name] = Math.max(res.worstRelPerOutput[name] ?? 0, e);
+        if (e > frameWorst) frameWorst = e;
+        if (!(e <= res.worstRel)) { res.worstRel = e; res.worstAt = {frame: f, output: name}; }
+      });
+      res.relPerFrame.push(frameWorst);
+      if (hasApi()) {
+        const s = frameStats();
+        res.deltaLayersPerFrame.push(s.deltaLayers);
+        res.fallbackLayersPerFrame.push(s.fallbackLayers);
+        res.layersPerFrame.push(s.layers);
+        if (f > 0) for (const [k, why] of s.fallbacks) if (!(k in res.fallbackKernels)) res.fallbackKernels[k] = why;
+      }
+    }
+  } catch (e) {
+    res.error = errorOf(f, e);
+  } finally {
+    model.dispose();
+  }
+  return res;
+}
+
+async function runThreshold(spec: ModelSpec, clip: Clip, ref: Outputs[], job: ClipJob): Promise<ThresholdResult> {
+  const t = inputThreshold(spec);
+  const res: ThresholdResult = {inputThreshold: t, innerThreshold: job.innerThreshold, meanActive: NaN, macRatio: NaN,
+    perFrame: [], layers: [], relVsDensePerFrame: [], keypointDevPx: null, numTensors: {baseline: 0, perFrame: []},
+    msPerFrame: [], error: null, apiMissing: !hasApi()};
+  if (!hasApi()) return res;
+  await tf.setBackend('delta-cpu');
+  delta.configure({inputThreshold: t, threshold: job.innerThreshold, thresholds: {}});
+  delta.reset();
+  const model = await loadModel(spec.name);
+  res.numTensors.baseline = tf.memory().numTensors;
+  const isMovenet = spec.name.startsWith('movenet');
+  const kpDev: number[] = [];
+  const kpFrame: number[] = [];
+  const perLayer = new Map<string, {name: string; kernel: string; outputShape: number[]; sum: number; n: number; modes: Set<string>}>();
+  let f = 0;
+  try {
+    for (; f < clip.frames.length; f++) {
+      const t0 = performance.now();
+      const out = runFrame(model, spec, clip.frames[f], job.explicitFrames);
+      res.msPerFrame.push(performance.now() - t0);
+      res.numTensors.perFrame.push(tf.memory().numTensors);
+      res.relVsDensePerFrame.push(Math.max(...out.map((o, i) => relErr(o, ref[f][i]))));
+      const s = frameStats();
+      if (f > 0) {
+        res.perFrame.push({frame: f, meanActive: s.meanActive, denseMacs: s.denseMacs, performedMacs: s.performedMacs,
+          deltaLayers: s.deltaLayers, fallbackLayers: s.fallbackLayers, layers: s.layers});
+        for (const l of s.perLayer) {
+          let e = perLayer.get(l.name);
+          if (!e) perLayer.set(l.name, e = {name: l.name, kernel: l.kernel, outputShape: l.outputShape, sum: 0, n: 0, modes: new Set()});
+          e.sum += l.active; e.n++; e.modes.add(l.mode);
+        }
+      }
+      if (isMovenet && f > 0) {
+        const a = movenetKeypoints(out[0], spec, clip), b = movenetKeypoints(ref[f][0], spec, clip);
+        const d = a.map(([x, y], k) => Math.hypot(x - b[k][0], y - b[k][1]));
+        kpDev.push(...d);
+        kpFrame.push(median(d));
+      }
+    }
+  } catch (e) {
+    res.error = errorOf(f, e);
+  } finally {
+    model.dispose();
+  }
+  if (res.perFrame.length) {
+    res.meanActive = res.perFrame.reduce((a, p) => a + p.meanActive, 0) / res.perFrame.length;
+    const dm = res.perFrame.reduce((a, p) => a + p.denseMacs, 0), pm = res.perFrame.reduce((a, p) => a + p.performedMacs, 0);
+    res.macRatio = pm > 0 ? dm / pm : Infinity;
+  }
+  res.layers = [...perLayer.values()].map((e) => ({name: e.name, kernel: e.kernel, outputShape: e.outputShape,
+    meanActive: e.sum / e.n, modes: [...e.modes].join('/')}));
+  if (isMovenet && kpDev.length) res.keypointDevPx = {median: median(kpDev), max: Math.max(...kpDev), perFrame: kpFrame};
+  return res;
+}
+
+function referenceDeviation(spec: ModelSpec, clip: Clip, ref: Outputs[], job: ClipJob): {median: number; max: number} | null {
+  const file = setupData().references[job.clip];
+  if (!spec.name.startsWith('movenet') || !file) return null;
+  const golden = JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, {x: number; y: number}>>;
+  const d: number[] = [];
+  ref.forEach((out, f) => {
+    const g = golden[job.start + f];
+    if (!g) return;
+    movenetKeypoints(out[0], spec, clip).forEach(([x, y], k) => {
+      const p = g[MOVENET_NAMES[k]];
+      if (p) d.push(Math.hypot(x - p.x, y - p.y));
+    });
+  });
+  return d.length ? {median: median(d), max: Math.max(...d)} : null;
+}
+
+export async function runModelOnClip(name: string, job: ClipJob, log = true): Promise<ModelClipResult> {
+  const t0 = Date.now();
+  const spec = MODELS[name];
+  const file = setupData().clips[job.clip];
+  if (!file) throw new Error(`clip ${job.clip} is not available`);
+  const clip = decodeFrames(file, {start: job.start, count: job.frames, width: spec.width, height: spec.height, fit: spec.fit});
+  const r: ModelClipResult = {model: name, clip: job.clip, start: job.start, frames: job.frames, inputSize: [spec.height, spec.width],
+    outputs: [], refMsPerFrame: [], refError: null, exact: null, threshold: null, referenceDevPx: null, seconds: 0};
+  let dense;
+  try {
+    dense = await runDense(spec, clip, false);
+  } catch (e) {
+    r.refError = errorOf(-1, e);
+    r.seconds = (Date.now() - t0) / 1000;
+    return r;
+  }
+  r.outputs = dense.names;
+  r.refMsPerFrame = dense.ms;
+  r.referenceDevPx = referenceDeviation(spec, clip, dense.outputs, job);
+  r.exact = await runExact(spec, clip, dense.outputs, dense.names, job);
+  r.threshold = await runThreshold(spec, clip, dense.outputs, job);
+  r.seconds = (Date.now() - t0) / 1000;
+  if (log) {
+    const ms = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN).toFixed(0);
+    const th = r.threshold;
+    console.log(`[models] ${name} on ${job.clip} (${job.frames} frames, ${r.seconds.toFixed(1)} s): ` +
+      `ms/frame cpu ${ms(r.refMsPerFrame)}, exact ${ms(r.exact.msPerFrame)}, thresh ${ms(th.msPerFrame)}; ` +
+      `exact worst rel ${r.exact.worstRel.toExponential(2)}` + (r.exact.error ? ` ERROR@${r.exact.error.frame}: ${r.exact.error.message}` : '') +
+      `; thresh ${th.inputThreshold}: mean active ${th.meanActive.toFixed(3)}, MAC ratio ${th.macRatio.toFixed(2)}` +
+      (th.keypointDevPx ? `, kp dev median ${th.keypointDevPx.median.toFixed(2)} px` : '') +
+      (th.error ? ` ERROR@${th.error.frame}: ${th.error.message}` : ''));
+  }
+  return r;
+}
+
+export async function runClip(job: ClipJob): Promise<ModelClipResult[]> {
+  const out: ModelClipResult[] = [];
+  for (const m of job.models) out.push(await runModelOnClip(m, job));
+  return out;
+}
+
+/** Runs a clip job in a worker thread (its own tfjs engine and delta state). */
+export function runClipInWorker(job: ClipJob): Promise<ModelClipResult[]> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(__filename, {workerData: {job, index: setupData()}, resourceLimits: {maxOldGenerationSizeMb: 6144}});
+    let done = false;
+    w.on('message', (m: {results?: ModelClipResult[]; error?: string}) => {
+      done = true;
+      if (m.error) reject(new Error(m.error)); else resolve(m.results!);
+    });
+    w.on('error', (e) => { done = true; reject(e); });
+    w.on('exit', (code) => { if (!done) reject(new Error(`worker for ${job.clip} exited ${code} without results`)); });
+  });
+}
+
+if (!isMainThread && workerData?.job && parentPort) {
+  const port = parentPort;
+  setDataIndex(workerData.index);
+  runClip(workerData.job as ClipJob).then(
+      (results) => port.postMessage({results}),
+      (e) => port.postMessage({error: String((e as Error)?.stack ?? e)}));
+}

@@ -371,7 +371,12 @@ export class DeltaEngine {
     if (states) result = this.plane.step(slot, call, states);
     if (!result) {
       mode = 'dense';
-      const keepBaseline = inputs.map((i) => !spec.constInputs.includes(i.name) && !this.tags.has(i.info.dataId));
+      // Inputs that will not come with a usable update (no tag, or a tag of another shape, e.g. a
+      // Reshape sharing the producer's dataId) are stored, to be diffed on the next frame.
+      const keepBaseline = inputs.map((i) => !spec.constInputs.includes(i.name) && !this.carriesUpdates(i.info));
+      // If the dense kernel throws (bad shapes), the slot must not look seeded with stale state.
+      slot.seeded = false;
+      slot.signature = null;
       result = this.plane.seed(slot, call, keepBaseline);
       slot.signature = signature;
       slot.seeded = true;
@@ -387,6 +392,12 @@ export class DeltaEngine {
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), spec.denseMacs(view, result.out.shape), result.macs);
     return result.out;
+  }
+
+  /** Whether a tensor comes from a delta kernel with updates that apply to it as shaped. */
+  private carriesUpdates(info: TensorInfo): boolean {
+    const tag = this.tags.get(info.dataId);
+    return tag !== undefined && sameShape(tag.shape, info.shape);
   }
 
   private resolveInputs(slot: Slot, spec: OpSpec, inputs: readonly NamedInput[]): InputState[] | null {

@@ -120,8 +120,6 @@ export class CpuDataPlane implements DataPlane {
     const kernel = this.kernels.get(call.kernel)!;
     this.release(slot);
     const st = new CpuSlotState();
-    slot.plane = st;
-    this.live++;
     let nonFinite = false;
     const inputs: CpuInput[] = call.inputs.map((ni, i) => {
       let values = floatValues(this.backend, ni.info);
@@ -135,6 +133,8 @@ export class CpuDataPlane implements DataPlane {
       return {name: ni.name, info: ni.info, values, update: null};
     });
     const r = kernel.seed(this.kernelCall(call, inputs), st);
+    slot.plane = st;  // only once the kernel succeeded
+    this.live++;
     st.out = r.values;
     st.outShape = r.shape;
     st.channels = channelsOf(r.shape);

@@ -318,6 +318,19 @@ describe('delta engine on delta-cpu', () => {
     t.dispose();
   });
 
+  it('a kernel that throws on bad shapes leaves its slot usable (regression)', async () => {
+    const a = tf.tensor4d(new Float32Array(2 * 3 * 3 * 2).fill(1), [2, 3, 3, 2]);
+    const b = tf.tensor4d(new Float32Array(2 * 3 * 3 * 2).fill(2), [2, 3, 3, 2]);
+    const bad = tf.tensor4d(new Float32Array(1 * 4 * 3 * 2).fill(3), [1, 4, 3, 2]);
+    for (let f = 0; f < 3; f++) {
+      delta.frame(() => tf.dispose(tf.concat([a, b], 3)));
+      expect(() => delta.frame(() => tf.concat([a, bad], 3))).toThrow();
+    }
+    const y = delta.frame(() => tf.concat([a, b], 3));
+    expect(Array.from(await y.data()).filter((v) => v === 2).length).toBe(36);
+    tf.dispose([a, b, bad, y]);
+  });
+
   it('stats() and debug() explain themselves when the backend is not a delta backend', async () => {
     await tf.setBackend('cpu');
     expect(() => delta.stats()).toThrowError(/not a delta backend/);

@@ -102,6 +102,8 @@ export class DeltaEngine {
   private readonly tags = new WeakMap<object, Tag>();
   private readonly derived = new WeakSet<object>();
   private readonly externalSeq = new WeakMap<object, number>();
+  /** Ids of tensors that key slots (layer weights). */
+  private readonly weightIds = new Set<number>();
   private writeSeq = 0;
   private depth = 0;
   private useCounter = 0;
@@ -118,6 +120,25 @@ export class DeltaEngine {
   /** Called by the backend's write(): a tensor made outside any kernel (a frame, a weight). */
   noteWrite(dataId: object): void {
     if (this.depth === 0) this.externalSeq.set(dataId, ++this.writeSeq);
+  }
+
+  /**
+   * Called by the backend when a tensor's data is freed. If it was a layer's weights (the model was
+   * disposed), the slots keyed by it and the weightless slots that follow them are freed too.
+   */
+  noteDispose(dataId: object): void {
+    const wid = objectIds.get(dataId);
+    if (wid === undefined || !this.weightIds.has(wid)) return;
+    this.weightIds.delete(wid);
+    const prefix = `w${wid}#`;
+    for (const s of this.streams.values()) {
+      for (const [key, slot] of s.slots) {
+        if (key.startsWith(prefix)) {
+          this.plane.release(slot);
+          s.slots.delete(key);
+        }
+      }
+    }
   }
 
   /** The backend is being disposed (tf.engine().reset(), removeBackend). */
@@ -280,6 +301,7 @@ export class DeltaEngine {
     const weight = spec?.weightInput ? inputs.find((i) => i.name === spec.weightInput) : undefined;
     if (weight) {
       const wid = idOf(weight.info.dataId);
+      this.weightIds.add(wid);
       const occ = s.occurrences.get(wid) ?? 0;
       s.occurrences.set(wid, occ + 1);
       key = `w${wid}#${occ}`;

@@ -23,6 +23,12 @@ export class DeltaCpuBackend extends MathBackendCPU {
     return dataId;
   }
 
+  override disposeData(dataId: object, force = false): boolean {
+    const released = super.disposeData(dataId, force);
+    if (released && !this.data.has(dataId)) this.deltaEngine.noteDispose(dataId);
+    return released;
+  }
+
   override dispose(): void {
     this.deltaEngine.dispose();
     super.dispose();

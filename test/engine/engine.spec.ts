@@ -265,6 +265,22 @@ describe('delta engine on delta-cpu', () => {
     net.dispose();
   });
 
+  it('frees the state of a model when its weights are disposed', async () => {
+    const net = TinyNet.random(26).load();
+    const shape = [1, 12, 12, 3];
+    for (const f of makeFrames(27, 3, 12, 12)) {
+      const y = tf.tidy(() => net.run(tf.tensor(f, shape) as tf.Tensor4D));
+      await y.data();
+      y.dispose();
+    }
+    const before = delta.memory();
+    expect(before.buffers).toBeGreaterThanOrEqual(6);
+    net.dispose();
+    const after = delta.memory();
+    expect(after.buffers).toBeLessThanOrEqual(1);  // at most a slot before the first weights
+    expect(after.slots).toBeLessThan(before.slots);
+  });
+
   it('rejects bad configuration with a clear error', () => {
     expect(() => delta.configure({threshold: -1})).toThrowError(/threshold must be a finite number >= 0/);
     expect(() => delta.configure({inputThreshold: NaN})).toThrowError(/inputThreshold/);

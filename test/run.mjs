@@ -7,6 +7,8 @@ import {join} from 'node:path';
 const suites = [
   {name: 'specs (core, delta-cpu kernels, engine)', args: ['test/run-jasmine.cjs', 'test/jasmine.json']},
   {name: 'tfjs-core kernel suites on delta-cpu (exact mode)', args: ['test/core-suites/run.mjs']},
+  {name: 'tfjs-core kernel suites on delta-cpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_PRIME: '1'}},
   {name: 'real models on real video', args: ['test/run-jasmine.cjs', 'test/jasmine-models.json']},
 ];
 const only = process.env.DELTA_SUITES ? new RegExp(process.env.DELTA_SUITES) : null;
@@ -25,7 +27,7 @@ for (const [i, suite] of suites.entries()) {
   rmSync(resultFile, {force: true});
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['--max-old-space-size=8192', ...suite.args], {
-    stdio: 'inherit', env: {...process.env, DELTA_RESULT_FILE: resultFile},
+    stdio: 'inherit', env: {...process.env, ...suite.env, DELTA_RESULT_FILE: resultFile},
   });
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   let res = {passed: 0, failed: 1, skipped: 0, failures: [{name: suite.name, messages: [`exited ${r.status} ${r.signal ?? ''} without results`]}]};

@@ -18,6 +18,12 @@ export interface DeltaConfig {
   keyframeInterval: number;
   /** Record what each slot saw and produced, for `debug()` (tests, invariant checks). */
   debug: boolean;
+  /**
+   * Testing aid: every dense (seed) run of a delta kernel becomes a seed on all-zero inputs followed
+   * by a delta step to the real inputs, so test suites written for dense kernels (tfjs-core's own)
+   * exercise the delta kernels. Results are unchanged in exact mode; slower.
+   */
+  primeDeltaPath: boolean;
   /** Slots not used for this many frames are dropped. */
   slotTtlFrames: number;
   /** Upper bound on slots per stream (least recently used are dropped beyond it). */
@@ -32,6 +38,7 @@ export const DEFAULT_CONFIG: Readonly<DeltaConfig> = Object.freeze({
   thresholds: {},
   keyframeInterval: 300,
   debug: false,
+  primeDeltaPath: false,
   slotTtlFrames: 16,
   maxSlots: 20000,
 });
@@ -70,7 +77,8 @@ export function mergeConfig(base: DeltaConfig, update: DeltaConfigUpdate): Delta
         }
         break;
       case 'debug':
-        next.debug = Boolean(value);
+      case 'primeDeltaPath':
+        next[key] = Boolean(value);
         break;
       default:
         throw new Error(`tfjs-backend-delta: configure(): unknown option '${key}'`);

@@ -391,6 +391,7 @@ export class DeltaEngine {
     let result: PlaneResult | null = null;
     let mode: RunMode = 'delta';
     if (states) result = this.plane.step(slot, call, states);
+    if (!result && this.config.primeDeltaPath) result = this.primedSeed(slot, call, spec, signature);
     if (!result) {
       mode = 'dense';
       // Inputs that will not come with a usable update (no tag, or a tag of another shape, e.g. a
@@ -414,6 +415,37 @@ export class DeltaEngine {
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), spec.denseMacs(view, result.out.shape), result.macs);
     return result.out;
+  }
+
+  /** config.primeDeltaPath: seed on zeros, then a delta step to the real inputs (null if it cannot). */
+  private primedSeed(slot: Slot, call: PlaneCall, spec: OpSpec, signature: string): PlaneResult | null {
+    const varying = call.inputs.map((i) => !spec.constInputs.includes(i.name));
+    const zeros: TensorInfo[] = [];
+    const zeroInputs = call.inputs.map((i, k) => {
+      if (!varying[k]) return i;
+      const z: TensorInfo = {
+        dataId: this.backend.write(new Float32Array(size(i.info.shape)), i.info.shape, i.info.dtype),
+        shape: i.info.shape, dtype: i.info.dtype,
+      };
+      zeros.push(z);
+      return {name: i.name, info: z};
+    });
+    try {
+      slot.seeded = false;
+      slot.signature = null;
+      const seeded = this.plane.seed(slot, {...call, inputs: zeroInputs}, varying);
+      this.backend.disposeData(seeded.out.dataId);
+      const result = this.plane.step(slot, call, varying.map((v) => (v ? {kind: 'diff'} : {kind: 'const'}) as InputState));
+      if (result) {
+        slot.seeded = true;
+        slot.signature = signature;
+      }
+      return result;
+    } catch {
+      return null;  // e.g. a kernel that rejects zeros: the ordinary seed runs (and reports its own error)
+    } finally {
+      for (const z of zeros) this.backend.disposeData(z.dataId);
+    }
   }
 
   /** Whether a tensor comes from a delta kernel with updates that apply to it as shaped. */

@@ -163,7 +163,17 @@ const SPECS: OpSpec[] = [
     opClass: linear,
     weightInput: 'filter',
     constInputs: ['filter'],
-    unsupported: (call) => nhwc4(call, 'dy') ?? nonConstFloat(call, {constInputs: []}),
+    unsupported(call) {
+      const r = nhwc4(call, 'dy') ?? nonConstFloat(call, {constInputs: []});
+      if (r) return r;
+      // tfjs accepts a dy larger than inputShape implies (it reads a window of it): dense only.
+      const info = convTransposeInfo(call);
+      const dy = input(call, 'dy')!.shape;
+      if (dy[0] !== info.batchSize || dy[1] !== info.outHeight || dy[2] !== info.outWidth || dy[3] !== info.outChannels) {
+        return `dy shape [${dy}] does not match the conv geometry [${info.batchSize},${info.outHeight},${info.outWidth},${info.outChannels}]`;
+      }
+      return null;
+    },
     denseMacs(call) {
       const dy = input(call, 'dy')!.shape;
       const f = input(call, 'filter')!.shape;

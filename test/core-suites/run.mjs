@@ -16,6 +16,12 @@
 //    metafile and at run time in setup.mjs.
 // 2. Runs the bundle with jasmine in this process, with test/helpers/reporter.cjs, and prints how
 //    many specs ran per op. Exits non-zero on any failure or when an op ran no spec.
+//    With a delta engine, the table also counts the kernel calls the op's specs made by how the
+//    engine ran them (from stats()): 'dense' (a delta kernel's dense seed), 'delta' (an update
+//    from the previous call of the same slot) and 'fallback' (the dense cpu kernel: kernels
+//    without delta support, or unsupported cases). tfjs-core's specs make fresh weights every
+//    time, so weighted slots (convs) never get past the seed here: these suites check the seeds
+//    and the fallbacks; the update path is covered by our own kernel specs.
 import * as esbuild from 'esbuild';
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
@@ -106,12 +112,20 @@ class OpSummaryReporter {
   constructor(counting) {
     this.counting = counting;
     this.rows = new Map(SUITES.map((s) => [s.op, {op: s.op, ran: 0, passed: 0, failed: 0, excluded: 0}]));
+    // Kernel calls by how the delta engine ran them (see setup.mjs); absent without a delta engine.
+    this.runs = new Map(SUITES.map((s) => [s.op, null]));
     this.excludedReasons = new Map();  // reason -> count (documented exclusions inside our suites)
     this.otherFiltered = 0;            // specs of other ops' suites sharing the test files
   }
   specDone(r) {
+    const runs = globalThis.__deltaCoreSuitesTakeRunCounts?.() ?? null;
     const s = opOf(r.fullName, backendName);
     if (!s) { this.otherFiltered++; return; }
+    if (runs) {
+      const acc = this.runs.get(s.op) ?? {dense: 0, delta: 0, fallback: 0};
+      for (const k of Object.keys(acc)) acc[k] += runs[k];
+      this.runs.set(s.op, acc);
+    }
     const row = this.rows.get(s.op);
     if (r.status === 'passed' || r.status === 'failed') {
       row.ran++;
@@ -163,7 +177,10 @@ const info = globalThis.__deltaCoreSuitesInfo;
 console.log(`\ntfjs-core kernel suites on '${backendName}' (tfjs-core ${require('@tensorflow/tfjs-core/package.json').version}; ` +
             `${info ? `${info.kernels} kernels registered for it; backends: ${info.factories.join(', ')}; ` +
                       `exact mode: ${info.exactMode}` : 'setup did not run'})`);
-console.table([...summary.rows.values()]);
+console.table([...summary.rows.values()].map((r) => {
+  const runs = summary.runs.get(r.op);
+  return runs ? {...r, 'calls: dense': runs.dense, 'delta': runs.delta, 'fallback': runs.fallback} : r;
+}));
 for (const [why, n] of summary.excludedReasons) console.log(`excluded ${n}: ${why}`);
 if (info?.notDeclared?.length) console.log(`not declared (suites of other ops in the same test files): ${info.notDeclared.join(', ')}`);
 if (summary.otherFiltered) console.log(`${summary.otherFiltered} specs outside the listed suites were filtered out`);

@@ -43,7 +43,67 @@ if (typeof delta?.getConfig === 'function') {
   if (nonZero.length) throw new Error(`not in exact mode: ${nonZero.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   exactMode = 'yes (getConfig(): all thresholds 0)';
 }
-globalThis.__deltaCoreSuitesInfo = {backend: BACKEND, factories, kernels: nKernels, exactMode};
+// DELTA_CORE_PRIME=1: every dense run of a delta kernel becomes a seed on zeros plus a delta step to
+// the real inputs (configure({primeDeltaPath: true})), so these suites exercise the delta kernels.
+const primed = typeof process !== 'undefined' && process.env.DELTA_CORE_PRIME === '1';
+if (primed) {
+  if (typeof delta?.configure !== 'function') throw new Error('DELTA_CORE_PRIME needs configure() from the package');
+  delta.configure({primeDeltaPath: true});
+  exactMode += '; delta path primed (seed on zeros + delta step)';
+}
+globalThis.__deltaCoreSuitesInfo = {backend: BACKEND, factories, kernels: nKernels, exactMode, primed};
+
+// Diagnostics for the summary: how the kernel calls of each spec ran in the delta engine (dense
+// seed, delta update or fallback to the dense kernel), from the per-slot counters of the public
+// stats({all: true}), diffed against what was seen before. Slots freed in between (the engine
+// frees a weight's slots when the weight tensor is disposed, i.e. at the end of every spec) are
+// caught on their way out through the engine's data plane release(). Called by run.mjs's reporter
+// after each spec; null when the backend has no delta engine.
+const runState = new WeakMap();  // backend instance -> {seen: Map(slot name -> counts), freed: []}
+function runStateOf(b) {
+  let rs = runState.get(b);
+  if (!rs) {
+    rs = {seen: new Map(), freed: []};
+    runState.set(b, rs);
+    const plane = b.deltaEngine?.plane;
+    if (plane && typeof plane.release === 'function') {
+      const release = plane.release;
+      plane.release = function(slot, ...rest) {
+        if (slot?.name && slot.counts) rs.freed.push({name: slot.name, counts: {...slot.counts}});
+        return release.call(this, slot, ...rest);
+      };
+    }
+  }
+  return rs;
+}
+// Hook every delta backend as soon as the engine makes it (before its first kernel call): tfjs's
+// engine makes backends in initializeBackend() (from setBackend() and findBackend()).
+const initializeBackend = ENGINE.initializeBackend;
+ENGINE.initializeBackend = function(name, ...rest) {
+  const r = initializeBackend.call(this, name, ...rest);
+  const b = this.registry[name];
+  if (b?.deltaEngine) runStateOf(b);
+  return r;
+};
+globalThis.__deltaCoreSuitesTakeRunCounts = () => {
+  const b = ENGINE.registry[BACKEND];
+  if (!b?.deltaEngine || typeof delta?.stats !== 'function' || ENGINE.backendName !== BACKEND) return null;
+  let layers;
+  try {
+    layers = delta.stats({all: true}).layers;
+  } catch {
+    return null;
+  }
+  const rs = runStateOf(b);
+  const out = {dense: 0, delta: 0, fallback: 0};
+  for (const l of [...rs.freed, ...layers]) {
+    const prev = rs.seen.get(l.name) ?? {dense: 0, delta: 0, fallback: 0};
+    for (const k of Object.keys(out)) out[k] += Math.max(0, l.counts[k] - prev[k]);
+    rs.seen.set(l.name, {...l.counts});
+  }
+  rs.freed.length = 0;
+  return out;
+};
 
 setTestEnvs([{name: BACKEND, backendName: BACKEND, isDataSync: true}]);
 

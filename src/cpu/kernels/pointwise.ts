@@ -40,8 +40,13 @@ interface PointwiseDef {
 }
 
 function broadcastAccess(input: CpuInput, outShape: number[]): Access {
-  if (sameShape(input.info.shape, outShape)) return {map: null, modulo: 0, samePixels: true};
-  return {map: broadcastIndexMap(input.info.shape, outShape), modulo: 0, samePixels: false};
+  const shape = input.info.shape;
+  if (sameShape(shape, outShape)) return {map: null, modulo: 0, samePixels: true};
+  // Same pixel grid, channels broadcast ([B,H,W,1] masks): a changed input pixel changes only its own
+  // output pixel.
+  const samePixels = shape.length === outShape.length && shape.length > 0 &&
+      sameShape(shape.slice(0, -1), outShape.slice(0, -1));
+  return {map: broadcastIndexMap(shape, outShape), modulo: 0, samePixels};
 }
 
 function makePointwise(def: PointwiseDef): CpuDeltaKernel {

@@ -8,7 +8,7 @@ import {seedConv, stepConv} from './conv_common';
  * out[n, oy, ox, co] += Σ_ci x[n, iy, ix, ci] * W[kh, kw, ci, co] for every tap where
  * iy = oy * strideH - padTop + kh * dilationH (same for columns), scattered from the input side.
  */
-export function scatterConv2d(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float32Array,
+export function scatterConv2d(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float64Array,
                               pixels: Int32Array | null, count: number, vals: Float32Array,
                               cand: Candidates | null): number {
   const {inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth,

@@ -8,7 +8,7 @@ import {seedConv, stepConv} from './conv_common';
  * x[n, y, x, ci] += Σ_co dy[n, oy, ox, co] * W[kh, kw, ci, co] where y = oy * strideH - padTop + kh
  * (the input gradient of the conv described by info: info.in* is the output here, info.out* the input).
  */
-export function scatterConvTranspose(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float32Array,
+export function scatterConvTranspose(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float64Array,
                                      pixels: Int32Array | null, count: number, vals: Float32Array,
                                      cand: Candidates | null): number {
   const {inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth,

@@ -11,7 +11,8 @@ import {broadcastValues} from './broadcast';
 
 export interface ConvState {
   readonly info: backend_util.Conv2DInfo;
-  readonly acc: Float32Array;
+  /** float64: accumulating float32 deltas over many frames must not add rounding drift. */
+  readonly acc: Float64Array;
   readonly act: (x: number, alpha: number) => number;
   /** Per output element prelu weights (null unless activation is prelu). */
   readonly alpha: Float32Array | null;
@@ -23,12 +24,12 @@ export interface ConvState {
  * their channel vectors (compact: vals[j * inC ...] for the j-th listed pixel; for all pixels, the
  * dense input). Marks touched output pixels in cand (when given). Returns the MACs performed.
  */
-export type Scatter = (info: backend_util.Conv2DInfo, weights: Float32Array, acc: Float32Array,
+export type Scatter = (info: backend_util.Conv2DInfo, weights: Float32Array, acc: Float64Array,
                        pixels: Int32Array | null, count: number, vals: Float32Array,
                        cand: Candidates | null) => number;
 
-export function initAccumulator(k: CpuKernelCall, outShape: number[]): Float32Array {
-  const acc = new Float32Array(sizeOf(outShape));
+export function initAccumulator(k: CpuKernelCall, outShape: number[]): Float64Array {
+  const acc = new Float64Array(sizeOf(outShape));
   const bias = k.input('bias');
   if (bias) {
     const b = bias.values;

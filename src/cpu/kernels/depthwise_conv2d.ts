@@ -5,7 +5,7 @@ import {Candidates, CpuDeltaKernel} from '../types';
 import {seedConv, stepConv} from './conv_common';
 
 /** out[n, oy, ox, ci * mult + m] += x[n, iy, ix, ci] * W[kh, kw, ci, m], scattered from the input side. */
-export function scatterDepthwise(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float32Array,
+export function scatterDepthwise(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float64Array,
                                  pixels: Int32Array | null, count: number, vals: Float32Array,
                                  cand: Candidates | null): number {
   const {inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth,

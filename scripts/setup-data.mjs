@@ -159,7 +159,8 @@ function clip(name) {
       if (okFile(cached, hash)) return cached;
       problems.push(`vtest.avi from opencv-doc has an unexpected sha256 (${sha256(cached)})`);
     } catch (e) {
-      problems.push(`vtest.avi: not in ${shared} and fetching opencv-doc failed: ${e.message}`);
+      problems.push(`vtest.avi: not in ${shared} and fetching opencv-doc failed (on a fresh machine run ` +
+          `\`apt-get update\` first, or put vtest.avi into ${shared} or ${join(cache, 'video')}): ${e.message}`);
     }
     return null;
   }

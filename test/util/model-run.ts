@@ -28,6 +28,10 @@ export interface ExactResult {
   worstAt: {frame: number; output: string} | null;
   worstRelPerOutput: Record<string, number>;
   relPerFrame: number[];                     // max over outputs, per frame
+  /** Per output: {tol, floor}; 1e-4 and 1e-6 unless ModelSpec.exactTolerance overrides them. */
+  tolerance: Record<string, {tol: number; floor: number}>;
+  /** (frame, output) pairs over their tolerance, worst first (at most 10). */
+  failures: Array<{frame: number; output: string; rel: number; tol: number}>;   // rel: with the output's floor
   deltaLayersPerFrame: number[];             // layers that ran their delta kernel on that frame
   fallbackLayersPerFrame: number[];
   layersPerFrame: number[];
@@ -63,6 +67,9 @@ export interface ModelClipResult {
   outputs: string[];
   refMsPerFrame: number[];
   refError: RunError | null;
+  /** Conditioning of each output on dense cpu itself: max|a-b|/max|a| between frame 0 and frame 0 with
+   *  every input value multiplied by (1 + u), |u| <= 2^-23 (float inputs only; null for int inputs). */
+  cpuNoise: Record<string, number> | null;
   exact: ExactResult | null;
   threshold: ThresholdResult | null;
   /** MoveNet on pose_1: dense result vs pose_1.json (tfjs-models' golden), px of the 576x576 frame. */
@@ -72,10 +79,12 @@ export interface ModelClipResult {
 
 type Outputs = Float32Array[];     // one per model output, in outputNames() order
 
+export const EXACT_TOLERANCE = 1e-4;
+
 const hasApi = () => typeof (delta as {configure?: unknown}).configure === 'function' &&
     typeof (delta as {stats?: unknown}).stats === 'function' && typeof (delta as {reset?: unknown}).reset === 'function';
 
-function relErr(a: Float32Array | Int32Array, ref: Float32Array | Int32Array): number {
+function relErr(a: Float32Array | Int32Array, ref: Float32Array | Int32Array, floor = 1e-6): number {
   if (a.length !== ref.length) return Infinity;
   let maxDiff = 0, maxRef = 0;
   for (let i = 0; i < a.length; i++) {
@@ -89,7 +98,7 @@ function relErr(a: Float32Array | Int32Array, ref: Float32Array | Int32Array): n
     const m = Math.abs(r);
     if (m > maxRef) maxRef = m;
   }
-  return maxDiff / Math.max(maxRef, 1e-6);
+  return maxDiff / Math.max(maxRef, floor);
 }
 
 function median(v: number[]): number {
@@ -158,20 +167,43 @@ async function runDense(spec: ModelSpec, clip: Clip, explicit: boolean) {
   const model = await loadModel(spec.name);
   const outputs: Outputs[] = [];
   const ms: number[] = [];
+  const names = outputNames(model);
+  let noise: Record<string, number> | null = null;
   try {
     for (let f = 0; f < clip.frames.length; f++) {
       const t0 = performance.now();
       outputs.push(runFrame(model, spec, clip.frames[f], explicit));
       ms.push(performance.now() - t0);
     }
+    if (spec.dtype === 'float32') {
+      // The model's own sensitivity to float rounding (deterministic perturbation of frame 0).
+      const x = frameToInput(spec, clip.frames[0]);
+      const v = Float32Array.from(x.dataSync() as Float32Array);
+      let seed = 12345;
+      for (let i = 0; i < v.length; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        v[i] *= 1 + ((seed / 2 ** 32) * 2 - 1) * 2 ** -23;
+      }
+      const xp = tf.tensor(v, x.shape, 'float32');
+      const y = model.execute(xp);
+      const ys = Array.isArray(y) ? y : [y as tf.Tensor];
+      noise = {};
+      ys.forEach((t, i) => { noise![names[i] ?? String(i)] = relErr(t.dataSync() as Float32Array, outputs[0][i]); });
+      tf.dispose([x, xp, ...ys]);
+    }
   } finally {
     model.dispose();
   }
-  return {outputs, ms, names: outputNames(model)};
+  return {outputs, ms, names, noise};
 }
 
 async function runExact(spec: ModelSpec, clip: Clip, ref: Outputs[], names: string[], job: ClipJob): Promise<ExactResult> {
-  const res: ExactResult = {worstRel: 0, worstAt: null, worstRelPerOutput: {}, relPerFrame: [], deltaLayersPerFrame: [],
+  const tolerance: Record<string, {tol: number; floor: number}> = {};
+  for (const n of names) {
+    tolerance[n] = {tol: spec.exactTolerance?.[n]?.tol ?? EXACT_TOLERANCE, floor: spec.exactTolerance?.[n]?.floor ?? 1e-6};
+  }
+  const res: ExactResult = {worstRel: 0, worstAt: null, worstRelPerOutput: {}, relPerFrame: [], tolerance, failures: [],
+    deltaLayersPerFrame: [],
     fallbackLayersPerFrame: [], layersPerFrame: [], fallbackKernels: {}, numTensors: {baseline: 0, perFrame: []},
     msPerFrame: [], error: null, apiMissing: !hasApi()};
   await tf.setBackend('delta-cpu');
@@ -195,6 +227,9 @@ async function runExact(spec: ModelSpec, clip: Clip, ref: Outputs[], names: stri
         res.worstRelPerOutput[name] = Math.max(res.worstRelPerOutput[name] ?? 0, e);
         if (e > frameWorst) frameWorst = e;
         if (!(e <= res.worstRel)) { res.worstRel = e; res.worstAt = {frame: f, output: name}; }
+        const {tol, floor} = tolerance[name] ?? {tol: EXACT_TOLERANCE, floor: 1e-6};
+        const checked = floor === 1e-6 ? e : relErr(o, ref[f][i], floor);
+        if (!(checked <= tol)) res.failures.push({frame: f, output: name, rel: checked, tol});
       });
       res.relPerFrame.push(frameWorst);
       if (hasApi()) {
@@ -210,6 +245,8 @@ async function runExact(spec: ModelSpec, clip: Clip, ref: Outputs[], names: stri
   } finally {
     model.dispose();
   }
+  res.failures.sort((a, b) => b.rel / b.tol - a.rel / a.tol);
+  res.failures.length = Math.min(res.failures.length, 10);
   return res;
 }
 
@@ -285,14 +322,14 @@ function referenceDeviation(spec: ModelSpec, clip: Clip, ref: Outputs[], job: Cl
   return d.length ? {median: median(d), max: Math.max(...d)} : null;
 }
 
-export async function runModelOnClip(name: string, job: ClipJob, log = true): Promise<ModelClipResult> {
+export async function runModelOnClip(name: string, job: ClipJob, log: (line: string) => void = console.log): Promise<ModelClipResult> {
   const t0 = Date.now();
   const spec = MODELS[name];
   const file = setupData().clips[job.clip];
   if (!file) throw new Error(`clip ${job.clip} is not available`);
   const clip = decodeFrames(file, {start: job.start, count: job.frames, width: spec.width, height: spec.height, fit: spec.fit});
   const r: ModelClipResult = {model: name, clip: job.clip, start: job.start, frames: job.frames, inputSize: [spec.height, spec.width],
-    outputs: [], refMsPerFrame: [], refError: null, exact: null, threshold: null, referenceDevPx: null, seconds: 0};
+    outputs: [], refMsPerFrame: [], refError: null, cpuNoise: null, exact: null, threshold: null, referenceDevPx: null, seconds: 0};
   let dense;
   try {
     dense = await runDense(spec, clip, false);
@@ -303,26 +340,28 @@ export async function runModelOnClip(name: string, job: ClipJob, log = true): Pr
   }
   r.outputs = dense.names;
   r.refMsPerFrame = dense.ms;
+  r.cpuNoise = dense.noise;
   r.referenceDevPx = referenceDeviation(spec, clip, dense.outputs, job);
   r.exact = await runExact(spec, clip, dense.outputs, dense.names, job);
   r.threshold = await runThreshold(spec, clip, dense.outputs, job);
   r.seconds = (Date.now() - t0) / 1000;
-  if (log) {
-    const ms = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN).toFixed(0);
-    const th = r.threshold;
-    console.log(`[models] ${name} on ${job.clip} (${job.frames} frames, ${r.seconds.toFixed(1)} s): ` +
-      `ms/frame cpu ${ms(r.refMsPerFrame)}, exact ${ms(r.exact.msPerFrame)}, thresh ${ms(th.msPerFrame)}; ` +
-      `exact worst rel ${r.exact.worstRel.toExponential(2)}` + (r.exact.error ? ` ERROR@${r.exact.error.frame}: ${r.exact.error.message}` : '') +
-      `; thresh ${th.inputThreshold}: mean active ${th.meanActive.toFixed(3)}, MAC ratio ${th.macRatio.toFixed(2)}` +
-      (th.keypointDevPx ? `, kp dev median ${th.keypointDevPx.median.toFixed(2)} px` : '') +
-      (th.error ? ` ERROR@${th.error.frame}: ${th.error.message}` : ''));
-  }
+  const ms = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN).toFixed(0);
+  const th = r.threshold;
+  log(`[models] ${name} on ${job.clip} (${job.frames} frames, ${r.seconds.toFixed(1)} s): ` +
+    `ms/frame cpu ${ms(r.refMsPerFrame)}, exact ${ms(r.exact.msPerFrame)}, thresh ${ms(th.msPerFrame)}; ` +
+    `exact worst rel ${r.exact.worstRel.toExponential(2)}` + (r.exact.error ? ` ERROR@${r.exact.error.frame}: ${r.exact.error.message}` : '') +
+    `; thresh ${+th.inputThreshold.toPrecision(6)}: mean active ${th.meanActive.toFixed(3)}, MAC ratio ${th.macRatio.toFixed(2)}` +
+    (th.keypointDevPx ? `, kp dev median ${th.keypointDevPx.median.toFixed(2)} px` : '') +
+    (th.error ? ` ERROR@${th.error.frame}: ${th.error.message}` : ''));
   return r;
 }
 
-export async function runClip(job: ClipJob): Promise<ModelClipResult[]> {
+export async function runClip(job: ClipJob, log: (line: string) => void = console.log): Promise<ModelClipResult[]> {
   const out: ModelClipResult[] = [];
-  for (const m of job.models) out.push(await runModelOnClip(m, job));
+  for (const m of job.models) {
+    out.push(await runModelOnClip(m, job, log));
+    await new Promise((r) => setImmediate(r));    // let the log message out
+  }
   return out;
 }
 
@@ -331,7 +370,8 @@ export function runClipInWorker(job: ClipJob): Promise<ModelClipResult[]> {
   return new Promise((resolve, reject) => {
     const w = new Worker(__filename, {workerData: {job, index: setupData()}, resourceLimits: {maxOldGenerationSizeMb: 6144}});
     let done = false;
-    w.on('message', (m: {results?: ModelClipResult[]; error?: string}) => {
+    w.on('message', (m: {results?: ModelClipResult[]; error?: string; log?: string}) => {
+      if (m.log !== undefined) { console.log(m.log); return; }
       done = true;
       if (m.error) reject(new Error(m.error)); else resolve(m.results!);
     });
@@ -343,7 +383,8 @@ export function runClipInWorker(job: ClipJob): Promise<ModelClipResult[]> {
 if (!isMainThread && workerData?.job && parentPort) {
   const port = parentPort;
   setDataIndex(workerData.index);
-  runClip(workerData.job as ClipJob).then(
+  // Log through the port: a busy worker's own stdout reaches the parent late, or not before it exits.
+  runClip(workerData.job as ClipJob, (line) => port.postMessage({log: line})).then(
       (results) => port.postMessage({results}),
       (e) => port.postMessage({error: String((e as Error)?.stack ?? e)}));
 }

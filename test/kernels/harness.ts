@@ -37,6 +37,7 @@ import 'tfjs-backend-delta/cpu';
 import * as delta from 'tfjs-backend-delta';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {prng, relErr} from '../util/prng';
 
 const inJasmine = typeof jasmine !== 'undefined';
 if (inJasmine) jasmine.DEFAULT_TIMEOUT_INTERVAL = 10 * 60 * 1000;
@@ -63,15 +64,8 @@ const NOISE_FRAMES = new Set([3, 4, 7, 9]);
 // ---- PRNG -----------------------------------------------------------------------------------------
 
 export class Rng {
-  private a: number;
-  constructor(readonly seed: number) { this.a = seed >>> 0; }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  readonly next: () => number;
+  constructor(readonly seed: number) { this.next = prng(seed); }
   uniform(lo: number, hi: number): number { return lo + (hi - lo) * this.next(); }
   int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
   pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
@@ -230,17 +224,7 @@ function makeConsts(c: Case): Record<string, tf.Tensor> {
   return out;
 }
 
-export function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  if (a.length !== ref.length) return Infinity;
-  let m = 0, r = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - ref[i]);
-    if (!(d <= m)) m = d;  // NaN -> NaN -> fails any <= check
-    const ar = Math.abs(ref[i]);
-    if (ar > r) r = ar;
-  }
-  return m / Math.max(r, 1e-6);
-}
+export {relErr};
 
 export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;

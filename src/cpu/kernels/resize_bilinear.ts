@@ -4,21 +4,16 @@
  * input row/column the range of output rows/columns that read it; a step marks exactly the output
  * pixels with a changed source pixel and recomputes them from the dense input (no drift).
  */
-import {Candidates, CpuDeltaKernel, CpuKernelCall, CpuSlotStateLike, SeedOutput} from '../types';
-import {invertSources, markResized, ResizeGeometry, resizeGeometry} from './resize_common';
+import {CpuDeltaKernel} from '../types';
+import {invertSources, resizeKernel, ResizeState} from './resize_common';
 
-interface BilinearState {
-  readonly g: ResizeGeometry;
+interface BilinearState extends ResizeState {
   readonly rowFloor: Int32Array;
   readonly rowCeil: Int32Array;
   readonly rowFrac: Float64Array;
   readonly colFloor: Int32Array;
   readonly colCeil: Int32Array;
   readonly colFrac: Float64Array;
-  readonly rowLo: Int32Array;
-  readonly rowHi: Int32Array;
-  readonly colLo: Int32Array;
-  readonly colHi: Int32Array;
 }
 
 function axisSources(n: number, old: number, ratio: number, halfPixelCenters: boolean) {
@@ -58,39 +53,14 @@ function bilinearPixel(s: BilinearState, x: Float32Array, op: number, out: Float
   }
 }
 
-export const resizeBilinearKernel: CpuDeltaKernel = {
-  kernelName: 'ResizeBilinear',
-  seed(k: CpuKernelCall, st: CpuSlotStateLike): SeedOutput {
-    const g = resizeGeometry(k);
-    const rows = axisSources(g.newHeight, g.oldHeight, g.rowRatio, g.halfPixelCenters);
-    const cols = axisSources(g.newWidth, g.oldWidth, g.colRatio, g.halfPixelCenters);
-    const ri = invertSources(g.oldHeight, g.newHeight, rows.floor, rows.ceil);
-    const ci = invertSources(g.oldWidth, g.newWidth, cols.floor, cols.ceil);
-    const s: BilinearState = {
-      g, rowFloor: rows.floor, rowCeil: rows.ceil, rowFrac: rows.frac,
-      colFloor: cols.floor, colCeil: cols.ceil, colFrac: cols.frac,
-      rowLo: ri.lo, rowHi: ri.hi, colLo: ci.lo, colHi: ci.hi,
-    };
-    st.op = s;
-    const C = g.channels;
-    const pixels = g.batch * g.newHeight * g.newWidth;
-    const out = new Float32Array(pixels * C);
-    const x = k.input('images')!.values;
-    for (let p = 0; p < pixels; p++) bilinearPixel(s, x, p, out, p * C);
-    return {values: out, shape: [g.batch, g.newHeight, g.newWidth, C], macs: pixels * C * 4};
-  },
-  step(k: CpuKernelCall, st: CpuSlotStateLike, cand: Candidates): number {
-    const s = st.op as BilinearState;
-    const input = k.input('images')!;
-    const u = input.update;
-    if (!u) return 0;
-    markResized(s.g, u.pixels, u.count, s.rowLo, s.rowHi, s.colLo, s.colHi, cand);
-    const C = cand.channels;
-    const x = input.values;
-    for (let q = 0; q < cand.count; q++) {
-      const op = cand.list[q];
-      bilinearPixel(s, x, op, cand.exact, op * C);
-    }
-    return cand.count * C * 4;
-  },
-};
+export const resizeBilinearKernel: CpuDeltaKernel = resizeKernel('ResizeBilinear', 4, (g): BilinearState => {
+  const rows = axisSources(g.newHeight, g.oldHeight, g.rowRatio, g.halfPixelCenters);
+  const cols = axisSources(g.newWidth, g.oldWidth, g.colRatio, g.halfPixelCenters);
+  const ri = invertSources(g.oldHeight, g.newHeight, rows.floor, rows.ceil);
+  const ci = invertSources(g.oldWidth, g.newWidth, cols.floor, cols.ceil);
+  return {
+    g, rowFloor: rows.floor, rowCeil: rows.ceil, rowFrac: rows.frac,
+    colFloor: cols.floor, colCeil: cols.ceil, colFrac: cols.frac,
+    rowLo: ri.lo, rowHi: ri.hi, colLo: ci.lo, colHi: ci.hi,
+  };
+}, bilinearPixel);

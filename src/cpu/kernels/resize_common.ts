@@ -1,5 +1,5 @@
-/** Shared helpers of the resize delta kernels: source index maps and their inverses. */
-import {Candidates, CpuKernelCall} from '../types';
+/** Shared parts of the resize delta kernels: geometry, source index maps, their inverses, the kernel builder. */
+import {Candidates, CpuDeltaKernel, CpuKernelCall, CpuSlotStateLike, SeedOutput} from '../types';
 
 export interface ResizeGeometry {
   readonly batch: number;
@@ -70,4 +70,50 @@ export function markResized(g: ResizeGeometry, pixels: Int32Array, count: number
       for (let c = c0; c <= c1; c++) cand.mark(row + c);
     }
   }
+}
+
+/** What a resize kernel precomputes at seed: its sources and the inverse ranges used to mark. */
+export interface ResizeState {
+  readonly g: ResizeGeometry;
+  readonly rowLo: Int32Array;
+  readonly rowHi: Int32Array;
+  readonly colLo: Int32Array;
+  readonly colHi: Int32Array;
+}
+
+/**
+ * A resize delta kernel from its per-kernel parts: the state built at seed and the computation of
+ * one output pixel (all channels) from the dense input. Seed evaluates every output pixel; a step
+ * marks the outputs with a changed source and re-evaluates only those.
+ */
+export function resizeKernel<S extends ResizeState>(
+    kernelName: string, taps: number, makeState: (g: ResizeGeometry) => S,
+    pixel: (s: S, x: Float32Array, op: number, out: Float32Array, o0: number) => void): CpuDeltaKernel {
+  return {
+    kernelName,
+    seed(k: CpuKernelCall, st: CpuSlotStateLike): SeedOutput {
+      const s = makeState(resizeGeometry(k));
+      st.op = s;
+      const g = s.g;
+      const C = g.channels;
+      const pixels = g.batch * g.newHeight * g.newWidth;
+      const out = new Float32Array(pixels * C);
+      const x = k.input('images')!.values;
+      for (let p = 0; p < pixels; p++) pixel(s, x, p, out, p * C);
+      return {values: out, shape: [g.batch, g.newHeight, g.newWidth, C], macs: pixels * C * taps};
+    },
+    step(k: CpuKernelCall, st: CpuSlotStateLike, cand: Candidates): number {
+      const s = st.op as S;
+      const input = k.input('images')!;
+      const u = input.update;
+      if (!u) return 0;
+      markResized(s.g, u.pixels, u.count, s.rowLo, s.rowHi, s.colLo, s.colHi, cand);
+      const C = cand.channels;
+      for (let q = 0; q < cand.count; q++) {
+        const op = cand.list[q];
+        pixel(s, input.values, op, cand.exact, op * C);
+      }
+      return cand.count * C * taps;
+    },
+  };
 }

@@ -4,17 +4,12 @@
  * input row/column, the range of output rows/columns that copy it; a step marks exactly those output
  * pixels of changed input pixels and copies their values from the dense input.
  */
-import {Candidates, CpuDeltaKernel, CpuKernelCall, CpuSlotStateLike, SeedOutput} from '../types';
-import {invertSources, markResized, ResizeGeometry, resizeGeometry} from './resize_common';
+import {CpuDeltaKernel} from '../types';
+import {invertSources, resizeKernel, ResizeState} from './resize_common';
 
-interface NearestState {
-  readonly g: ResizeGeometry;
+interface NearestState extends ResizeState {
   readonly srcRow: Int32Array;
   readonly srcCol: Int32Array;
-  readonly rowLo: Int32Array;
-  readonly rowHi: Int32Array;
-  readonly colLo: Int32Array;
-  readonly colHi: Int32Array;
 }
 
 function axisSources(n: number, old: number, ratio: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
@@ -40,35 +35,10 @@ function nearestPixel(s: NearestState, x: Float32Array, op: number, out: Float32
   for (let d = 0; d < C; d++) out[o0 + d] = x[i0 + d];
 }
 
-export const resizeNearestNeighborKernel: CpuDeltaKernel = {
-  kernelName: 'ResizeNearestNeighbor',
-  seed(k: CpuKernelCall, st: CpuSlotStateLike): SeedOutput {
-    const g = resizeGeometry(k);
-    const srcRow = axisSources(g.newHeight, g.oldHeight, g.rowRatio, g.alignCorners, g.halfPixelCenters);
-    const srcCol = axisSources(g.newWidth, g.oldWidth, g.colRatio, g.alignCorners, g.halfPixelCenters);
-    const ri = invertSources(g.oldHeight, g.newHeight, srcRow);
-    const ci = invertSources(g.oldWidth, g.newWidth, srcCol);
-    const s: NearestState = {g, srcRow, srcCol, rowLo: ri.lo, rowHi: ri.hi, colLo: ci.lo, colHi: ci.hi};
-    st.op = s;
-    const C = g.channels;
-    const pixels = g.batch * g.newHeight * g.newWidth;
-    const out = new Float32Array(pixels * C);
-    const x = k.input('images')!.values;
-    for (let p = 0; p < pixels; p++) nearestPixel(s, x, p, out, p * C);
-    return {values: out, shape: [g.batch, g.newHeight, g.newWidth, C], macs: pixels * C};
-  },
-  step(k: CpuKernelCall, st: CpuSlotStateLike, cand: Candidates): number {
-    const s = st.op as NearestState;
-    const input = k.input('images')!;
-    const u = input.update;
-    if (!u) return 0;
-    markResized(s.g, u.pixels, u.count, s.rowLo, s.rowHi, s.colLo, s.colHi, cand);
-    const C = cand.channels;
-    const x = input.values;
-    for (let q = 0; q < cand.count; q++) {
-      const op = cand.list[q];
-      nearestPixel(s, x, op, cand.exact, op * C);
-    }
-    return cand.count * C;
-  },
-};
+export const resizeNearestNeighborKernel: CpuDeltaKernel = resizeKernel('ResizeNearestNeighbor', 1, (g): NearestState => {
+  const srcRow = axisSources(g.newHeight, g.oldHeight, g.rowRatio, g.alignCorners, g.halfPixelCenters);
+  const srcCol = axisSources(g.newWidth, g.oldWidth, g.colRatio, g.alignCorners, g.halfPixelCenters);
+  const ri = invertSources(g.oldHeight, g.newHeight, srcRow);
+  const ci = invertSources(g.oldWidth, g.newWidth, srcCol);
+  return {g, srcRow, srcCol, rowLo: ri.lo, rowHi: ri.hi, colLo: ci.lo, colHi: ci.hi};
+}, nearestPixel);

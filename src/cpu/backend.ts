@@ -9,12 +9,23 @@ export const DELTA_CPU = 'delta-cpu';
 
 export class DeltaCpuBackend extends MathBackendCPU {
   readonly deltaEngine: DeltaEngine;
+  private readonly plane: CpuDataPlane;
 
   constructor() {
     super();
     // MathBackendCPU prints a "use tfjs-node" banner on first write; not useful advice here.
     (this as unknown as {firstUse: boolean}).firstUse = false;
-    this.deltaEngine = new DeltaEngine(DELTA_CPU, this, new CpuDataPlane(this, CPU_DELTA_KERNELS));
+    this.plane = new CpuDataPlane(this, CPU_DELTA_KERNELS);
+    this.deltaEngine = new DeltaEngine(DELTA_CPU, this, this.plane);
+  }
+
+  /**
+   * MathBackendCPU hands out its own values array; a slot updates that array in place on a later
+   * frame once the tensor is disposed, so what the app got from data()/dataSync() must be a copy.
+   */
+  override readSync(dataId: object): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return this.plane.isSlotOwned(values) ? (values as Float32Array).slice() : values;
   }
 
   override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): object {

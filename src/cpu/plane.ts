@@ -78,6 +78,13 @@ export function sparsify(base: Float32Array, x: ArrayLike<number>, channels: num
 export class CpuDataPlane implements DataPlane {
   private readonly kernels = new Map<string, CpuDeltaKernel>();
   private live = 0;
+  /** Output buffers that slots update in place on later frames (reads hand out copies of them). */
+  private readonly slotOwned = new WeakSet<Float32Array>();
+
+  /** Whether a tensor's values array may still be changed in place by its slot. */
+  isSlotOwned(values: unknown): boolean {
+    return values instanceof Float32Array && this.slotOwned.has(values);
+  }
 
   constructor(private readonly backend: MathBackendCPU, kernels: readonly CpuDeltaKernel[]) {
     for (const k of kernels) this.kernels.set(k.kernelName, k);
@@ -136,6 +143,7 @@ export class CpuDataPlane implements DataPlane {
     slot.plane = st;  // only once the kernel succeeded
     this.live++;
     st.out = r.values;
+    this.slotOwned.add(r.values);
     st.outShape = r.shape;
     st.channels = channelsOf(r.shape);
     st.pixels = st.channels === 0 ? 0 : sizeOf(r.shape) / st.channels;
@@ -208,7 +216,10 @@ export class CpuDataPlane implements DataPlane {
     }
     const alive = st.outDataIds.filter((id) => this.backend.data.has(id));
     if (n > 0) {
-      if (alive.length > 0) P = st.out = P.slice();  // an older output tensor still reads this buffer
+      if (alive.length > 0) {
+        P = st.out = P.slice();  // an older output tensor still reads this buffer
+        this.slotOwned.add(P);
+      }
       for (let j = 0; j < n; j++) {
         const o = pixels[j] * C;
         for (let c = 0; c < C; c++) P[o + c] = E[o + c];

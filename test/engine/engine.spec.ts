@@ -113,6 +113,25 @@ describe('delta engine on delta-cpu', () => {
     net.dispose();
   });
 
+  it('values read from an output stay as they were after later frames (outputs are updated in place)', async () => {
+    const net = TinyNet.random(28);
+    const frames = makeFrames(29, 5, 16, 16);
+    const shape = [1, 16, 16, 3];
+    const ref = await dense(net, frames, shape);
+    net.load();
+    const kept: Float32Array[] = [];
+    const keptSync: number[][] = [];
+    for (const f of frames) {
+      const y = tf.tidy(() => net.run(tf.tensor(f, shape) as tf.Tensor4D));
+      kept.push((await y.data()) as Float32Array);
+      keptSync.push(Array.from(y.dataSync()));
+      y.dispose();  // the slot may now reuse the buffer for the next frame
+    }
+    kept.forEach((v, i) => expect(relErr(v, ref[i])).withContext(`data() of frame ${i}`).toBeLessThan(1e-5));
+    keptSync.forEach((v, i) => expect(relErr(v, ref[i])).withContext(`dataSync() of frame ${i}`).toBeLessThan(1e-5));
+    net.dispose();
+  });
+
   it('delta.frame() marks frames explicitly', async () => {
     const net = TinyNet.random(3);
     const frames = makeFrames(4, 5, 16, 16);

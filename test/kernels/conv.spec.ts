@@ -15,6 +15,15 @@ function weights(rng: Rng, shape: number[], fanIn: number): Float32Array {
 
 interface ConvOpts { kernel: 'Conv2D' | 'FusedConv2D'; activation?: Activation; bias?: boolean }
 
+/**
+ * Output pixels one changed input pixel can reach: the conv kernels recompute every touched output
+ * pixel over its whole receptive field (bit-exact with cpu), so, like pools, a sparse change on a
+ * small map with a large kernel may legitimately cost a dense run.
+ */
+function convFootprint(g: Geometry): number {
+  return Math.ceil(g.fh / g.strides[0]) * Math.ceil(g.fw / g.strides[1]);
+}
+
 function convCase(group: string, i: number, o: ConvOpts): Case {
   const seed = seedOf(group, i);
   const rng = new Rng(seed);
@@ -37,6 +46,7 @@ function convCase(group: string, i: number, o: ConvOpts): Case {
     inputShapes: [[g.batch, g.h, g.w, cin]],
     consts,
     autoFrames: auto,
+    footprint: convFootprint(g),
     op: (c, [x]) => fused ?
       tf.fused.conv2d({
         x: x as tf.Tensor4D, filter: c.filter as tf.Tensor4D, strides: g.strides, pad: g.pad, dilations: g.dilations,
@@ -64,6 +74,7 @@ function depthwiseCase(group: string, i: number, o: {fused: boolean; mult: numbe
     label: `${kernel}${o.fused ? ` ${activation}${o.bias ? ' +bias' : ''}` : ''} mult ${o.mult} ${geometryLabel(g)} cin ${cin}`,
     seed,
     kernels: [kernel],
+    footprint: convFootprint(g),
     inputShapes: [[g.batch, g.h, g.w, cin]],
     consts,
     op: (c, [x]) => o.fused ?
@@ -109,6 +120,7 @@ function transposeCase(group: string, i: number): Case {
       label: `Conv2DBackpropInput dy[${batch},${h},${w},${cinT}] -> [${outputShape}] k${fh}x${fw} s${strides.join('x')} pad ${padLabel(pad)}`,
       seed,
       kernels: ['Conv2DBackpropInput'],
+      footprint: fh * fw,
       inputShapes: [[batch, h, w, cinT]],
       consts,
       op: (c, [x]) => tf.conv2dTranspose(x as tf.Tensor4D, c.filter as tf.Tensor4D, outputShape, strides, pad),

@@ -184,13 +184,25 @@ export interface Case {
   autoFrames?: boolean;
   /** Skip the "fewer MACs on sparse frames" check for these kernels (documented limitation). */
   macsExempt?: string[];
-  /** Output pixels one changed input pixel can reach (pools recompute whole windows): see checkStats. */
+  /** Output pixels one changed input pixel can reach (pools and convs recompute whole windows): see checkStats. */
   footprint?: number;
   /** A chain: slots after the first get inputs from other slots (derived: truncated at `threshold`). */
   chain?: boolean;
   /** Kernels whose slots must truncate at `threshold` beyond the default nonlinear ones (Multiply of
    *  two delta-graph tensors). */
   nonlinear?: string[];
+  /** Thresholds of the threshold-mode run (default INPUT_THRESHOLD and THRESHOLD). */
+  thresholds?: Thresholds;
+  /** MAC checks of checkStats: 'all' (default) or only 'no-change' (a frame without change costs ~0;
+   *  for random geometries where a sparse change may legitimately reach the whole output). */
+  macs?: 'all' | 'no-change';
+}
+
+/** The two thresholds of a threshold-mode run: `input` (inputThreshold) and `inner` (threshold). */
+export interface Thresholds { input: number; inner: number }
+
+export function thresholdsOf(c: Case): Thresholds {
+  return c.thresholds ?? {input: INPUT_THRESHOLD, inner: THRESHOLD};
 }
 
 /** DESIGN §3: kernels whose output is truncated at `threshold` (all others: threshold 0). */
@@ -202,9 +214,10 @@ const NONLINEAR_KERNELS = new Set(['Relu', 'Relu6', 'LeakyRelu', 'Prelu', 'Elu',
  * diffed and the product is recomputed exactly at changed pixels).
  */
 export function expectedOutputThresholds(c: Case, rec: {kernel: string; attrs: Record<string, unknown>}): number[] {
-  if (NONLINEAR_KERNELS.has(rec.kernel) || c.nonlinear?.includes(rec.kernel)) return [THRESHOLD];
-  if ((rec.kernel === 'FusedConv2D' || rec.kernel === 'FusedDepthwiseConv2D') && (rec.attrs.activation ?? 'linear') !== 'linear') return [THRESHOLD];
-  if (rec.kernel === 'Multiply') return [0, THRESHOLD];
+  const inner = thresholdsOf(c).inner;
+  if (NONLINEAR_KERNELS.has(rec.kernel) || c.nonlinear?.includes(rec.kernel)) return [inner];
+  if ((rec.kernel === 'FusedConv2D' || rec.kernel === 'FusedDepthwiseConv2D') && (rec.attrs.activation ?? 'linear') !== 'linear') return [inner];
+  if (rec.kernel === 'Multiply') return [0, inner];
   return [0];
 }
 
@@ -264,11 +277,15 @@ export interface DeltaRun {
   problems: Array<{frame: number; what: string}>;
 }
 
-export interface DeltaOptions { inputThreshold: number; threshold: number; debug: boolean; keyframeInterval?: number }
+export interface DeltaOptions {
+  inputThreshold: number; threshold: number; debug: boolean; keyframeInterval?: number;
+  /** The delta backend under test (default 'delta-cpu'; it must be registered). */
+  backend?: string;
+}
 
-/** Runs the case on delta-cpu: reset, configure, one frame per input frame. */
+/** Runs the case on a delta backend (delta-cpu by default): reset, configure, one frame per input frame. */
 export async function deltaOutputs(c: Case, seqs: Sequence[], o: DeltaOptions): Promise<DeltaRun> {
-  await tf.setBackend('delta-cpu');
+  await tf.setBackend(o.backend ?? 'delta-cpu');
   delta.reset();
   const savedConfig = delta.getConfig();
   delta.configure({inputThreshold: o.inputThreshold, threshold: o.threshold, thresholds: {}, debug: o.debug,
@@ -342,6 +359,7 @@ export interface InvariantResult { worst: number; failures: Array<{frame: number
 export async function checkInvariant(c: Case, run: DeltaRun): Promise<InvariantResult> {
   await tf.setBackend('cpu');
   const res: InvariantResult = {worst: 0, failures: []};
+  const {input: inThr, inner: innerThr} = thresholdsOf(c);
   for (let f = 0; f < run.debug.length; f++) {
     for (const rec of run.debug[f]) {
       // The thresholds the slot used must be the configured ones (else (a) and (b) prove nothing).
@@ -351,8 +369,8 @@ export async function checkInvariant(c: Case, run: DeltaRun): Promise<InvariantR
       }
       rec.rawInputs.forEach((raw, k) => {
         const t = rec.inputThresholds[k];
-        const ok = raw == null || (c.chain ? (t === INPUT_THRESHOLD || t === THRESHOLD) : t === INPUT_THRESHOLD);
-        if (!ok) res.failures.push({frame: f, what: `slot ${rec.name}: diffed input '${rec.inputs[k].name}' used inputThreshold ${t}, expected ${c.chain ? `${INPUT_THRESHOLD} or ${THRESHOLD}` : INPUT_THRESHOLD}`});
+        const ok = raw == null || (c.chain ? (t === inThr || t === innerThr) : t === inThr);
+        if (!ok) res.failures.push({frame: f, what: `slot ${rec.name}: diffed input '${rec.inputs[k].name}' used inputThreshold ${t}, expected ${c.chain ? `${inThr} or ${innerThr}` : inThr}`});
       });
       const ref = denseKernelOf(rec);
       if (ref.shape.join(',') !== rec.outputShape.join(',') || ref.values.length !== rec.output.length) {
@@ -396,7 +414,7 @@ export async function checkInvariant(c: Case, run: DeltaRun): Promise<InvariantR
  * - a sparse frame (<= SPARSE_FRACTION of the input pixels changed): each slot performed fewer MACs
  *   than a dense run; for a chain, the slots together (a downstream slot may legitimately see its
  *   whole, small input change); for a case with a `footprint` (output pixels one input pixel can
- *   reach: pools recompute whole windows), only when the changed pixels can reach at most half of
+ *   reach: pools and convs recompute whole windows), only when the changed pixels can reach at most half of
  *   the output.
  */
 export function checkStats(c: Case, seqs: Sequence[], run: DeltaRun): Array<{frame: number; what: string}> {
@@ -431,12 +449,12 @@ export function checkStats(c: Case, seqs: Sequence[], run: DeltaRun): Array<{fra
         }
         const outPixels = sizeOf(l.outputShape.slice(0, -1));
         const reachable = c.footprint === undefined || changed * inPixels * c.footprint <= 0.5 * outPixels;
-        if (!c.chain && changed > 0 && changed <= SPARSE_FRACTION && reachable && !(l.performedMacs < l.denseMacs)) {
+        if (c.macs !== 'no-change' && !c.chain && changed > 0 && changed <= SPARSE_FRACTION && reachable && !(l.performedMacs < l.denseMacs)) {
           out.push({frame: f, what: `slot ${l.name}: ${(changed * 100).toFixed(1)}% of pixels changed but performed ${l.performedMacs} MACs >= dense ${l.denseMacs}`});
         }
       }
     }
-    if (c.chain && f > 0 && changed > 0 && changed <= SPARSE_FRACTION && sumDense > 0 && !(sumPerformed < sumDense)) {
+    if (c.macs !== 'no-change' && c.chain && f > 0 && changed > 0 && changed <= SPARSE_FRACTION && sumDense > 0 && !(sumPerformed < sumDense)) {
       out.push({frame: f, what: `${(changed * 100).toFixed(1)}% of pixels changed but the chain's slots performed ${sumPerformed} MACs >= dense ${sumDense}`});
     }
   }

@@ -1,63 +1,61 @@
 /** Conv2D and FusedConv2D delta kernels (NHWC, any kernel size, stride, dilation, padding). */
 import {backend_util} from '@tensorflow/tfjs-core';
 import {convInfo} from '../../core/op_table';
-import {Candidates, CpuDeltaKernel} from '../types';
-import {seedConv, stepConv} from './conv_common';
+import {CpuDeltaKernel} from '../types';
+import {ConvFamily, markForwardConv, seedConv, stepConv} from './conv_common';
 
 /**
- * out[n, oy, ox, co] += Σ_ci x[n, iy, ix, ci] * W[kh, kw, ci, co] for every tap where
- * iy = oy * strideH - padTop + kh * dilationH (same for columns), scattered from the input side.
+ * Output pixel op of a conv, as tfjs-backend-cpu's conv2D computes it:
+ * y[co] += x[iy, ix, ci] * W[kh, kw, ci, co] over kh, kw, ci in that order, float32 after each step.
  */
-export function scatterConv2d(info: backend_util.Conv2DInfo, W: Float32Array, acc: Float64Array,
-                              pixels: Int32Array | null, count: number, vals: Float32Array,
-                              cand: Candidates | null): number {
+export function conv2dPixel(info: backend_util.Conv2DInfo, x: Float32Array, W: Float32Array, op: number,
+                            acc: Float32Array, out: Float32Array, o0: number): number {
   const {inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth,
-    dilationHeight, dilationWidth, filterHeight, filterWidth, batchSize} = info;
-  const padTop = info.padInfo.top, padLeft = info.padInfo.left;
-  const inPlane = inHeight * inWidth;
-  const n = pixels ? count : batchSize * inPlane;
+    dilationHeight, dilationWidth, filterHeight, filterWidth} = info;
+  const plane = outHeight * outWidth;
+  const b = Math.floor(op / plane);
+  const r = op - b * plane;
+  const oy = Math.floor(r / outWidth);
+  const ox = r - oy * outWidth;
+  acc.fill(0);
   let macs = 0;
-  for (let j = 0; j < n; j++) {
-    const p = pixels ? pixels[j] : j;
-    const b = Math.floor(p / inPlane);
-    const r = p - b * inPlane;
-    const iy = Math.floor(r / inWidth);
-    const ix = r - iy * inWidth;
-    const v0 = j * inChannels;
-    for (let kh = 0; kh < filterHeight; kh++) {
-      const ty = iy + padTop - kh * dilationHeight;
-      if (ty < 0 || ty % strideHeight !== 0) continue;
-      const oy = ty / strideHeight;
-      if (oy >= outHeight) continue;
-      for (let kw = 0; kw < filterWidth; kw++) {
-        const tx = ix + padLeft - kw * dilationWidth;
-        if (tx < 0 || tx % strideWidth !== 0) continue;
-        const ox = tx / strideWidth;
-        if (ox >= outWidth) continue;
-        const op = (b * outHeight + oy) * outWidth + ox;
-        if (cand) cand.mark(op);
-        const a0 = op * outChannels;
-        const w0 = (kh * filterWidth + kw) * inChannels * outChannels;
-        for (let ci = 0; ci < inChannels; ci++) {
-          const dv = vals[v0 + ci];
-          const w = w0 + ci * outChannels;
-          for (let co = 0; co < outChannels; co++) acc[a0 + co] += dv * W[w + co];
-        }
-        macs += inChannels * outChannels;
+  const yCorner = oy * strideHeight - info.padInfo.top;
+  const xCorner = ox * strideWidth - info.padInfo.left;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    const iy = yCorner + kh * dilationHeight;
+    if (iy < 0 || iy >= inHeight) continue;
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const ix = xCorner + kw * dilationWidth;
+      if (ix < 0 || ix >= inWidth) continue;
+      const x0 = ((b * inHeight + iy) * inWidth + ix) * inChannels;
+      let w = (kh * filterWidth + kw) * inChannels * outChannels;
+      for (let ci = 0; ci < inChannels; ci++) {
+        const xv = x[x0 + ci];
+        for (let co = 0; co < outChannels; co++) acc[co] += xv * W[w + co];
+        w += outChannels;
       }
+      macs += inChannels * outChannels;
     }
   }
+  out.set(acc, o0);
   return macs;
 }
+
+const CONV2D: ConvFamily = {
+  inputName: 'x',
+  geometry(k) {
+    const info = convInfo(k.call);
+    return {info, outShape: [info.batchSize, info.outHeight, info.outWidth, info.outChannels], inGrid: [info.inHeight, info.inWidth]};
+  },
+  markFrom: markForwardConv,
+  pixel: conv2dPixel,
+};
 
 function convKernel(kernelName: string): CpuDeltaKernel {
   return {
     kernelName,
-    seed(k, st) {
-      const info = convInfo(k.call);
-      return seedConv(k, st, info, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'x', scatterConv2d);
-    },
-    step: (k, st, cand) => stepConv(k, st, cand, 'x', scatterConv2d),
+    seed: (k, st) => seedConv(CONV2D, k, st),
+    step: (k, st, cand) => stepConv(CONV2D, k, st, cand),
   };
 }
 

@@ -144,9 +144,10 @@ export const multiplyKernel = binary('Multiply', (a, b) => a * b);
 export const addNKernel = makePointwise({
   kernelName: 'AddN',
   outShape: sameAsX,
+  // float32 rounding after every add, in input order, as tfjs-backend-cpu's addN.
   element: () => (v, a, i) => {
     let s = at(v[0], a[0], i);
-    for (let j = 1; j < v.length; j++) s += at(v[j], a[j], i);
+    for (let j = 1; j < v.length; j++) s = Math.fround(s + at(v[j], a[j], i));
     return s;
   },
 });

@@ -61,13 +61,23 @@ export function stats(options: {stream?: string; all?: boolean} = {}): DeltaStat
 }
 
 /**
- * Drops all slot state of every delta backend (or forces a keyframe only, with {keyframe: true}):
- * the next frame runs dense everywhere.
+ * Waits until the statistics of every delta backend are complete. delta-webgpu counts active pixels
+ * and MACs on the device and reads the counters back asynchronously (no readback per layer), so
+ * `stats()` may show provisional zeros for the latest delta runs until this resolves:
+ * `await delta.settleStats(); delta.stats()`. A no-op for delta-cpu.
+ */
+export async function settleStats(): Promise<void> {
+  await Promise.all([...globalState().engines].map((e) => e.settleStats()));
+}
+
+/**
+ * Drops all slot state of every delta backend (of one stream with {stream}), or only forces a
+ * keyframe with {keyframe: true} (state kept): the next frame runs dense.
  */
 export function reset(options: {keyframe?: boolean; stream?: string} = {}): void {
   for (const e of globalState().engines) {
     if (options.keyframe) e.requestKeyframe(options.stream);
-    else e.resetAll();
+    else e.resetAll(options.stream);
   }
 }
 

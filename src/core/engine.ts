@@ -30,6 +30,9 @@ class Stream {
   pos = 0;               // kernel calls in the current frame
   prevLen = 0;           // kernel calls in the previous frame
   firstSig: string | null = null;
+  /** The first call's input tensors and attributes: the same call again is the next frame. */
+  firstIds: readonly object[] = [];
+  firstAttrs = '';
   frameStartWriteSeq = 0;
   explicitDepth = 0;
   lastKeyed = 'start';
@@ -37,6 +40,8 @@ class Stream {
   readonly occurrences = new Map<number, number>();
   keyframe = false;
   resetPending = false;
+  /** delta.reset() ran: the next new input (or the first call coming round again) starts frame 0. */
+  restart = false;
   constructor(readonly id: string) {}
   get frameIndex(): number { return this.frames - 1; }
 }
@@ -132,11 +137,21 @@ export class DeltaEngine {
     this.weightIds.delete(wid);
     const prefix = `w${wid}#`;
     for (const s of this.streams.values()) {
+      let removed = false, weighted = false;
       for (const [key, slot] of s.slots) {
         if (key.startsWith(prefix)) {
           this.plane.release(slot);
           s.slots.delete(key);
+          removed = true;
+        } else if (key.startsWith('w')) {
+          weighted = true;
         }
+      }
+      // Slots before a frame's first weighted layer ('start+k': a model's preprocessing) belong to no
+      // weights: they go when the stream's last weighted layer goes.
+      if (removed && !weighted) {
+        for (const slot of s.slots.values()) this.plane.release(slot);
+        s.slots.clear();
       }
     }
   }
@@ -200,12 +215,19 @@ export class DeltaEngine {
     return result;
   }
 
-  /** Drops all slot state of every stream: the next frame runs dense everywhere. */
-  resetAll(): void {
-    for (const s of this.streams.values()) {
+  /**
+   * Drops all slot state of every stream: the next frame runs dense everywhere. Streams keep their frame
+   * detection, since a reset may come between two kernel calls of one model run: the next frame starts
+   * at the next call that consumes a new input tensor (or at the frame's first call coming round again),
+   * and is frame 0 again.
+   */
+  resetAll(streamId?: string): void {
+    const targets = streamId !== undefined ? [this.stream(streamId)] : [...this.streams.values()];
+    for (const s of targets) {
       for (const slot of s.slots.values()) this.plane.release(slot);
+      s.slots.clear();
+      s.restart = true;
     }
-    this.streams.clear();
   }
 
   /** Marks the next frame of a stream as a keyframe (dense everywhere, state kept). */
@@ -260,11 +282,24 @@ export class DeltaEngine {
 
   // ---- frames and slot keys ---------------------------------------------------------------------
 
-  private startFrame(s: Stream, firstSig: string | null) {
-    if (s.frames > 0) s.prevLen = s.pos;
+  private startFrame(s: Stream, firstSig: string | null, first?: {ids: readonly object[]; attrs: string}) {
+    if (s.restart) {
+      // The first frame after a reset: the slots of the rest of an interrupted frame go too, so that
+      // slot names (and per-layer thresholds) are those of a reset between frames.
+      for (const slot of s.slots.values()) this.plane.release(slot);
+      s.slots.clear();
+      s.restart = false;
+      s.frames = 0;
+      s.prevLen = 0;
+      s.slotCounter = 0;
+    } else if (s.frames > 0) {
+      s.prevLen = s.pos;
+    }
     s.frames++;
     s.pos = 0;
     s.firstSig = firstSig;
+    s.firstIds = first?.ids ?? [];
+    s.firstAttrs = first?.attrs ?? '';
     s.frameStartWriteSeq = this.writeSeq;
     s.lastKeyed = 'start';
     s.offset = 0;
@@ -275,18 +310,30 @@ export class DeltaEngine {
     this.evict(s);
   }
 
-  /** Automatic frame detection: the first call of the frame comes round again. */
-  private trackFrame(s: Stream, kernel: string, inputs: readonly NamedInput[]) {
+  /**
+   * Automatic frame detection: the first call of the frame comes round again with a new input tensor,
+   * or after as many calls as the previous frame had, or with the very same input tensors and attributes
+   * (the app ran the model again on the same tensor: a graph does not repeat a call). After a reset, the
+   * next call that consumes a new input tensor starts the next frame.
+   */
+  private trackFrame(s: Stream, kernel: string, inputs: readonly NamedInput[], attrs: NamedAttrMap | undefined) {
     if (s.explicitDepth > 0) return;
+    const first = () => ({ids: inputs.map((i) => i.info.dataId), attrs: attrsKey(attrs)});
     if (s.firstSig === null) {
-      this.startFrame(s, this.callSig(kernel, inputs));
+      this.startFrame(s, this.callSig(kernel, inputs), first());
       return;
     }
     if (s.pos === 0) return;
     const sig = this.callSig(kernel, inputs);
-    if (sig !== s.firstSig) return;
     const fresh = inputs.some((i) => (this.externalSeq.get(i.info.dataId) ?? -1) > s.frameStartWriteSeq);
-    if (fresh || (s.prevLen > 0 && s.pos >= s.prevLen)) this.startFrame(s, sig);
+    if (s.restart && fresh) {
+      this.startFrame(s, sig, first());
+      return;
+    }
+    if (sig !== s.firstSig) return;
+    const repeat = inputs.length === s.firstIds.length && inputs.every((i, k) => i.info.dataId === s.firstIds[k]) &&
+        attrsKey(attrs) === s.firstAttrs;
+    if (fresh || repeat || (s.prevLen > 0 && s.pos >= s.prevLen)) this.startFrame(s, sig, first());
   }
 
   private callSig(kernel: string, inputs: readonly NamedInput[]): string {
@@ -363,7 +410,7 @@ export class DeltaEngine {
                     dense: KernelFunc): TensorInfo | TensorInfo[] {
     const s = this.stream();
     const inputs = namedInputs(args.inputs);
-    this.trackFrame(s, kernel, inputs);
+    this.trackFrame(s, kernel, inputs, args.attrs);
     const spec = OP_TABLE.get(kernel);
     const slot = this.slotFor(s, kernel, spec, inputs);
     const attrs = (args.attrs ?? {}) as Record<string, unknown>;
@@ -372,7 +419,7 @@ export class DeltaEngine {
     let why: string | null = null;
     if (!spec) why = 'no delta kernel (dense, re-sparsified downstream)';
     else if (!this.plane.hasDeltaKernel(kernel)) why = `delta kernel not implemented on ${this.backendName}`;
-    else why = spec.unsupported(view);
+    else why = spec.unsupported(view) ?? this.plane.unsupported?.(view) ?? null;
     if (why !== null || !spec) return this.fallback(slot, args, dense, inputs, why);
 
     const signature = this.signature(view, spec);
@@ -414,7 +461,32 @@ export class DeltaEngine {
     slot.version++;
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), spec.denseMacs(view, result.out.shape), result.macs);
+    if (result.deferredCounts) this.settleLater(slot, result, result.deferredCounts);
     return result.out;
+  }
+
+  /**
+   * Counts that a data plane reads back later (PlaneResult.deferredCounts): replace the provisional
+   * numbers recorded for this run (the slot's last-run fields only if it has not run again since).
+   */
+  private settleLater(slot: Slot, prov: PlaneResult, counts: Promise<{activePixels: number; macs: number}>) {
+    const run = slot.runs;
+    const provFraction = prov.activePixels / Math.max(1, prov.totalPixels);
+    const total = prov.totalPixels;
+    counts.then(({activePixels, macs}) => {
+      const fraction = activePixels / Math.max(1, total);
+      slot.sumActiveFraction += fraction - provFraction;
+      slot.totalPerformedMacs += macs - prov.macs;
+      if (slot.runs === run) {
+        slot.activeFraction = fraction;
+        slot.performedMacs = macs;
+      }
+    }, () => { /* the plane was disposed: provisional numbers stay */ });
+  }
+
+  /** Waits for the data plane's deferred counts (GPU counters) so that stats() is complete. */
+  async settleStats(): Promise<void> {
+    await this.plane.settle?.();
   }
 
   /** config.primeDeltaPath: seed on zeros, then a delta step to the real inputs (null if it cannot). */

@@ -168,6 +168,21 @@ describe('delta engine on delta-cpu', () => {
     net.dispose();
   });
 
+  it('reset({stream}) drops only that stream\'s state', async () => {
+    const net = TinyNet.random(30).load();
+    const shape = [1, 12, 12, 3];
+    const frames = makeFrames(31, 3, 12, 12);
+    const run = (id: string, f: Float32Array) => tf.dispose(delta.stream(id, () => tf.tidy(() => net.run(tf.tensor(f, shape) as tf.Tensor4D))));
+    for (const f of frames.slice(0, 2)) { run('a', f); run('b', f); }
+    delta.reset({stream: 'a'});
+    run('a', frames[2]);
+    run('b', frames[2]);
+    const modes = (id: string) => delta.stats({stream: id}).layers.filter((l) => l.mode !== 'fallback').map((l) => l.mode);
+    expect(modes('a').every((m) => m === 'dense')).toBe(true);
+    expect(modes('b').filter((m) => m === 'delta').length).toBeGreaterThanOrEqual(4);
+    net.dispose();
+  });
+
   it('re-seeds on a resolution change mid-stream and stays correct', async () => {
     const net = TinyNet.random(8);
     const a = makeFrames(9, 4, 16, 16), b = makeFrames(10, 4, 24, 20);

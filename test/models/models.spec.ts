@@ -38,8 +38,7 @@ const clipFilter = process.env.DELTA_CLIPS ? new RegExp(process.env.DELTA_CLIPS)
 const MODEL_NAMES = Object.keys(MODELS).filter((m) => !modelFilter || modelFilter.test(m));
 const CLIP_NAMES = ['vtest', 'pose_1'].filter((c) => !clipFilter || clipFilter.test(c));
 
-const EXACT_TOL = EXACT_TOLERANCE;  // max|a-b| / max(max|ref|, 1e-6), per output tensor per frame (see
-                                   // ModelSpec.exactTolerance for the documented per-output exceptions)
+const EXACT_TOL = EXACT_TOLERANCE;  // max|a-b| / max(max|ref|, 1e-6), per output tensor per frame, every output
 const KEYPOINT_TOL_PX = 2;      // MoveNet on pose_1, 2% input threshold: median deviation from dense
 
 const apiPresent = typeof (delta as {configure?: unknown}).configure === 'function';
@@ -53,11 +52,6 @@ describe('real models on real video (delta-cpu vs cpu)', () => {
     const data = setupData();
     console.log(`[models] ${MODEL_NAMES.length} models x clips ${CLIP_NAMES.join(', ')}, ${FRAMES} frames from ${START}, ` +
       `${JOBS > 1 ? `${JOBS} worker threads` : 'inline'}; tfjs-core ${tf.version_core}; delta API ${apiPresent ? 'present' : 'MISSING'}`);
-    for (const m of MODEL_NAMES) {
-      for (const [out, o] of Object.entries(MODELS[m].exactTolerance ?? {})) {
-        console.log(`[models] exact-mode exception ${m}/${out}: tol ${o.tol ?? EXACT_TOL}, floor ${o.floor ?? 1e-6}: ${o.why}`);
-      }
-    }
     let chain: Promise<unknown> = Promise.resolve();
     for (const clip of CLIP_NAMES) {
       available.set(clip, Boolean(data.clips[clip]) && Boolean(data.ffmpeg));

@@ -9,6 +9,7 @@ import * as delta from 'tfjs-backend-delta';
 import type {GraphModel} from '@tensorflow/tfjs-converter';
 import {readFileSync} from 'node:fs';
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads';
+import {KEYPOINT_NAMES, keypointDistances, median, movenetKeypoints, relErr} from 'tfjs-backend-delta/cli';
 import {MODELS, ModelSpec, frameToInput, inputThreshold, loadModel, outputNames} from './models';
 import {Clip, decodeFrames, setDataIndex, setupData} from './video';
 
@@ -28,7 +29,7 @@ export interface ExactResult {
   worstAt: {frame: number; output: string} | null;
   worstRelPerOutput: Record<string, number>;
   relPerFrame: number[];                     // max over outputs, per frame
-  /** Per output: {tol, floor}; 1e-4 and 1e-6 unless ModelSpec.exactTolerance overrides them. */
+  /** Per output: {tol, floor} = 1e-4 and 1e-6 (no exceptions: delta-cpu is bit-identical to cpu). */
   tolerance: Record<string, {tol: number; floor: number}>;
   /** (frame, output) pairs over their tolerance, worst first (at most 10). */
   failures: Array<{frame: number; output: string; rel: number; tol: number}>;   // rel: with the output's floor
@@ -84,30 +85,6 @@ export const EXACT_TOLERANCE = 1e-4;
 const hasApi = () => typeof (delta as {configure?: unknown}).configure === 'function' &&
     typeof (delta as {stats?: unknown}).stats === 'function' && typeof (delta as {reset?: unknown}).reset === 'function';
 
-function relErr(a: Float32Array | Int32Array, ref: Float32Array | Int32Array, floor = 1e-6): number {
-  if (a.length !== ref.length) return Infinity;
-  let maxDiff = 0, maxRef = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], r = ref[i];
-    if (Number.isNaN(x) || Number.isNaN(r)) {
-      if (Number.isNaN(x) !== Number.isNaN(r)) return Infinity;
-      continue;
-    }
-    const d = Math.abs(x - r);
-    if (d > maxDiff) maxDiff = d;
-    const m = Math.abs(r);
-    if (m > maxRef) maxRef = m;
-  }
-  return maxDiff / Math.max(maxRef, floor);
-}
-
-function median(v: number[]): number {
-  if (!v.length) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Runs one frame: input tensor on the active backend, execute, read every output, dispose all. */
 function runFrame(model: GraphModel, spec: ModelSpec, frame: Uint8Array, explicit: boolean): Outputs {
   const x = frameToInput(spec, frame);
@@ -118,19 +95,6 @@ function runFrame(model: GraphModel, spec: ModelSpec, frame: Uint8Array, explici
   tf.dispose([x, ...ys]);
   return vals;
 }
-
-/** MoveNet keypoints of one output [1,1,17,3] (y, x, score) in pixels of the source frame. */
-function movenetKeypoints(out: Float32Array, spec: ModelSpec, clip: Clip): Array<[number, number]> {
-  const kp: Array<[number, number]> = [];
-  for (let k = 0; k < 17; k++) {
-    const y = out[k * 3], x = out[k * 3 + 1];
-    kp.push([(x * spec.width - clip.padX) * clip.scaleX, (y * spec.height - clip.padY) * clip.scaleY]);
-  }
-  return kp;
-}
-const MOVENET_NAMES = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder',
-  'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee', 'right_knee',
-  'left_ankle', 'right_ankle'];
 
 function errorOf(frame: number, e: unknown): RunError {
   const err = e as Error;
@@ -200,7 +164,7 @@ async function runDense(spec: ModelSpec, clip: Clip, explicit: boolean) {
 async function runExact(spec: ModelSpec, clip: Clip, ref: Outputs[], names: string[], job: ClipJob): Promise<ExactResult> {
   const tolerance: Record<string, {tol: number; floor: number}> = {};
   for (const n of names) {
-    tolerance[n] = {tol: spec.exactTolerance?.[n]?.tol ?? EXACT_TOLERANCE, floor: spec.exactTolerance?.[n]?.floor ?? 1e-6};
+    tolerance[n] = {tol: EXACT_TOLERANCE, floor: 1e-6};
   }
   const res: ExactResult = {worstRel: 0, worstAt: null, worstRelPerOutput: {}, relPerFrame: [], tolerance, failures: [],
     deltaLayersPerFrame: [],
@@ -284,8 +248,7 @@ async function runThreshold(spec: ModelSpec, clip: Clip, ref: Outputs[], job: Cl
         }
       }
       if (isMovenet && f > 0) {
-        const a = movenetKeypoints(out[0], spec, clip), b = movenetKeypoints(ref[f][0], spec, clip);
-        const d = a.map(([x, y], k) => Math.hypot(x - b[k][0], y - b[k][1]));
+        const d = keypointDistances(movenetKeypoints(out[0], clip), movenetKeypoints(ref[f][0], clip));
         kpDev.push(...d);
         kpFrame.push(median(d));
       }
@@ -314,8 +277,8 @@ function referenceDeviation(spec: ModelSpec, clip: Clip, ref: Outputs[], job: Cl
   ref.forEach((out, f) => {
     const g = golden[job.start + f];
     if (!g) return;
-    movenetKeypoints(out[0], spec, clip).forEach(([x, y], k) => {
-      const p = g[MOVENET_NAMES[k]];
+    movenetKeypoints(out[0], clip).forEach(({x, y}, k) => {
+      const p = g[KEYPOINT_NAMES[k]];
       if (p) d.push(Math.hypot(x - p.x, y - p.y));
     });
   });

@@ -1,0 +1,19 @@
+// Activation functions (no bindings): prepended to pointwise.wgsl and conv.wgsl by src/webgpu.
+// Same expressions as tfjs-backend-cpu (src/cpu/kernels/activations.ts), in float32.
+// Codes: 0 linear, 1 relu, 2 relu6, 3 leakyrelu (alpha), 4 elu, 5 sigmoid, 6 tanh.
+
+fn activate(x: f32, code: u32, alpha: f32) -> f32 {
+  switch (code) {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return clamp(x, 0.0, 6.0); }
+    case 3u: { return select(x, alpha * x, x < 0.0); }
+    case 4u: { return select(exp(x) - 1.0, x, x >= 0.0); }
+    case 5u: { return 1.0 / (1.0 + exp(-x)); }
+    case 6u: {
+      // tanh without overflow for large |x| (WGSL's tanh may return NaN there on some drivers)
+      let e = exp(-2.0 * abs(x));
+      return sign(x) * (1.0 - e) / (1.0 + e);
+    }
+    default: { return x; }
+  }
+}

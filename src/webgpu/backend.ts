@@ -1,0 +1,52 @@
+/// <reference types="@webgpu/types" />
+/**
+ * delta-webgpu: tfjs-backend-webgpu's storage and dense kernels (WebGPUBackend subclass), with the
+ * delta engine in front of every kernel and the WGSL data plane (plane.ts) behind it.
+ */
+import {backend_util, DataType} from '@tensorflow/tfjs-core';
+import {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {DeltaEngine} from '../core/engine';
+import {WebGpuDataPlane} from './plane';
+
+export const DELTA_WEBGPU = 'delta-webgpu';
+
+type AdapterInfoLike = ConstructorParameters<typeof WebGPUBackend>[1];
+
+export class DeltaWebGPUBackend extends WebGPUBackend {
+  readonly deltaEngine: DeltaEngine;
+  readonly plane: WebGpuDataPlane;
+
+  constructor(device: GPUDevice, adapterInfo?: AdapterInfoLike) {
+    super(device, adapterInfo);
+    this.plane = new WebGpuDataPlane(this);
+    this.deltaEngine = new DeltaEngine(DELTA_WEBGPU, this, this.plane);
+    // releaseResource is private in tfjs-webgpu's typings: wrap it on the instance. It runs when a
+    // tensor's data is really freed (at dispose, or at the submit after it when a recorded command
+    // still used it).
+    const self = this as unknown as {releaseResource(dataId: object): void};
+    const release = self.releaseResource.bind(this);
+    self.releaseResource = (dataId: object) => {
+      this.plane.noteRelease(dataId);
+      this.deltaEngine.noteDispose(dataId);
+      release(dataId);
+    };
+  }
+
+  override write(values: backend_util.BackendValues | null, shape: number[], dtype: DataType): object {
+    const dataId = super.write(values as backend_util.BackendValues, shape, dtype);
+    this.deltaEngine.noteWrite(dataId);
+    return dataId;
+  }
+
+  override submitQueue(): void {
+    this.plane.beforeSubmit();
+    super.submitQueue();
+    this.plane.afterSubmit();
+  }
+
+  override dispose(): void {
+    this.deltaEngine.dispose();
+    this.plane.dispose();
+    super.dispose();
+  }
+}

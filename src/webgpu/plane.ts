@@ -1,0 +1,630 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The delta-webgpu data plane. Everything a slot keeps lives on the device, in our own GPUBuffers
+ * (never tfjs tensors): the propagated values (what the output tensor holds, updated in place at
+ * changed pixels; copy-on-write while an older output tensor still aliases it), baselines of inputs
+ * that come without an update, generation stamps (the per-pixel mask of this step's candidates),
+ * the candidate list, the output update's list, and a small `meta` buffer with device-side counts
+ * and the indirect dispatch arguments derived from them (kernels-wgsl/common.wgsl).
+ *
+ * A delta step is recorded into tfjs-webgpu's own command encoder (one compute pass per step, so
+ * queue order with the dense kernels is kept): sparsify the 'diff' inputs; args; mark candidates
+ * from each changed input (indirect); args; recompute candidates + bias/activation + truncation +
+ * in-place update + output list (indirect). A step without any changed input costs one clear.
+ *
+ * Counts (active pixels, MACs) stay on the device; they are copied into a mappable counter page
+ * and read back asynchronously after the next submit (PlaneResult.deferredCounts; settle()).
+ */
+import {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {CallView, convInfo, input} from '../core/op_table';
+import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
+import type {Slot} from '../core/slot';
+import {
+  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, ConvMarkProgram, ConvProgram, INDEX_MODES, META,
+  PointwiseMarkProgram, PointwiseProgram, POINTWISE_OPS, SparsifyProgram, WG,
+} from './programs';
+
+/** The tfjs-webgpu internals we share (plain fields in its JS; some private in its .d.ts). */
+export interface BackendInternals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  tensorMap: {has(id: object): boolean; get(id: object): {resource: unknown; external?: boolean; shape: number[]; dtype: string; values: unknown}};
+  commandEncoder: GPUCommandEncoder | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  tensorDataPendingDisposal: object[];
+  dispatchCountInPass: number;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  uploadToGPU(dataId: object): void;
+  makeTensorInfo(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+/** The update a delta step hands to the next slots: changed pixels, on the device. */
+export interface GpuUpdate {
+  readonly list: GPUBuffer;
+  /** Producer's meta buffer; its OUT word is the count. */
+  readonly meta: GPUBuffer;
+  readonly owner: GpuSlotState;
+  /** owner.seq when this update was made: a later step of the owner overwrites the list. */
+  readonly seq: number;
+  /** Known on the host to be empty (the producer's inputs did not change): consumers skip it. */
+  readonly empty: boolean;
+}
+
+const STORAGE = 0x0080, COPY_SRC = 0x0004, COPY_DST = 0x0008, INDIRECT = 0x0100, UNIFORM = 0x0040,
+  MAP_READ = 0x0001;
+
+const UNARY: Readonly<Record<string, number>> = {
+  Relu: ACTIVATIONS.relu, Relu6: ACTIVATIONS.relu6, LeakyRelu: ACTIVATIONS.leakyrelu, Elu: ACTIVATIONS.elu,
+  Sigmoid: ACTIVATIONS.sigmoid, Tanh: ACTIVATIONS.tanh,
+};
+const BINARY: Readonly<Record<string, number>> = {Add: POINTWISE_OPS.add, Sub: POINTWISE_OPS.sub, Multiply: POINTWISE_OPS.mul};
+const CONV = new Set(['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
+/** Fused activations the conv shader has (prelu needs per-channel weights: not yet). */
+const CONV_ACTS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid']);
+
+export const WEBGPU_DELTA_KERNELS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY), ...CONV];
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+function channelsOf(shape: readonly number[]): number {
+  return shape.length === 0 ? 1 : shape[shape.length - 1];
+}
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Index mode of a pointwise input against the output shape, or null (broadcast we do not have). */
+function indexMode(shape: readonly number[], out: readonly number[]): number | null {
+  if (sameShape(shape, out)) return INDEX_MODES.same;
+  const n = sizeOf(shape);
+  if (n === 1) return INDEX_MODES.scalar;
+  const C = channelsOf(out);
+  if (n === C && channelsOf(shape) === C) return INDEX_MODES.channel;
+  if (shape.length === out.length && channelsOf(shape) === 1 && sameShape(shape.slice(0, -1), out.slice(0, -1))) {
+    return INDEX_MODES.pixel;
+  }
+  return null;
+}
+
+interface CounterEntry {
+  resolve(c: {activePixels: number; macs: number}): void;
+  reject(e: unknown): void;
+  /** words: CAND, args x3, OUT, TAPS of the step. */
+  convert(words: Uint32Array): {activePixels: number; macs: number};
+}
+
+/** A mappable page of per-step counter copies (32 bytes each). */
+class CounterPage {
+  static readonly ENTRY = 32;
+  static readonly ENTRIES = 128;
+  readonly entries: CounterEntry[] = [];
+  constructor(readonly buffer: GPUBuffer) {}
+}
+
+export class GpuSlotState {
+  kind: 'pointwise' | 'conv' = 'pointwise';
+  out!: GPUBuffer;
+  outBytes = 0;
+  /** Output tensors whose resource is `out` (it may be updated in place only when none is alive). */
+  outDataIds: object[] = [];
+  outShape: number[] = [];
+  pixels = 0;
+  channels = 1;
+  meta!: GPUBuffer;
+  /** Indirect dispatch args (same word offsets as meta; see common.wgsl). */
+  args!: GPUBuffer;
+  stamp!: GPUBuffer;
+  cand!: GPUBuffer;
+  outList!: GPUBuffer;
+  baselines: Array<GPUBuffer | null> = [];
+  inLists: Array<GPUBuffer | null> = [];
+  inPixels: number[] = [];
+  /** Per input: a change of it marks every output pixel (broadcast input). */
+  bcast: boolean[] = [];
+  /** Static uniform buffers of this slot's dispatches. */
+  u: Record<string, GPUBuffer> = {};
+  /** Every buffer of the slot but `out` (destroyed on release). */
+  owned: GPUBuffer[] = [];
+  seq = 0;
+  released = false;
+  computeProgram!: PointwiseProgram | ConvProgram;
+  markProgram!: PointwiseMarkProgram | ConvMarkProgram;
+  /** Dense MACs of a seed. */
+  seedMacs = 0;
+  /** MACs of one candidate (pointwise) or of one in-bounds tap (conv). */
+  unitMacs = 0;
+  weightIds: object[] = [];
+}
+
+export class WebGpuDataPlane implements DataPlane {
+  private live = 0;
+  /** Output aliases: tensor dataId -> the value buffer it reads. */
+  private readonly aliases = new Map<object, GPUBuffer>();
+  /** Users of a value buffer: alive alias tensors, +1 while a slot owns it. */
+  private readonly users = new Map<GPUBuffer, number>();
+  /** Buffers to destroy after the next submit (recorded commands may still use them). */
+  private pendingDestroy: GPUBuffer[] = [];
+  private readonly freePages: CounterPage[] = [];
+  private openPage: CounterPage | null = null;
+  private closedPages: CounterPage[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly args = new ArgsProgram();
+  private readonly sparsifyProgram = new SparsifyProgram();
+  private readonly pointwise = new PointwiseProgram();
+  private readonly pointwiseMark = new PointwiseMarkProgram();
+  private readonly convMark = new ConvMarkProgram();
+  private disposed = false;
+  /** Steps and dispatches recorded (for tests and benchmarks). */
+  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0};
+
+  constructor(private readonly backend: WebGPUBackend) {}
+
+  private get b(): BackendInternals {
+    return this.backend as unknown as BackendInternals;
+  }
+  private get device(): GPUDevice {
+    return this.b.device;
+  }
+
+  hasDeltaKernel(kernel: string): boolean {
+    return kernel in UNARY || kernel in BINARY || CONV.has(kernel);
+  }
+
+  unsupported(call: CallView): string | null {
+    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    for (const i of call.inputs) {
+      if (sizeOf(i.info.shape) * 4 > maxBinding) return `input '${i.name}' exceeds maxStorageBufferBindingSize (bindings are not split yet)`;
+      if (sizeOf(i.info.shape) === 0) return `input '${i.name}' is empty`;
+    }
+    if (CONV.has(call.kernel)) {
+      const act = String(call.attrs['activation'] ?? 'linear');
+      if (!CONV_ACTS.has(act)) return `delta-webgpu conv: fused activation '${act}' not implemented`;
+      const info = convInfo(call);
+      if (info.outChannels > CONV_MAX_C) return `delta-webgpu conv: ${info.outChannels} output channels > ${CONV_MAX_C}`;
+      if (info.batchSize * info.outHeight * info.outWidth * info.outChannels * 4 > maxBinding) return 'output exceeds maxStorageBufferBindingSize';
+      const bias = input(call, 'bias');
+      if (bias && sizeOf(bias.shape) !== info.outChannels) return `delta-webgpu conv: bias of shape [${bias.shape}] (per-channel only)`;
+      return null;
+    }
+    const out = this.pointwiseOutShape(call);
+    if (!out) return 'delta-webgpu pointwise: incompatible shapes';
+    if (call.inputs.length > 2) return 'delta-webgpu pointwise: more than 2 inputs';
+    for (const i of call.inputs) {
+      if (indexMode(i.info.shape, out) === null) return `delta-webgpu pointwise: broadcast of [${i.info.shape}] to [${out}] not implemented`;
+    }
+    if (sizeOf(out) * 4 > maxBinding) return 'output exceeds maxStorageBufferBindingSize';
+    return null;
+  }
+
+  private pointwiseOutShape(call: CallView): number[] | null {
+    try {
+      return call.inputs.slice(1).reduce((s, i) => backend_util.assertAndGetBroadcastShape(s, i.info.shape), [...call.inputs[0].info.shape]);
+    } catch {
+      return null;
+    }
+  }
+
+  hasBaseline(slot: Slot, i: number): boolean {
+    const st = slot.plane as GpuSlotState | null;
+    return st != null && st.baselines[i] != null;
+  }
+
+  bufferCount(): number {
+    return this.live;
+  }
+
+  debugRecord(_slot: Slot): DebugRecord | null {
+    return null;  // would need a synchronous readback: not on the GPU (see docs/delta-webgpu.md)
+  }
+
+  release(slot: Slot): void {
+    const st = slot.plane as GpuSlotState | null;
+    if (!st) return;
+    slot.plane = null;
+    this.live--;
+    st.released = true;
+    this.pendingDestroy.push(...st.owned);
+    this.dropUser(st.out);
+  }
+
+  // ---- buffers ------------------------------------------------------------------------------
+
+  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState): GPUBuffer {
+    const buf = this.device.createBuffer({size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label: `delta:${label}`});
+    owner?.owned.push(buf);
+    return buf;
+  }
+
+  private uniform(data: ArrayBuffer, label: string, owner: GpuSlotState): GPUBuffer {
+    const buf = this.buffer(data.byteLength, UNIFORM | COPY_DST, label, owner);
+    this.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  private dropUser(buf: GPUBuffer) {
+    const n = (this.users.get(buf) ?? 1) - 1;
+    if (n <= 0) {
+      this.users.delete(buf);
+      this.pendingDestroy.push(buf);
+    } else {
+      this.users.set(buf, n);
+    }
+  }
+
+  /** Backend hook: a tensor's data is being freed. */
+  noteRelease(dataId: object): void {
+    const buf = this.aliases.get(dataId);
+    if (!buf) return;
+    this.aliases.delete(dataId);
+    this.dropUser(buf);
+  }
+
+  /** Backend hook: right before tfjs submits its command encoder. */
+  beforeSubmit(): void {
+    if (this.openPage && this.openPage.entries.length) {
+      this.closedPages.push(this.openPage);
+      this.openPage = null;
+    }
+  }
+
+  /** Backend hook: tfjs submitted its command encoder (our recorded commands with it). */
+  afterSubmit(): void {
+    for (const buf of this.pendingDestroy) buf.destroy();
+    this.pendingDestroy = [];
+    const pages = this.closedPages;
+    this.closedPages = [];
+    for (const page of pages) {
+      const p = page.buffer.mapAsync(0x0001 /* GPUMapMode.READ */).then(() => {
+        const words = new Uint32Array(page.buffer.getMappedRange().slice(0));
+        page.buffer.unmap();
+        page.entries.forEach((e, k) => e.resolve(e.convert(words.subarray(k * 8, k * 8 + 8))));
+        page.entries.length = 0;
+        if (!this.disposed) this.freePages.push(page);
+        else page.buffer.destroy();
+      }, (err) => {
+        for (const e of page.entries) e.reject(err);
+        page.entries.length = 0;
+      });
+      this.inflight.add(p);
+      p.finally(() => this.inflight.delete(p));
+    }
+  }
+
+  async settle(): Promise<void> {
+    if (this.openPage && this.openPage.entries.length) {
+      const b = this.b;
+      b.ensureCommandEncoderReady();
+      b.endComputePassEncoder();
+      b.submitQueue();  // beforeSubmit/afterSubmit close and map the page
+    }
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const p of this.freePages) p.buffer.destroy();
+    this.freePages.length = 0;
+  }
+
+  /** Records a copy of the step's counts (meta words 0..7) into the open counter page. */
+  private deferCounts(enc: GPUCommandEncoder, meta: GPUBuffer, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number}> {
+    if (!this.openPage) {
+      this.openPage = this.freePages.pop() ??
+          new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters'));
+    }
+    const page = this.openPage;
+    const k = page.entries.length;
+    enc.copyBufferToBuffer(meta, 0, page.buffer, k * CounterPage.ENTRY, CounterPage.ENTRY);
+    const promise = new Promise<{activePixels: number; macs: number}>((resolve, reject) => page.entries.push({resolve, reject, convert}));
+    if (page.entries.length === CounterPage.ENTRIES) {
+      this.closedPages.push(page);
+      this.openPage = null;
+    }
+    return promise;
+  }
+
+  // ---- recording ----------------------------------------------------------------------------
+
+  /** tfjs' command encoder with its compute pass ended (our passes go between its dispatches). */
+  private encoder(): GPUCommandEncoder {
+    const b = this.b;
+    b.ensureCommandEncoderReady();
+    b.endComputePassEncoder();
+    return b.commandEncoder!;
+  }
+
+  /** The GPUBuffer of a tensor (uploaded if its values are still on the CPU). */
+  private tensorBuffer(info: TensorInfo): GPUBuffer {
+    const b = this.b;
+    b.uploadToGPU(info.dataId);
+    b.commandQueueOwnedIds.add(info.dataId);  // a dispose before the submit is deferred by tfjs
+    return b.tensorMap.get(info.dataId).resource as GPUBuffer;
+  }
+
+  private dispatch(pass: GPUComputePassEncoder, program: {pipeline(d: GPUDevice): GPUComputePipeline},
+                   entries: Record<number, GPUBuffer>, groups: [number, number] | {indirect: GPUBuffer; offset: number}) {
+    const pipeline = program.pipeline(this.device);
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: Object.entries(entries).map(([binding, buffer]) => ({binding: Number(binding), resource: {buffer}})),
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    if (Array.isArray(groups)) pass.dispatchWorkgroups(groups[0], groups[1]);
+    else pass.dispatchWorkgroupsIndirect(groups.indirect, groups.offset);
+    this.counters.dispatches++;
+    this.b.dispatchCountInPass++;
+  }
+
+  /** A tensor whose resource is the slot's value buffer (tfjs will not free it: external). */
+  private alias(st: GpuSlotState): TensorInfo {
+    const b = this.b;
+    const out = b.makeTensorInfo(st.outShape, 'float32');
+    const td = b.tensorMap.get(out.dataId);
+    td.resource = st.out;
+    td.external = true;
+    this.aliases.set(out.dataId, st.out);
+    this.users.set(st.out, (this.users.get(st.out) ?? 0) + 1);
+    st.outDataIds.push(out.dataId);
+    return out;
+  }
+
+  private aliveAliases(st: GpuSlotState): object[] {
+    const b = this.b;
+    return st.outDataIds.filter((id) => b.tensorMap.has(id) && !b.tensorDataPendingDisposal.includes(id));
+  }
+
+  // ---- seed ---------------------------------------------------------------------------------
+
+  seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
+    this.release(slot);
+    const st = new GpuSlotState();
+    const conv = CONV.has(call.kernel);
+    st.kind = conv ? 'conv' : 'pointwise';
+    let geometry: ConvGeometry | null = null;
+    if (conv) {
+      const info = convInfo(call);
+      st.outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+      geometry = this.geometry(call, info);
+    } else {
+      st.outShape = this.pointwiseOutShape(call)!;
+    }
+    st.channels = channelsOf(st.outShape);
+    st.pixels = sizeOf(st.outShape) / st.channels;
+    st.outBytes = sizeOf(st.outShape) * 4;
+    const P = st.pixels;
+    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`);
+    this.users.set(st.out, 1);
+    st.meta = this.buffer(META.BYTES, STORAGE | COPY_SRC | COPY_DST, 'meta', st);
+    st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st);
+    st.stamp = this.buffer(P * 4, STORAGE, 'stamp', st);
+    st.cand = this.buffer(P * 4, STORAGE, 'cand', st);
+    st.outList = this.buffer(P * 4, STORAGE, 'outList', st);
+
+    const varying: number[] = [];
+    const dense: GPUBuffer[] = [];
+    const enc0 = this.encoder();
+    call.inputs.forEach((ni, i) => {
+      const isConst = conv ? ni.name !== 'x' : false;
+      const buf = this.tensorBuffer(ni.info);
+      st.inPixels[i] = sizeOf(ni.info.shape) / channelsOf(ni.info.shape);
+      st.bcast[i] = !conv && indexMode(ni.info.shape, st.outShape)! >= INDEX_MODES.channel;
+      if (keepBaseline[i] && !isConst) {
+        const bytes = sizeOf(ni.info.shape) * 4;
+        const base = this.buffer(bytes, STORAGE | COPY_DST, `baseline${i}`, st);
+        enc0.copyBufferToBuffer(buf, 0, base, 0, bytes);
+        st.baselines[i] = base;
+        st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st);
+        dense[i] = base;
+      } else {
+        st.baselines[i] = null;
+        st.inLists[i] = null;
+        dense[i] = buf;
+      }
+      if (!isConst) varying.push(i);
+    });
+
+    // static uniforms of this slot
+    const nIn = call.inputs.length;
+    const thr = call.outputThreshold;
+    if (conv) {
+      const g = geometry!;
+      st.computeProgram = new ConvProgram(g.outC);
+      st.markProgram = this.convMark;
+      st.u.dense = this.uniform(ConvProgram.params(g, true, thr), 'conv-dense', st);
+      st.u.delta = this.uniform(ConvProgram.params(g, false, thr), 'conv-delta', st);
+      const xi = call.inputs.findIndex((i) => i.name === 'x');
+      st.u[`mark${xi}`] = this.uniform(ConvMarkProgram.params(g, META.IN(xi)), 'conv-mark', st);
+      st.unitMacs = g.depthwise ? g.outC : g.inC * g.outC;
+      st.seedMacs = this.denseTaps(g) * st.unitMacs;
+      st.weightIds = call.inputs.filter((i) => i.name !== 'x').map((i) => i.info.dataId);
+    } else {
+      st.computeProgram = this.pointwise;
+      st.markProgram = this.pointwiseMark;
+      const op = BINARY[call.kernel] ?? POINTWISE_OPS.unary;
+      const ai = call.kernel in BINARY ? call.inputs.findIndex((i) => i.name === 'a') : 0;
+      const bi = call.kernel in BINARY ? call.inputs.findIndex((i) => i.name === 'b') : 0;
+      const modes = [indexMode(call.inputs[ai].info.shape, st.outShape)!, indexMode(call.inputs[bi].info.shape, st.outShape)!];
+      const base = {pixels: P, channels: st.channels, nIn, op, act: UNARY[call.kernel] ?? 0,
+        mode0: modes[0], mode1: modes[1], thr, alpha: Number(call.attrs['alpha'] ?? 0)};
+      st.u.dense = this.uniform(PointwiseProgram.params({...base, dense: true}), 'pw-dense', st);
+      st.u.delta = this.uniform(PointwiseProgram.params({...base, dense: false}), 'pw-delta', st);
+      st.u.order = this.uniform(new Uint32Array([ai, bi, 0, 0]).buffer, 'pw-order', st);  // binding order
+      call.inputs.forEach((_ni, i) => {
+        st.u[`mark${i}`] = this.uniform(PointwiseMarkProgram.params(META.IN(i), st.bcast[i], P), 'pw-mark', st);
+      });
+      st.unitMacs = st.channels * Math.max(1, nIn - 1);
+      st.seedMacs = P * st.unitMacs;
+    }
+    const markDiv = WG;
+    const candDiv = conv ? 1 : WG;
+    const bcastMask = st.bcast.reduce((m, bc, i) => (bc ? m | (1 << i) : m), 0);
+    const bcastWgs = Math.min(CAP, Math.ceil(P / WG));
+    st.u.args0 = this.uniform(ArgsProgram.params({mode: 0, nIn, inDiv: markDiv, candDiv, bcastMask, bcastWgs}), 'args0', st);
+    st.u.args1 = this.uniform(ArgsProgram.params({mode: 1, nIn, inDiv: markDiv, candDiv, bcastMask, bcastWgs}), 'args1', st);
+    call.inputs.forEach((ni, i) => {
+      if (st.baselines[i]) {
+        st.u[`sparsify${i}`] = this.uniform(
+            SparsifyProgram.params(st.inPixels[i], channelsOf(ni.info.shape), call.inputThresholds[i], META.IN(i)), 'sparsify', st);
+      }
+    });
+
+    // the dense run, with the shader the delta steps use (so recomputed pixels agree bit for bit)
+    const enc = this.encoder();
+    const pass = enc.beginComputePass();
+    this.compute(pass, st, call, dense, true);
+    pass.end();
+    slot.plane = st;
+    this.live++;
+    this.counters.seeds++;
+    const out = this.alias(st);
+    this.b.commandQueueOwnedIds.add(out.dataId);
+    return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false};
+  }
+
+  private geometry(call: PlaneCall, info: backend_util.Conv2DInfo): ConvGeometry {
+    const act = String(call.attrs['activation'] ?? 'linear');
+    return {
+      inH: info.inHeight, inW: info.inWidth, inC: info.inChannels, batch: info.batchSize,
+      outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
+      strideH: info.strideHeight, strideW: info.strideWidth, dilH: info.dilationHeight, dilW: info.dilationWidth,
+      fH: info.filterHeight, fW: info.filterWidth, padT: info.padInfo.top, padL: info.padInfo.left,
+      depthwise: call.kernel.includes('Depthwise'), act: ACTIVATIONS[act] ?? 0,
+      hasBias: input(call, 'bias') != null, alpha: Number(call.attrs['leakyreluAlpha'] ?? 0),
+    };
+  }
+
+  /** In-bounds filter taps of a dense run (what the cpu kernels count as MACs per channel pair). */
+  private denseTaps(g: ConvGeometry): number {
+    let th = 0, tw = 0;
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let kh = 0; kh < g.fH; kh++) {
+        const iy = oy * g.strideH - g.padT + kh * g.dilH;
+        if (iy >= 0 && iy < g.inH) th++;
+      }
+    }
+    for (let ox = 0; ox < g.outW; ox++) {
+      for (let kw = 0; kw < g.fW; kw++) {
+        const ix = ox * g.strideW - g.padL + kw * g.dilW;
+        if (ix >= 0 && ix < g.inW) tw++;
+      }
+    }
+    return g.batch * th * tw;
+  }
+
+  /** The compute dispatch (dense: every pixel, direct; delta: candidates, indirect). */
+  private compute(pass: GPUComputePassEncoder, st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[], isDense: boolean) {
+    const uni = isDense ? st.u.dense : st.u.delta;
+    if (st.kind === 'conv') {
+      const xi = call.inputs.findIndex((i) => i.name === 'x');
+      const wi = call.inputs.findIndex((i) => i.name === 'filter');
+      const bi = call.inputs.findIndex((i) => i.name === 'bias');
+      this.dispatch(pass, st.computeProgram, {
+        0: uni, 1: dense[xi], 2: dense[wi], 3: bi >= 0 ? dense[bi] : st.cand /* unused when has_bias = 0 */,
+        4: st.out, 5: st.cand, 6: st.outList, 7: st.meta,
+      }, isDense ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+    } else {
+      const binary = call.kernel in BINARY;
+      const ai = binary ? call.inputs.findIndex((i) => i.name === 'a') : 0;
+      const bi = binary ? call.inputs.findIndex((i) => i.name === 'b') : 0;
+      this.dispatch(pass, st.computeProgram, {
+        0: uni, 1: dense[ai], 2: dense[bi], 3: st.out, 4: st.cand, 5: st.outList, 6: st.meta,
+      }, isDense ? [Math.min(Math.ceil(st.pixels / WG), CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+    }
+  }
+
+  // ---- step ---------------------------------------------------------------------------------
+
+  step(slot: Slot, call: PlaneCall, states: readonly InputState[]): PlaneResult | null {
+    const st = slot.plane as GpuSlotState | null;
+    if (!st || !this.hasDeltaKernel(call.kernel)) return null;
+    const kinds: Array<'diff' | 'update' | null> = [];
+    const updates: Array<GpuUpdate | null> = [];
+    for (let i = 0; i < call.inputs.length; i++) {
+      const s = states[i];
+      updates[i] = null;
+      if (s.kind === 'diff') {
+        if (!st.baselines[i]) return null;
+        kinds[i] = 'diff';
+      } else if (s.kind === 'update') {
+        const u = s.update as GpuUpdate;
+        if (!u || u.owner.released || u.owner.seq !== u.seq) return null;  // stale: its list was overwritten
+        if (u.empty) {
+          kinds[i] = null;
+        } else {
+          kinds[i] = 'update';
+          updates[i] = u;
+        }
+      } else {
+        kinds[i] = null;
+      }
+    }
+    // dense values the kernel reads: baselines of diffed inputs, else the tensors
+    const dense = call.inputs.map((ni, i) => st.baselines[i] ?? this.tensorBuffer(ni.info));
+    const raw = call.inputs.map((ni, i) => (kinds[i] === 'diff' ? this.tensorBuffer(ni.info) : null));
+    const enc = this.encoder();
+    const changed = kinds.some((k) => k !== null);
+    st.seq++;
+    this.counters.steps++;
+    if (!changed) {
+      // nothing changed: the output keeps its value, the update is empty
+      enc.clearBuffer(st.meta, META.OUT * 4, 4);
+      this.counters.emptySteps++;
+      const out = this.alias(st);
+      this.b.commandQueueOwnedIds.add(out.dataId);
+      return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false};
+    }
+    // copy-on-write: an older output tensor still reads the value buffer
+    const alive = this.aliveAliases(st);
+    if (alive.length) {
+      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`);
+      enc.copyBufferToBuffer(st.out, 0, nb, 0, st.outBytes);
+      this.dropUser(st.out);
+      st.out = nb;
+      this.users.set(nb, 1);
+      this.counters.copiesOnWrite++;
+    }
+    st.outDataIds = [];
+    for (const [off, len] of META.CLEAR) enc.clearBuffer(st.meta, off, len);
+    updates.forEach((u, i) => {
+      if (u) enc.copyBufferToBuffer(u.meta, META.OUT * 4, st.meta, META.IN(i) * 4, 4);
+    });
+    const pass = enc.beginComputePass();
+    kinds.forEach((k, i) => {
+      if (k !== 'diff') return;
+      this.dispatch(pass, this.sparsifyProgram, {
+        0: st.u[`sparsify${i}`], 1: raw[i]!, 2: st.baselines[i]!, 3: st.inLists[i]!, 4: st.meta,
+      }, SparsifyProgram.dispatch(st.inPixels[i]));
+    });
+    this.dispatch(pass, this.args, {0: st.u.args0, 1: st.meta, 2: st.args}, [1, 1]);
+    kinds.forEach((k, i) => {
+      if (k === null) return;
+      const list = k === 'diff' ? st.inLists[i]! : updates[i]!.list;
+      const mark = st.u[`mark${i}`];
+      if (!mark) return;  // conv: only x carries changes (weights are constants)
+      this.dispatch(pass, st.markProgram, {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta},
+          {indirect: st.args, offset: META.IN_ARGS(i) * 4});
+    });
+    this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
+    this.compute(pass, st, call, dense, false);
+    pass.end();
+    const unit = st.unitMacs;
+    const conv = st.kind === 'conv';
+    const deferredCounts = this.deferCounts(enc, st.meta, (w) => ({
+      activePixels: w[META.OUT], macs: conv ? w[META.TAPS] * unit : w[META.CAND] * unit,
+    }));
+    const out = this.alias(st);
+    this.b.commandQueueOwnedIds.add(out.dataId);
+    return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  private update(st: GpuSlotState, empty: boolean): GpuUpdate {
+    return {list: st.outList, meta: st.meta, owner: st, seq: st.seq, empty};
+  }
+}

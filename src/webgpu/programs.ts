@@ -1,0 +1,182 @@
+/// <reference types="@webgpu/types" />
+/**
+ * One class per WGSL entry point of kernels-wgsl/ (as tfjs-backend-webgpu has one program class per
+ * shader): the shader source, its entry point, the layout of its uniform parameters, and the
+ * pipeline (compiled once per device and override constants, cached).
+ */
+import {WGSL} from './wgsl.generated';
+
+/** Meta buffer layout (u32 words); see kernels-wgsl/common.wgsl. */
+export const META = {
+  CAND: 0, CAND_ARGS: 1, OUT: 4, TAPS: 5, GEN: 6,
+  IN: (i: number) => 8 + 4 * i, IN_ARGS: (i: number) => 9 + 4 * i,
+  /** Bytes of the meta buffer. */
+  BYTES: 128,
+  /** Bytes the host clears at the start of a step: words 0..5 and 8..23 (GEN, word 6, is kept). */
+  CLEAR: [[0, 24], [32, 64]] as ReadonlyArray<[number, number]>,
+} as const;
+
+/** Max workgroups per dispatch dimension that we use (grid-stride loops cover the rest). */
+export const CAP = 65535;
+export const WG = 64;
+
+/** A uniform value: u32 by default, f32 or i32 when asked. */
+export type Field = number | {f32: number} | {i32: number};
+
+/** Packs fields as 32-bit words (every params struct of kernels-wgsl is made of 4-byte scalars). */
+export function pack(fields: readonly Field[]): ArrayBuffer {
+  const n = Math.ceil(fields.length / 4) * 4;
+  const buf = new ArrayBuffer(Math.max(16, n * 4));
+  const u = new Uint32Array(buf), f = new Float32Array(buf), i = new Int32Array(buf);
+  fields.forEach((v, k) => {
+    if (typeof v === 'number') u[k] = v >>> 0;
+    else if ('f32' in v) f[k] = v.f32;
+    else i[k] = v.i32;
+  });
+  return buf;
+}
+
+export abstract class WgslProgram {
+  abstract readonly name: string;
+  abstract readonly entryPoint: string;
+  /** kernels-wgsl files concatenated into the module (in order). */
+  abstract readonly files: readonly string[];
+  readonly constants: Record<string, number> = {};
+  private static readonly cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+  private static readonly modules = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
+
+  get key(): string {
+    return `${this.files.join('+')}:${this.entryPoint}:${JSON.stringify(this.constants)}`;
+  }
+
+  pipeline(device: GPUDevice): GPUComputePipeline {
+    let byKey = WgslProgram.cache.get(device);
+    if (!byKey) WgslProgram.cache.set(device, byKey = new Map());
+    let p = byKey.get(this.key);
+    if (!p) {
+      let mods = WgslProgram.modules.get(device);
+      if (!mods) WgslProgram.modules.set(device, mods = new Map());
+      const mkey = this.files.join('+');
+      let module = mods.get(mkey);
+      if (!module) {
+        const code = this.files.map((f) => {
+          const s = WGSL[f];
+          if (s === undefined) throw new Error(`tfjs-backend-delta: kernels-wgsl/${f}.wgsl is not embedded (rebuild)`);
+          return s;
+        }).join('\n');
+        module = device.createShaderModule({label: `delta:${mkey}`, code});
+        mods.set(mkey, module);
+      }
+      p = device.createComputePipeline({
+        label: `delta:${this.name}`,
+        layout: 'auto',
+        compute: {module, entryPoint: this.entryPoint, constants: this.constants},
+      });
+      byKey.set(this.key, p);
+    }
+    return p;
+  }
+}
+
+/** common.wgsl `args`: counts -> indirect dispatch arguments (and GEN++ in mode 0). */
+export class ArgsProgram extends WgslProgram {
+  readonly name = 'args';
+  readonly entryPoint = 'args';
+  readonly files = ['common'];
+  static params(o: {mode: 0 | 1; nIn: number; inDiv: number; candDiv: number; bcastMask: number; bcastWgs: number}): ArrayBuffer {
+    return pack([o.mode, o.nIn, o.inDiv, o.candDiv, CAP, o.bcastMask, o.bcastWgs, 0]);
+  }
+}
+
+/** sparsify.wgsl: baseline diff + compaction of one input. */
+export class SparsifyProgram extends WgslProgram {
+  readonly name = 'sparsify';
+  readonly entryPoint = 'sparsify';
+  readonly files = ['sparsify'];
+  static params(pixels: number, channels: number, thr: number, countIdx: number): ArrayBuffer {
+    return pack([pixels, channels, {f32: thr}, countIdx]);
+  }
+  static dispatch(pixels: number): [number, number] {
+    const groups = Math.max(1, Math.ceil(pixels / WG));
+    const x = Math.min(groups, CAP);
+    return [x, Math.ceil(groups / x)];
+  }
+}
+
+/** pointwise.wgsl `mark`: candidates from one input's changed pixels. */
+export class PointwiseMarkProgram extends WgslProgram {
+  readonly name = 'pointwise-mark';
+  readonly entryPoint = 'mark';
+  readonly files = ['activation', 'pointwise'];
+  static params(countIdx: number, all: boolean, outPixels: number): ArrayBuffer {
+    return pack([countIdx, all ? 1 : 0, outPixels, 0]);
+  }
+}
+
+export const POINTWISE_OPS = {unary: 0, add: 1, sub: 2, mul: 3} as const;
+export const ACTIVATIONS: Readonly<Record<string, number>> = {
+  linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5, tanh: 6,
+};
+/** How a pointwise input is indexed: same shape as the output, one value per pixel, per channel, scalar. */
+export const INDEX_MODES = {same: 0, pixel: 1, channel: 2, scalar: 3} as const;
+
+/** pointwise.wgsl `main`: recompute candidates (or every pixel when dense), truncate, update. */
+export class PointwiseProgram extends WgslProgram {
+  readonly name = 'pointwise';
+  readonly entryPoint = 'main';
+  readonly files = ['activation', 'pointwise'];
+  static params(o: {pixels: number; channels: number; nIn: number; op: number; act: number; dense: boolean;
+    mode0: number; mode1: number; thr: number; alpha: number}): ArrayBuffer {
+    return pack([o.pixels, o.channels, o.nIn, o.op, o.act, o.dense ? 1 : 0, o.mode0, o.mode1,
+      {f32: o.thr}, {f32: o.alpha}, 0, 0]);
+  }
+}
+
+export interface ConvGeometry {
+  inH: number; inW: number; inC: number; batch: number;
+  outH: number; outW: number; outC: number;
+  strideH: number; strideW: number; dilH: number; dilW: number;
+  fH: number; fW: number; padT: number; padL: number;
+  depthwise: boolean; act: number; hasBias: boolean; alpha: number;
+}
+
+function convParams(g: ConvGeometry, dense: boolean, countIdx: number, thr: number): ArrayBuffer {
+  return pack([
+    g.inH, g.inW, g.inC, g.batch,
+    g.outH, g.outW, g.outC, g.batch * g.outH * g.outW,
+    g.strideH, g.strideW, g.dilH, g.dilW,
+    g.fH, g.fW, {i32: g.padT}, {i32: g.padL},
+    g.depthwise ? 1 : 0, g.depthwise ? g.outC / g.inC : 1, g.act, g.hasBias ? 1 : 0,
+    dense ? 1 : 0, countIdx, {f32: thr}, {f32: g.alpha},
+  ]);
+}
+
+/** conv.wgsl `mark`: output pixels whose receptive field holds a changed input pixel. */
+export class ConvMarkProgram extends WgslProgram {
+  readonly name = 'conv-mark';
+  readonly entryPoint = 'mark';
+  readonly files = ['activation', 'conv'];
+  static params(g: ConvGeometry, countIdx: number): ArrayBuffer {
+    return convParams(g, false, countIdx, 0);
+  }
+}
+
+/** Largest output channel count of the conv compute shader (its workgroup array). */
+export const CONV_MAX_C = 1024;
+
+/** conv.wgsl `main`: one workgroup per candidate output pixel, channels across invocations. */
+export class ConvProgram extends WgslProgram {
+  readonly name = 'conv';
+  readonly entryPoint = 'main';
+  readonly files = ['activation', 'conv'];
+  constructor(maxC: number) {
+    super();
+    // Round the workgroup array up to a power of two so that few pipelines exist per model.
+    let c = 16;
+    while (c < maxC) c *= 2;
+    this.constants.MAX_C = c;
+  }
+  static params(g: ConvGeometry, dense: boolean, thr: number): ArrayBuffer {
+    return convParams(g, dense, 0, thr);
+  }
+}

@@ -10,6 +10,13 @@ const suites = [
   {name: 'tfjs-core kernel suites on delta-cpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
     env: {DELTA_CORE_PRIME: '1'}},
   {name: 'real models on real video', args: ['test/run-jasmine.cjs', 'test/jasmine-models.json']},
+  // Reliability (issue 8): scripts/fuzz.mjs writes one result per kernel; DELTA_FUZZ_SEED / DELTA_FUZZ_CASES
+  // pick another slice, DELTA_BACKENDS=delta-cpu,... the backends (also for the hostile/long-run specs).
+  {name: 'fuzz: random kernel configurations and frame sequences vs dense cpu', args: ['scripts/fuzz.mjs', '--no-build']},
+  {name: 'reliability: hostile input, long runs, leaks, regressions', args: ['--expose-gc', 'test/run-jasmine.cjs', 'test/hostile/jasmine.json']},
+  {name: 'tfjs-delta CLI end to end (run, bench, bad arguments)', args: ['test/run-jasmine.cjs', 'test/jasmine-cli.json']},
+  // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
+  {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
 ];
 const only = process.env.DELTA_SUITES ? new RegExp(process.env.DELTA_SUITES) : null;
 

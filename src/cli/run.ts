@@ -20,7 +20,7 @@ import {packageRoot, resolveVideo, sampleClip} from './paths';
 import {Progress} from './progress';
 import {InputUpdateMask, RENDER_LEGEND, renderFrames} from './render';
 import {LayerSeries, runPass} from './runner';
-import {DENSE_COLOR, PALETTE, Series, heatmap, lineChart} from './svg';
+import {DENSE_COLOR, PALETTE, Series, heatmap, lineChart, niceTicks} from './svg';
 import {Clip, FrameGeometry, decodeFrames, probeVideo, requireFfmpeg} from './video';
 
 export const DEFAULT_MODEL = 'movenet-lightning';
@@ -384,6 +384,9 @@ function writeOutputs(plan: RunPlan, clip: Clip, denseMs: number[], results: Del
     subtitle: `${plan.backend} vs dense ${plan.reference}, ${spec.width}x${spec.height}${plan.batch > 1 ? `, batch ${plan.batch}` : ''}; ` +
       'frame 0 = warm-up / dense seed',
     xLabel: 'frame', yLabel: 'ms per frame (execute + download)',
+    // Frame numbers are integers: no ticks between frames on short runs.
+    xTicks: niceTicks(0, Math.max(1, denseMs.length - 1), 10).filter((t) => Number.isInteger(t) && t < Math.max(2, denseMs.length))
+        .map((t) => ({value: t, label: String(t)})),
     series: [{name: `dense ${plan.reference}`, color: DENSE_COLOR, points: x(denseMs), dashed: true},
       ...results.map((r, i): Series => ({name: `${plan.backend} ${r.label}`, color: PALETTE[i % PALETTE.length], points: x(r.latencyMs.perFrame)}))],
   }));

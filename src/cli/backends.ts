@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
+import {installNodeWebGPU} from '../webgpu/node_gpu';
 import {CliError, UsageError} from './errors';
 
 export const DELTA_BACKENDS = ['delta-cuda', 'delta-webgpu', 'delta-cpu'] as const;
@@ -35,9 +36,23 @@ function hasNvidiaGpu(): boolean {
   return r.status === 0 && /GPU \d/.test(r.stdout);
 }
 
+let webGpuSetup: {ok: boolean; why: string} | null = null;
+
+/** navigator.gpu, in Node through the `webgpu` package (Dawn) when it is installed. */
 function hasWebGpu(): boolean {
-  return typeof (globalThis as {navigator?: {gpu?: unknown}}).navigator?.gpu === 'object';
+  if (typeof (globalThis as {navigator?: {gpu?: unknown}}).navigator?.gpu === 'object') return true;
+  webGpuSetup ??= installNodeWebGPU();
+  return webGpuSetup.ok;
 }
+
+function noWebGpuReason(): string {
+  return `no WebGPU in this Node (${webGpuSetup?.why ?? 'navigator.gpu is missing'})`;
+}
+
+/** Backends this build has but does not pick by itself, with the reason. */
+const EXPERIMENTAL: Partial<Record<DeltaBackendName, string>> = {
+  'delta-webgpu': 'experimental in this build (correct, not yet faster than dense on changed frames): choose it with --backend delta-webgpu',
+};
 
 /** Whether a delta backend can run here, and why (or why not), in words. */
 export function deltaAvailability(name: DeltaBackendName): Availability {
@@ -45,7 +60,7 @@ export function deltaAvailability(name: DeltaBackendName): Availability {
   if (name === 'delta-cpu') return {ok: built, why: built ? 'pure TypeScript, runs everywhere' : 'not in this build'};
   const device = name === 'delta-cuda'
     ? (hasNvidiaGpu() ? 'an NVIDIA GPU is present' : 'no NVIDIA GPU found')
-    : (hasWebGpu() ? 'a WebGPU adapter is present' : 'no WebGPU adapter in this Node (navigator.gpu)');
+    : (hasWebGpu() ? `WebGPU is present (${webGpuSetup?.why ?? 'navigator.gpu'})` : noWebGpuReason());
   if (!built) return {ok: false, why: `not in this build (planned), and ${device}`};
   const deviceOk = name === 'delta-cuda' ? hasNvidiaGpu() : hasWebGpu();
   return {ok: deviceOk, why: device};
@@ -56,8 +71,9 @@ export function bestDeltaBackend(): {name: DeltaBackendName; reasons: string[]} 
   const reasons: string[] = [];
   for (const name of DELTA_BACKENDS) {
     const a = deltaAvailability(name);
-    reasons.push(`${name}: ${a.why}`);
-    if (a.ok) return {name, reasons};
+    const experimental = a.ok ? EXPERIMENTAL[name] : undefined;
+    reasons.push(`${name}: ${a.why}${experimental ? `, but ${experimental}` : ''}`);
+    if (a.ok && !experimental) return {name, reasons};
   }
   throw new CliError(`no delta backend can run here (${reasons.join('; ')})`);
 }
@@ -83,7 +99,7 @@ export async function useBackend(name: BackendName): Promise<void> {
   } else if (name === 'wasm') {
     require('@tensorflow/tfjs-backend-wasm');
   } else if (name === 'webgpu') {
-    if (!hasWebGpu()) throw new CliError('backend webgpu cannot run here: no WebGPU adapter in this Node (navigator.gpu)');
+    if (!hasWebGpu()) throw new CliError(`backend webgpu cannot run here: ${noWebGpuReason()}`);
     try {
       require('@tensorflow/tfjs-backend-webgpu');
     } catch {
@@ -96,7 +112,7 @@ export async function useBackend(name: BackendName): Promise<void> {
 /** Whether a dense backend can run here (the benchmark skips the others, saying why). */
 export function denseAvailability(name: DenseBackendName): Availability {
   if (name === 'webgpu') {
-    if (!hasWebGpu()) return {ok: false, why: 'no WebGPU adapter in this Node (navigator.gpu)'};
+    if (!hasWebGpu()) return {ok: false, why: noWebGpuReason()};
     try {
       require.resolve('@tensorflow/tfjs-backend-webgpu');
     } catch {

@@ -4,14 +4,15 @@
  * tfjs-backend-webgpu kernel under it, each routed through the delta engine (like ../cpu/register.ts).
  *
  * The backend needs `navigator.gpu` when it is created (tf.setBackend('delta-webgpu')), not when this
- * module is imported. In Node: the npm `webgpu` package (Dawn), see docs/webgpu-setup.md:
- *   globalThis.navigator = {gpu: create(['adapter=llvmpipe'])}; Object.assign(globalThis, globals);
+ * module is imported. In Node: `installNodeWebGPU()` (exported here) sets it up with the npm `webgpu`
+ * package (Dawn), see docs/webgpu-setup.md.
  */
 import {findBackendFactory, getKernel, getKernelsForBackend, KernelConfig, KernelFunc, registerBackend, registerKernel} from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import {DELTA_WEBGPU, DeltaWebGPUBackend} from './backend';
 
 export {DELTA_WEBGPU, DeltaWebGPUBackend};
+export {installNodeWebGPU, SOFTWARE_ADAPTERS} from './node_gpu';
 export {WEBGPU_DELTA_KERNELS} from './plane';
 
 function wrap(config: KernelConfig): KernelConfig {

@@ -1,37 +1,19 @@
 // WebGPU in Node for the delta-webgpu specs: Dawn (npm `webgpu`) on a software Vulkan driver
 // (docs/webgpu-setup.md). DELTA_WEBGPU_ADAPTER=lavapipe (default, fast) | swiftshader.
 // Sets navigator.gpu and the GPU* globals; tf.setBackend('delta-webgpu') then creates the backend.
-import {existsSync} from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import 'tfjs-backend-delta/cpu';
-import 'tfjs-backend-delta/webgpu';
+import {installNodeWebGPU} from 'tfjs-backend-delta/webgpu';
 import {configureHarness} from '../kernels/harness';
-
-const ICDS: Record<string, {icd: string; adapter: string}> = {
-  swiftshader: {icd: '/usr/lib/chromium/vk_swiftshader_icd.json', adapter: 'SwiftShader'},
-  lavapipe: {icd: '/usr/share/vulkan/icd.d/lvp_icd.json', adapter: 'llvmpipe'},
-};
 
 export const ADAPTER = process.env.DELTA_WEBGPU_ADAPTER || 'lavapipe';
 /** Exact mode on the GPU: float32 with another order/FMA than cpu: 1e-4 relative. */
 export const GPU_EXACT_TOL = 1e-4;
 
-let installed = false;
 export function installWebGPU(): void {
-  if (installed) return;
-  installed = true;
-  const which = ICDS[ADAPTER];
-  if (!which) throw new Error(`DELTA_WEBGPU_ADAPTER=${ADAPTER}: one of ${Object.keys(ICDS).join(', ')}`);
-  if (!process.env.VK_ICD_FILENAMES) {
-    process.env.VK_ICD_FILENAMES = Object.values(ICDS).map((i) => i.icd).filter((p) => existsSync(p)).join(':');
-  }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const {create, globals} = require('webgpu');
-  for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) (globalThis as any)[k] = v;
-  const g = globalThis as any;
-  if (!g.navigator) g.navigator = {};
-  g.navigator.gpu = create([`adapter=${which.adapter}`]);
+  const r = installNodeWebGPU(ADAPTER);
+  if (!r.ok) throw new Error(`delta-webgpu specs: ${r.why}`);
 }
 
 export interface GpuBackendLike { device: GPUDevice; plane: {counters: Record<string, number>} }

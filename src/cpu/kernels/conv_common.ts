@@ -9,6 +9,7 @@
  * accumulator and no drift. Work is proportional to the touched output pixels (their taps x channels).
  */
 import {backend_util} from '@tensorflow/tfjs-core';
+import {convInfo} from '../../core/op_table';
 import {Candidates, CpuKernelCall, CpuSlotStateLike, SeedOutput, sizeOf} from '../types';
 import {activationFn} from './activations';
 import {broadcastValues} from './broadcast';
@@ -141,4 +142,44 @@ export function markForwardConv(info: backend_util.Conv2DInfo, b: number, y: num
       if (ox < outWidth) cand.mark(row + ox);
     }
   }
+}
+
+/** Geometry of a forward conv or depthwise conv (the changed input is x). */
+export function forwardGeometry(k: CpuKernelCall) {
+  const info = convInfo(k.call);
+  return {
+    info,
+    outShape: [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+    inGrid: [info.inHeight, info.inWidth] as [number, number],
+  };
+}
+
+/**
+ * Visits the in-bounds taps of output pixel op of a forward conv in tfjs-backend-cpu's order (filter
+ * row, then column), with the offset of the input pixel's channels and the tap index kh * fw + kw.
+ * Returns the number of taps visited.
+ */
+export function forEachForwardTap(info: backend_util.Conv2DInfo, op: number,
+                                  visit: (x0: number, tap: number) => void): number {
+  const {inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth,
+    dilationHeight, dilationWidth, filterHeight, filterWidth} = info;
+  const plane = outHeight * outWidth;
+  const b = Math.floor(op / plane);
+  const r = op - b * plane;
+  const oy = Math.floor(r / outWidth);
+  const ox = r - oy * outWidth;
+  const yCorner = oy * strideHeight - info.padInfo.top;
+  const xCorner = ox * strideWidth - info.padInfo.left;
+  let taps = 0;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    const iy = yCorner + kh * dilationHeight;
+    if (iy < 0 || iy >= inHeight) continue;
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const ix = xCorner + kw * dilationWidth;
+      if (ix < 0 || ix >= inWidth) continue;
+      visit(((b * inHeight + iy) * inWidth + ix) * inChannels, kh * filterWidth + kw);
+      taps++;
+    }
+  }
+  return taps;
 }

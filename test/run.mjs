@@ -17,6 +17,9 @@ const suites = [
   {name: 'tfjs-delta CLI end to end (run, bench, bad arguments)', args: ['test/run-jasmine.cjs', 'test/jasmine-cli.json']},
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
+  // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
+  // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
+  {name: 'delta-cuda addon + sparsify (GPU specs skipped without a device)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},
 ];
 const only = process.env.DELTA_SUITES ? new RegExp(process.env.DELTA_SUITES) : null;
 

@@ -1,0 +1,176 @@
+/**
+ * The JS side of the delta-cuda addon (binding/ + kernels-cuda/): loads the compiled addon lazily and
+ * wraps its functions, bound once, in thin typed helpers (as tfjs-backend-wasm binds its wasm exports).
+ *
+ * Where the addon is looked for (first hit wins):
+ *   1. $DELTA_CUDA_ADDON (a path to a .node file),
+ *   2. <package root>/build/cuda/Release/delta_cuda.node  (what `npm run build:cuda` writes).
+ * Importing this module never loads anything. `deviceInfo()` never throws; `cuda()` returns the ready
+ * addon or throws ONE clear error: "delta-cuda: addon not built (...)" or "delta-cuda: no CUDA device: ...".
+ * The delta-cuda backend is not registered here (it will be, once its kernels exist).
+ */
+import {existsSync} from 'fs';
+import {join, resolve} from 'path';
+
+export interface CudaDevice {
+  name: string;
+  /** compute capability, e.g. "9.0" */
+  cc: string;
+  /** bytes of device memory */
+  memory: number;
+  multiprocessors: number;
+  l2Bytes: number;
+}
+
+export interface CudaDeviceInfo {
+  count: number;
+  devices: CudaDevice[];
+  /** why there is no usable device (absent when count > 0) */
+  reason?: string;
+  /** CUDA driver version (e.g. 13000), 0 without a driver; absent when the addon is not built */
+  driverVersion?: number;
+  runtimeVersion?: number;
+}
+
+export interface CudaBuildInfo {
+  /** CMAKE_CUDA_ARCHITECTURES the addon was built for */
+  archs: string;
+  cudaRuntime: number;
+  napiVersion: number;
+}
+
+/** A device buffer handle (an index into the addon's bounds-checked table, never a raw pointer). */
+export type Handle = number;
+
+/** The addon's raw exports (binding/addon.cc). */
+export interface DeltaCudaAddon {
+  deviceInfo(): CudaDeviceInfo;
+  buildInfo(): CudaBuildInfo;
+  init(device: number): number;
+  alloc(bytes: number): Handle;
+  free(h: Handle): void;
+  size(h: Handle): number;
+  upload(h: Handle, src: ArrayBufferView | ArrayBuffer, byteOffset?: number): void;
+  download<T extends ArrayBufferView | ArrayBuffer>(h: Handle, dst: T, byteOffset?: number): T;
+  copy(dst: Handle, dstOffset: number, src: Handle, srcOffset: number, bytes: number): void;
+  synchronize(): void;
+  liveBuffers(): number;
+  sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
+           count: Handle, countOffset?: number, readCount?: boolean): number | undefined;
+  readU32(h: Handle, byteOffset?: number): number;
+  timeSparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
+               count: Handle, countOffset: number, pristine: Handle, reps: number, flush: Handle): Float64Array;
+}
+
+export class DeltaCudaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeltaCudaError';
+  }
+}
+
+/** Where the addon is loaded from (see the module comment). */
+export function addonPath(): string {
+  const env = typeof process !== 'undefined' ? process.env.DELTA_CUDA_ADDON : undefined;
+  if (env) return resolve(env);
+  // dist/cjs/cuda/native.js (and src/cuda/native.ts) -> the package root is three folders up.
+  return join(__dirname, '..', '..', '..', 'build', 'cuda', 'Release', 'delta_cuda.node');
+}
+
+let loaded: {addon: DeltaCudaAddon | null; error: string | null} | null = null;
+
+/** Loads the addon once; returns it, or null with the reason in `addonError()`. Never throws. */
+export function tryLoadAddon(): DeltaCudaAddon | null {
+  if (loaded) return loaded.addon;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    loaded = {addon: null, error: `delta-cuda: addon not built (run npm run build:cuda; needs nvcc + cmake): ${path} does not exist`};
+    return null;
+  }
+  try {
+    loaded = {addon: require(path) as DeltaCudaAddon, error: null};
+  } catch (e) {
+    loaded = {addon: null,
+      error: `delta-cuda: addon not built (run npm run build:cuda; needs nvcc + cmake): ${path} failed to load: ${(e as Error).message}`};
+  }
+  return loaded.addon;
+}
+
+/** Why the addon could not be loaded, or null when it is loaded (or was not tried yet). */
+export function addonError(): string | null {
+  return loaded?.error ?? null;
+}
+
+/** Devices the addon sees, or {count: 0, reason} (addon missing, no driver, no device). Never throws. */
+export function deviceInfo(): CudaDeviceInfo {
+  const a = tryLoadAddon();
+  if (!a) return {count: 0, devices: [], reason: addonError()!};
+  return a.deviceInfo();
+}
+
+let ready: DeltaCudaAddon | null = null;
+
+/**
+ * The addon, initialised on its device ($DELTA_CUDA_DEVICE, default 0; one process uses one device).
+ * Throws one DeltaCudaError when the addon is missing or there is no usable device.
+ */
+export function cuda(): DeltaCudaAddon {
+  if (ready) return ready;
+  const a = tryLoadAddon();
+  if (!a) throw new DeltaCudaError(addonError()!);
+  const env = typeof process !== 'undefined' ? process.env.DELTA_CUDA_DEVICE : undefined;
+  const device = env === undefined || env === '' ? 0 : Number(env);
+  if (!Number.isInteger(device) || device < 0) throw new DeltaCudaError(`delta-cuda: DELTA_CUDA_DEVICE=${env} is not a device index`);
+  const info = a.deviceInfo();
+  if (info.count === 0) throw new DeltaCudaError(`delta-cuda: no CUDA device: ${info.reason ?? 'none found'}`);
+  try {
+    a.init(device);
+  } catch (e) {
+    throw new DeltaCudaError((e as Error).message);
+  }
+  ready = a;
+  return a;
+}
+
+/** True when cuda() would succeed (addon built and a device present). Never throws. */
+export function cudaAvailable(): boolean {
+  return deviceInfo().count > 0;
+}
+
+/** A float32/int32/uint32 device buffer with typed upload/download (a convenience over handles). */
+export class DeviceBuffer {
+  readonly handle: Handle;
+  private freed = false;
+  constructor(readonly bytes: number) {
+    this.handle = cuda().alloc(bytes);
+  }
+  static from(src: Float32Array | Int32Array | Uint32Array): DeviceBuffer {
+    const b = new DeviceBuffer(src.byteLength);
+    b.upload(src);
+    return b;
+  }
+  upload(src: ArrayBufferView, byteOffset = 0): void {
+    cuda().upload(this.handle, src, byteOffset);
+  }
+  download<T extends ArrayBufferView>(dst: T, byteOffset = 0): T {
+    return cuda().download(this.handle, dst, byteOffset);
+  }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    cuda().free(this.handle);
+  }
+}
+
+/**
+ * The input rule on the device (kernels-cuda/sparsify.cuh): pixels of x[pixels, channels] whose largest
+ * |x - base| exceeds thr are written to idx (compact, order unspecified across tiles) with their deltas
+ * in `delta`, and copied into base. The active count is left in `count` (a device word at countOffset)
+ * for later launches; with readCount it is also read back (this waits for the stream).
+ */
+export function sparsify(base: DeviceBuffer, x: DeviceBuffer, pixels: number, channels: number, thr: number,
+                         idx: DeviceBuffer, delta: DeviceBuffer, count: DeviceBuffer,
+                         opts: {countOffset?: number; readCount?: boolean} = {}): number | undefined {
+  return cuda().sparsify(base.handle, x.handle, pixels, channels, thr, idx.handle, delta.handle, count.handle,
+      opts.countOffset ?? 0, opts.readCount ?? false);
+}

@@ -162,17 +162,7 @@ function buildConv(rng: Rng, maxSize: number, kernel: 'Conv2D' | 'FusedConv2D'):
   const consts: Case['consts'] = {filter: weights(rng, [g.fh, g.fw, cin, cout], g.fh * g.fw * cin)};
   const fused = kernel === 'FusedConv2D';
   const activation = fused ? rng.pick(ACTIVATIONS) : 'linear';
-  let extra = '';
-  if (fused && rng.bool(0.7)) {
-    const s = biasShape(rng, g.info.outHeight, g.info.outWidth, cout);
-    consts.bias = constOf(rng, s, -0.5, 0.5);
-    extra += ` +bias[${s}]`;
-  }
-  if (activation === 'prelu') {
-    const s = preluShape(rng, g.info.outHeight, g.info.outWidth, cout);
-    consts.alpha = constOf(rng, s, 0.05, 0.5);
-    extra += ` alpha[${s}]`;
-  }
+  const extra = fusedConsts(rng, consts, g.info, cout, fused, activation);
   const leakyreluAlpha = rng.uniform(0.05, 0.3);
   const shape = rank3 ? [g.h, g.w, cin] : [g.batch, g.h, g.w, cin];
   return {
@@ -188,6 +178,23 @@ function buildConv(rng: Rng, maxSize: number, kernel: 'Conv2D' | 'FusedConv2D'):
   };
 }
 
+/** Bias (70% of fused cases) and prelu weights of a fused conv; returns the label suffix. */
+function fusedConsts(rng: Rng, consts: Case['consts'], info: {outHeight: number; outWidth: number}, cout: number,
+                     fused: boolean, activation: string): string {
+  let extra = '';
+  if (fused && rng.bool(0.7)) {
+    const s = biasShape(rng, info.outHeight, info.outWidth, cout);
+    consts.bias = constOf(rng, s, -0.5, 0.5);
+    extra += ` +bias[${s}]`;
+  }
+  if (activation === 'prelu') {
+    const s = preluShape(rng, info.outHeight, info.outWidth, cout);
+    consts.alpha = constOf(rng, s, 0.05, 0.5);
+    extra += ` alpha[${s}]`;
+  }
+  return extra;
+}
+
 function buildDepthwise(rng: Rng, maxSize: number, kernel: 'DepthwiseConv2dNative' | 'FusedDepthwiseConv2D'): Built {
   const fused = kernel === 'FusedDepthwiseConv2D';
   const cin = rng.pick(CHANNELS), mult = rng.pick([1, 1, 2, 3]);
@@ -195,17 +202,7 @@ function buildDepthwise(rng: Rng, maxSize: number, kernel: 'DepthwiseConv2dNativ
   const g = convGeom(rng, maxSize, {cin, cout, depthwise: true, explicit: !fused});
   const consts: Case['consts'] = {filter: weights(rng, [g.fh, g.fw, cin, mult], g.fh * g.fw)};
   const activation = fused ? rng.pick(ACTIVATIONS) : 'linear';
-  let extra = '';
-  if (fused && rng.bool(0.7)) {
-    const s = biasShape(rng, g.info.outHeight, g.info.outWidth, cout);
-    consts.bias = constOf(rng, s, -0.5, 0.5);
-    extra += ` +bias[${s}]`;
-  }
-  if (activation === 'prelu') {
-    const s = preluShape(rng, g.info.outHeight, g.info.outWidth, cout);
-    consts.alpha = constOf(rng, s, 0.05, 0.5);
-    extra += ` alpha[${s}]`;
-  }
+  const extra = fusedConsts(rng, consts, g.info, cout, fused, activation);
   const leakyreluAlpha = rng.uniform(0.05, 0.3);
   return {
     label: `${kernel}${fused ? ` ${activation}${extra}` : ''} mult ${mult} ${geomLabel(g)} cin ${cin}`,

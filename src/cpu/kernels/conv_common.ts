@@ -161,15 +161,8 @@ export function forwardGeometry(k: CpuKernelCall) {
  */
 export function forEachForwardTap(info: backend_util.Conv2DInfo, op: number,
                                   visit: (x0: number, tap: number) => void): number {
-  const {inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth,
-    dilationHeight, dilationWidth, filterHeight, filterWidth} = info;
-  const plane = outHeight * outWidth;
-  const b = Math.floor(op / plane);
-  const r = op - b * plane;
-  const oy = Math.floor(r / outWidth);
-  const ox = r - oy * outWidth;
-  const yCorner = oy * strideHeight - info.padInfo.top;
-  const xCorner = ox * strideWidth - info.padInfo.left;
+  const {inHeight, inWidth, inChannels, dilationHeight, dilationWidth, filterHeight, filterWidth} = info;
+  const [b, yCorner, xCorner] = windowCorner(info, op);
   let taps = 0;
   for (let kh = 0; kh < filterHeight; kh++) {
     const iy = yCorner + kh * dilationHeight;
@@ -182,4 +175,17 @@ export function forEachForwardTap(info: backend_util.Conv2DInfo, op: number,
     }
   }
   return taps;
+}
+
+/**
+ * Batch index and top-left input coordinate (may be negative: padding) of the window that output
+ * pixel op of a conv or pool reads.
+ */
+export function windowCorner(info: backend_util.Conv2DInfo, op: number): [number, number, number] {
+  const plane = info.outHeight * info.outWidth;
+  const b = Math.floor(op / plane);
+  const r = op - b * plane;
+  const oy = Math.floor(r / info.outWidth);
+  const ox = r - oy * info.outWidth;
+  return [b, oy * info.strideHeight - info.padInfo.top, ox * info.strideWidth - info.padInfo.left];
 }

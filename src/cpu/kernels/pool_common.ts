@@ -8,6 +8,7 @@
 import {backend_util} from '@tensorflow/tfjs-core';
 import {poolInfo} from '../../core/op_table';
 import {Candidates, CpuDeltaKernel, CpuKernelCall, CpuSlotStateLike, SeedOutput} from '../types';
+import {windowCorner} from './conv_common';
 
 export type PoolType = 'max' | 'avg';
 
@@ -23,15 +24,8 @@ interface PoolState {
  */
 function poolPixel(info: backend_util.Conv2DInfo, type: PoolType, x: Float32Array, op: number,
                    out: Float32Array, o0: number, acc: Float64Array): number {
-  const {inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth,
-    effectiveFilterHeight, effectiveFilterWidth} = info;
-  const plane = outHeight * outWidth;
-  const b = Math.floor(op / plane);
-  const r = op - b * plane;
-  const oy = Math.floor(r / outWidth);
-  const ox = r - oy * outWidth;
-  const rCorner = oy * strideHeight - info.padInfo.top;
-  const cCorner = ox * strideWidth - info.padInfo.left;
+  const {inHeight, inWidth, inChannels: C, effectiveFilterHeight, effectiveFilterWidth} = info;
+  const [b, rCorner, cCorner] = windowCorner(info, op);
   const rMin = Math.max(0, rCorner), rMax = Math.min(inHeight, effectiveFilterHeight + rCorner);
   const cMin = Math.max(0, cCorner), cMax = Math.min(inWidth, effectiveFilterWidth + cCorner);
   acc.fill(type === 'max' ? Number.NEGATIVE_INFINITY : 0);

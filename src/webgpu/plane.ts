@@ -15,13 +15,13 @@
  * Counts (active pixels, MACs) stay on the device; they are copied into a mappable counter page
  * and read back asynchronously after the next submit (PlaneResult.deferredCounts; settle()).
  */
-import {backend_util, TensorInfo} from '@tensorflow/tfjs-core';
+import {backend_util, getKernel, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {CallView, convInfo, input} from '../core/op_table';
 import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
 import type {Slot} from '../core/slot';
 import {
-  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, ConvMarkProgram, ConvProgram, INDEX_MODES, META,
+  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, DenseDiffProgram, GateProgram, ConvMarkProgram, ConvProgram, INDEX_MODES, META,
   PointwiseMarkProgram, PointwiseProgram, POINTWISE_OPS, SparsifyProgram, WG,
 } from './programs';
 
@@ -31,6 +31,7 @@ export interface BackendInternals {
   queue: GPUQueue;
   tensorMap: {has(id: object): boolean; get(id: object): {resource: unknown; external?: boolean; shape: number[]; dtype: string; values: unknown}};
   commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
   commandQueueOwnedIds: WeakSet<object>;
   tensorDataPendingDisposal: object[];
   dispatchCountInPass: number;
@@ -140,7 +141,24 @@ export class GpuSlotState {
   /** MACs of one candidate (pointwise) or of one in-bounds tap (conv). */
   unitMacs = 0;
   weightIds: object[] = [];
+  /** Settled count of the last delta step (cost model): touched (candidate) output pixels, -1 unknown. */
+  lastTouched = -1;
+  /** Settled count of the last delta step: output pixels propagated (OUT), -1 unknown. */
+  lastOut = -1;
+  /** Delta steps of this slot computed by the dense conv + diff pass. */
+  denseSteps = 0;
+  /** Dense steps: the dense kernel's dispatch sizes (host copy of gateDims) and the gated indirect args. */
+  gateDims: GPUBuffer | null = null;
+  gateArgs: GPUBuffer | null = null;
+  gateCache: number[] = [];
 }
+
+/** Fraction of touched output pixels above which a conv delta step runs dense (measured on lavapipe, docs/delta-webgpu.md). */
+export const DEFAULT_DENSE_CROSSOVER = 0.12;
+/** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
+export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER};
+/** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
+export const livePlanes = new Set<{denseCrossover: number}>();
 
 export class WebGpuDataPlane implements DataPlane {
   private live = 0;
@@ -159,11 +177,25 @@ export class WebGpuDataPlane implements DataPlane {
   private readonly pointwise = new PointwiseProgram();
   private readonly pointwiseMark = new PointwiseMarkProgram();
   private readonly convMark = new ConvMarkProgram();
+  private readonly denseDiff = new DenseDiffProgram();
+  private readonly gate = new GateProgram();
   private disposed = false;
-  /** Steps and dispatches recorded (for tests and benchmarks). */
-  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0};
+  /** Steps and dispatches recorded (for tests and benchmarks). denseSteps: conv delta steps computed dense. */
+  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0};
+  /**
+   * Cost model of conv delta steps: when the touched output pixels are estimated above this fraction of
+   * the output, the step runs tfjs-webgpu's dense conv over the whole output + one diff pass (same update
+   * as the sparse path). Estimate: the slot's previous settled candidate count (the count of this step is
+   * on the device and is not read back synchronously); without one yet, the producer's settled output
+   * count. 0: always dense; > 1: never (test hook; `configureDeltaWebGPU`).
+   */
+  denseCrossover = webgpuOptions.denseCrossover;
+  /** Test hook: called for every conv delta step with a change, with the cost model's decision. */
+  traceConvStep: ((kernel: string, outShape: readonly number[], dense: boolean) => void) | null = null;
 
-  constructor(private readonly backend: WebGPUBackend) {}
+  constructor(private readonly backend: WebGPUBackend) {
+    livePlanes.add(this);
+  }
 
   private get b(): BackendInternals {
     return this.backend as unknown as BackendInternals;
@@ -308,6 +340,7 @@ export class WebGpuDataPlane implements DataPlane {
 
   dispose(): void {
     this.disposed = true;
+    livePlanes.delete(this);
     for (const p of this.freePages) p.buffer.destroy();
     this.freePages.length = 0;
   }
@@ -611,17 +644,126 @@ export class WebGpuDataPlane implements DataPlane {
       this.dispatch(pass, st.markProgram, {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta},
           {indirect: st.args, offset: META.IN_ARGS(i) * 4});
     });
-    this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
-    this.compute(pass, st, call, dense, false);
-    pass.end();
-    const unit = st.unitMacs;
     const conv = st.kind === 'conv';
-    const deferredCounts = this.deferCounts(enc, st.meta, (w) => ({
-      activePixels: w[META.OUT], macs: conv ? w[META.TAPS] * unit : w[META.CAND] * unit,
-    }));
+    const useDense = conv && this.denseStep(st, updates);
+    if (conv) this.traceConvStep?.(call.kernel, st.outShape, useDense);
+    if (useDense) {
+      // mostly active: tfjs-webgpu's dense conv over the whole output, then one diff pass (below), both
+      // gated on the device by this step's candidate count (a step without change costs ~nothing)
+      this.ensureGate(st, call);
+      this.dispatch(pass, this.gate, {10: st.u.gate, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!}, [1, 1]);
+      pass.end();
+      this.denseCompute(st, call, dense);
+    } else {
+      this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
+      this.compute(pass, st, call, dense, false);
+      pass.end();
+    }
+    const unit = st.unitMacs;
+    const seedMacs = st.seedMacs;
+    const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => {
+      if (conv) {
+        st.lastTouched = w[META.CAND];
+        st.lastOut = w[META.OUT];
+      }
+      const macs = useDense ? (w[META.CAND] > 0 ? seedMacs : 0) : conv ? w[META.TAPS] * unit : w[META.CAND] * unit;
+      return {activePixels: w[META.OUT], macs};
+    });
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** Cost model: whether this conv step runs dense (see denseCrossover). */
+  private denseStep(st: GpuSlotState, updates: ReadonlyArray<GpuUpdate | null>): boolean {
+    const f = this.denseCrossover;
+    if (f <= 0) return true;
+    if (f > 1) return false;
+    let est = st.lastTouched >= 0 ? st.lastTouched / st.pixels : -1;
+    if (est < 0) {
+      // no settled count of this slot yet: the producer's last settled output fraction (a lower bound)
+      for (const u of updates) {
+        if (u && u.owner.lastOut >= 0) est = Math.max(est, u.owner.lastOut / u.owner.pixels);
+      }
+    }
+    return est > f;
+  }
+
+  /**
+   * The dense compute of a delta step: tfjs-webgpu's own kernel for the call (its tiled conv programs,
+   * the same arithmetic as the dense backend) over the slot's dense inputs, then ONE pass that diffs
+   * it against the propagated values (truncation at the slot threshold, residual kept), updates them
+   * in place and writes the output update's list and count as the sparse compute pass does.
+   */
+  private denseCompute(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[]) {
+    const b = this.b;
+    const temps: object[] = [];
+    const inputs: NamedTensorInfoMap = {};
+    call.inputs.forEach((ni, i) => {
+      if (st.baselines[i]) {
+        // the baseline (diffed input) as a tensor tfjs can read: an external alias, not freed by tfjs
+        const t = b.makeTensorInfo([...ni.info.shape], 'float32');
+        const td = b.tensorMap.get(t.dataId);
+        td.resource = dense[i];
+        td.external = true;
+        temps.push(t.dataId);
+        inputs[ni.name] = t;
+      } else {
+        inputs[ni.name] = ni.info;
+      }
+    });
+    const kernel = getKernel(call.kernel, 'webgpu');
+    if (!kernel) throw new Error(`delta-webgpu: no tfjs-webgpu kernel ${call.kernel}`);
+    // tfjs records its dispatches into b.computePassEncoder (created when null): hand it a pass whose
+    // dispatchWorkgroups(x, y, z) becomes an indirect dispatch through the gated args (the sizes go to
+    // gateDims with queue.writeBuffer, which lands before this command buffer runs; same sizes every step).
+    const real = this.encoder().beginComputePass();
+    let k = 0;
+    const gated = (x: number, y = 1, z = 1) => {
+      if (k >= GateProgram.SLOTS) { real.dispatchWorkgroups(x, y, z); return; }
+      const c = st.gateCache;
+      if (c[3 * k] !== x || c[3 * k + 1] !== y || c[3 * k + 2] !== z) {
+        c[3 * k] = x; c[3 * k + 1] = y; c[3 * k + 2] = z;
+        this.device.queue.writeBuffer(st.gateDims!, 12 * k, new Uint32Array([x, y, z]));
+      }
+      real.dispatchWorkgroupsIndirect(st.gateArgs!, 12 * k);
+      k++;
+    };
+    b.computePassEncoder = new Proxy(real, {
+      get: (t, p) => {
+        if (p === 'dispatchWorkgroups') return gated;
+        const v = (t as unknown as Record<string | symbol, unknown>)[p];
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    let res: TensorInfo;
+    try {
+      res = kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo;
+    } finally {
+      this.encoder();  // ends the (wrapped) pass
+    }
+    const resBuf = this.tensorBuffer(res);
+    if (!st.u.diff) st.u.diff = this.uniform(DenseDiffProgram.params(st.pixels, st.channels, call.outputThreshold), 'dense-diff', st);
+    const enc = this.encoder();
+    const pass = enc.beginComputePass();
+    this.dispatch(pass, this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
+        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS});
+    pass.end();
+    for (const id of temps) b.commandQueueOwnedIds.add(id);
+    for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
+    st.denseSteps++;
+    this.counters.denseSteps++;
+  }
+
+  private ensureGate(st: GpuSlotState, _call: PlaneCall) {
+    if (st.gateDims) return;
+    const n = 3 * (GateProgram.SLOTS + 1);
+    st.gateDims = this.buffer(n * 4, STORAGE | COPY_DST, 'gate-dims', st);
+    st.gateArgs = this.buffer(n * 4, STORAGE | INDIRECT, 'gate-args', st);
+    st.u.gate = this.uniform(GateProgram.params(), 'gate', st);
+    const diff = DenseDiffProgram.dispatch(st.pixels);
+    st.gateCache = new Array(n).fill(-1);
+    this.device.queue.writeBuffer(st.gateDims, 12 * GateProgram.SLOTS, new Uint32Array([diff[0], diff[1], 1]));
   }
 
   private update(st: GpuSlotState, empty: boolean): GpuUpdate {

@@ -180,3 +180,31 @@ export class ConvProgram extends WgslProgram {
     return convParams(g, dense, 0, thr);
   }
 }
+
+/**
+ * densediff.wgsl: the one pass after a dense conv of a delta step (cost model: mostly-active layers):
+ * truncation against the propagated values, in-place update, output update list and count.
+ */
+export class DenseDiffProgram extends WgslProgram {
+  readonly name = 'dense-diff';
+  readonly entryPoint = 'main';
+  readonly files = ['densediff'];
+  static params(pixels: number, channels: number, thr: number): ArrayBuffer {
+    return pack([pixels, channels, {f32: thr}, 0]);
+  }
+  static dispatch(pixels: number): [number, number] {
+    return [Math.max(1, Math.min(Math.ceil(pixels / WG), CAP)), 1];
+  }
+}
+
+/** densediff.wgsl `gate`: indirect args of the dense kernel's dispatches, zero when the step has no candidate. */
+export class GateProgram extends WgslProgram {
+  readonly name = 'dense-gate';
+  readonly entryPoint = 'gate';
+  readonly files = ['densediff'];
+  /** Dispatches of a tfjs-webgpu kernel that are gated (more run ungated); +1 entry for the diff pass. */
+  static readonly SLOTS = 8;
+  static params(): ArrayBuffer {
+    return pack([GateProgram.SLOTS + 1, 0, 0, 0]);
+  }
+}

@@ -13,7 +13,22 @@ import {DELTA_WEBGPU, DeltaWebGPUBackend} from './backend';
 
 export {DELTA_WEBGPU, DeltaWebGPUBackend};
 export {installNodeWebGPU, SOFTWARE_ADAPTERS} from './node_gpu';
-export {WEBGPU_DELTA_KERNELS} from './plane';
+export {DEFAULT_DENSE_CROSSOVER, WEBGPU_DELTA_KERNELS} from './plane';
+import {livePlanes, webgpuOptions} from './plane';
+
+/**
+ * delta-webgpu options (also a test hook). denseCrossover: fraction of a conv's output pixels touched
+ * by a step above which the step runs tfjs-webgpu's dense conv + one diff pass instead of the sparse
+ * shader (0: always dense, > 1: never). Applies to existing backends and new ones. Returns the previous options.
+ */
+export function configureDeltaWebGPU(o: {denseCrossover?: number}): {denseCrossover: number} {
+  const prev = {...webgpuOptions};
+  if (o.denseCrossover !== undefined) {
+    webgpuOptions.denseCrossover = o.denseCrossover;
+    for (const p of livePlanes) p.denseCrossover = o.denseCrossover;
+  }
+  return prev;
+}
 
 function wrap(config: KernelConfig): KernelConfig {
   const dense = config.kernelFunc;

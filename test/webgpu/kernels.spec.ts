@@ -12,6 +12,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as delta from 'tfjs-backend-delta';
 import {Case, Geometry, geometryLabel, kernelSpecs, nCases, ODD_CHANNELS, randomGeometry, Rng, runCase, seedOf} from '../kernels/harness';
 import {GpuBackendLike, useDeltaWebGPU} from './gpu';
+import {configureDeltaWebGPU} from 'tfjs-backend-delta/webgpu';
+import {relErr} from '../util/prng';
+
+/** denseCrossover of the sparse-path specs: never dense (the harness' MAC checks expect sparse work on
+ *  every sparse frame; with the cost model a frame right after a 30% frame runs dense: one-frame lag). */
+const SPARSE_ONLY = 2;
 
 let backend: GpuBackendLike;
 
@@ -82,7 +88,7 @@ function depthwiseCase(fused: boolean, activation: string) {
 }
 
 describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
-  beforeAll(async () => { backend = await useDeltaWebGPU(); });
+  beforeAll(async () => { backend = await useDeltaWebGPU(); configureDeltaWebGPU({denseCrossover: SPARSE_ONLY}); });
 
   const specs: Array<[string, (group: string) => () => Case[]]> = [
     ['Relu', unary('Relu', (x) => tf.relu(x))],
@@ -141,6 +147,25 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
   ];
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact']);
 
+  // The cost model's dense path (tfjs-webgpu dense conv + one diff pass), forced on every conv step:
+  // same checks but the MAC ones (a dense-computed step performs the dense MACs by design).
+  describe('conv steps computed dense + diff pass (denseCrossover 0)', () => {
+    let before = 0;
+    beforeAll(() => { configureDeltaWebGPU({denseCrossover: 0}); before = backend.plane.counters.denseSteps; });
+    afterAll(() => { configureDeltaWebGPU({denseCrossover: SPARSE_ONLY}); });
+    const convGroups = new Set(['Conv2D', 'FusedConv2D relu +bias', 'FusedConv2D relu6', 'DepthwiseConv2dNative',
+      'FusedDepthwiseConv2D relu6 +bias', 'chain conv -> relu -> depthwise -> add']);
+    for (const [group, make] of specs) {
+      if (!convGroups.has(group)) continue;
+      const g = `${group} (dense+diff)`;
+      const mk = make(g);
+      kernelSpecs(g, () => mk().map((c) => ({...c, macsExempt: c.kernels})), ['exact']);
+    }
+    it('took the dense path', () => {
+      expect(backend.plane.counters.denseSteps - before).toBeGreaterThan(100);
+    });
+  });
+
   it('a kernel without a delta kernel on delta-webgpu runs dense and is reported as fallback', async () => {
     const seed = 4242;
     const rng = new Rng(seed);
@@ -163,6 +188,120 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     expect(conv?.fallbackReason ?? '').toContain('prelu');
     tf.dispose([x, out]);
     delta.reset();
+  });
+
+  it('cost model: a chain conv -> relu -> conv switches dense/sparse per slot and step and equals cpu', async () => {
+    // Row bands change a known share of the input; denseCrossover 0.5. The decision of a step uses the
+    // slot's settled candidate count of its previous step (settleStats() after every frame here).
+    const H = 24, W = 20, C = 5, C1 = 16, C2 = 8;
+    const rng = new Rng(99);
+    const f1 = weights(rng, [3, 3, C, C1], 9 * C), b1 = rng.array(C1, -0.3, 0.3), f2 = weights(rng, [1, 1, C1, C2], C1);
+    let w: tf.Tensor[] = [];  // weights of the current backend (constants of the slots: made once)
+    const makeWeights = () => { w = [tf.tensor4d(f1, [3, 3, C, C1]), tf.tensor1d(b1), tf.tensor4d(f2, [1, 1, C1, C2])]; };
+    const op = (x: tf.Tensor4D) => {
+      const a = tf.relu(tf.fused.conv2d({x, filter: w[0] as tf.Tensor4D, bias: w[1], strides: 1, pad: 'same'}));
+      return tf.conv2d(a as tf.Tensor4D, w[2] as tf.Tensor4D, 1, 'same');
+    };
+    const fracs = [1, 0.9, 0.8, 0.04, 0.04, 1, 0.04, 0, 0.6, 0.04];
+    const frames: Float32Array[] = [];
+    let v = rng.array(H * W * C);
+    for (const fr of fracs) {
+      v = v.slice();
+      const rows = Math.round(fr * H), y0 = rng.int(0, H - rows);
+      for (let y = y0; y < y0 + rows; y++) for (let i = y * W * C; i < (y + 1) * W * C; i++) v[i] += rng.uniform(0.1, 0.8);
+      frames.push(v);
+    }
+    await tf.setBackend('cpu');
+    const ref: Float32Array[] = [];
+    makeWeights();
+    for (const fv of frames) {
+      const o = tf.tidy(() => op(tf.tensor4d(fv, [1, H, W, C])));
+      ref.push(await o.data() as Float32Array);
+      o.dispose();
+    }
+    tf.dispose(w);
+    await tf.setBackend('delta-webgpu');
+    makeWeights();
+    const prev = configureDeltaWebGPU({denseCrossover: 0.5});
+    delta.reset();
+    const failures: string[] = [];
+    const dense1: boolean[] = [], dense2: boolean[] = [], macs2: boolean[] = [];
+    const plane = (backend as unknown as {plane: {traceConvStep: ((k: string, s: readonly number[], d: boolean) => void) | null}}).plane;
+    plane.traceConvStep = (k, _s, d) => (k === 'FusedConv2D' ? dense1 : dense2).push(d);
+    try {
+      const tensorsBefore = tf.memory().numTensors;
+      for (let f = 0; f < frames.length; f++) {
+        const x = tf.tensor4d(frames[f], [1, H, W, C]);
+        const o = delta.frame(() => tf.tidy(() => op(x)));
+        const got = await o.data() as Float32Array;
+        tf.dispose([x, o]);
+        await delta.settleStats();
+        const r = relErr(got, ref[f]);
+        if (!(r <= 1e-4)) failures.push(`frame ${f}: rel error ${r}`);
+        const convs = delta.stats().layers.filter((l) => l.kernel === 'FusedConv2D' || l.kernel === 'Conv2D');
+        if (convs.length !== 2) failures.push(`frame ${f}: ${convs.length} conv slots`);
+        for (const [k, l] of convs.entries()) {
+          if (f > 0 && l.mode !== 'delta') failures.push(`frame ${f}: ${l.name} ran ${l.mode}`);
+          // a dense-computed step performs the dense MACs (conv2, 1x1: in-bound taps = all)
+          if (k === 1 && f > 0) macs2.push(l.performedMacs === l.denseMacs);
+        }
+      }
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+    } finally {
+      plane.traceConvStep = null;
+      tf.dispose(w);
+      configureDeltaWebGPU(prev);
+      delta.reset();
+    }
+    expect(failures).toEqual([]);
+
+    // conv1 (3x3) decides on its previous step's touched share (3x3: band + 2 rows): frame 1 has no
+    // history (sparse), 2 and 3 follow 90% / 80% (dense), 4 and 5 follow 4% (sparse, also the 100% frame),
+    // 6 follows 100% (dense), 7 (no change; a new tensor: still a step) follows 4% (sparse), 8 follows
+    // 0% (sparse), 9 follows 60% (dense). One entry per delta step (frames 1..9).
+    expect(dense1).toEqual([false, true, true, false, false, true, false, false, true]);
+    expect(dense2.some((d) => d)).toBe(true);
+    expect(dense2.length).toBe(frames.length - 1);
+    dense2.forEach((d, i) => { if (d && fracs[i + 1] > 0) expect(macs2[i]).withContext(`conv2 dense step ${i + 1}: dense MACs`).toBe(true); });
+    expect(dense2.filter((d, i) => !d && fracs[i + 1] > 0).length).toBeGreaterThan(0);  // and sparse ones
+  });
+
+  it('a dense-decided conv step without change is gated off on the device (0 MACs, values kept)', async () => {
+    await tf.setBackend('delta-webgpu');
+    const prev = configureDeltaWebGPU({denseCrossover: 0});
+    delta.reset();
+    try {
+      const f = tf.tensor(weights(new Rng(8), [3, 3, 4, 16], 36), [3, 3, 4, 16]);
+      const f2 = tf.tensor(weights(new Rng(10), [3, 3, 16, 4], 144), [3, 3, 16, 4]);
+      const v = new Rng(9).array(1 * 18 * 18 * 4);
+      const run = async (vals: Float32Array) => {
+        const x = tf.tensor4d(vals, [1, 18, 18, 4]);
+        const o = delta.frame(() => tf.tidy(() => tf.conv2d(tf.relu(tf.conv2d(x, f as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, f2 as tf.Tensor4D, 1, 'same')));
+        const r = await o.data();
+        tf.dispose([x, o]);
+        await delta.settleStats();
+        return r;
+      };
+      const a = await run(v);
+      const v2 = v.slice(); for (let i = 0; i < 18 * 4 * 9; i++) v2[i] += 0.5;  // half the rows change
+      const b = await run(v2);
+      const before = backend.plane.counters.denseSteps;
+      const c = await run(v2.slice());  // same values, a new tensor: a step with nothing changed
+      expect(backend.plane.counters.denseSteps - before).toBe(2);
+      expect(relErr(c, b)).toBe(0);
+      expect(relErr(a, b)).toBeGreaterThan(0);
+      const convs = delta.stats().layers.filter((l) => l.kernel === 'Conv2D');
+      expect(convs.length).toBe(2);
+      for (const l of convs) {
+        expect(l.mode).toBe('delta');
+        expect(l.performedMacs).toBe(0);
+        expect(l.activeFraction).toBe(0);
+      }
+      tf.dispose([f, f2]);
+    } finally {
+      configureDeltaWebGPU(prev);
+      delta.reset();
+    }
   });
 
   it('a frame without change records no dispatch (one clear per slot)', async () => {

@@ -4,20 +4,23 @@
 // change. Per frame: wall time of execute + await data() of the 4 outputs, max relative error of
 // delta vs dense, and delta.stats() after settleStats() (dense MACs / performed MACs = the
 // arithmetic ceiling of the speedup). Device errors are checked with error scopes.
-//   npm run build && node test/webgpu/posenet-bench.cjs [--size 257] [--frames 12] [--adapter lavapipe]
+//   npm run build && node test/webgpu/posenet-bench.cjs [--size 257] [--frames 12] [--adapter lavapipe] [--crossover F]
+// (--crossover: delta-webgpu's denseCrossover, 0 = every conv step dense + diff, 2 = never)
 const {readFileSync, existsSync} = require('node:fs');
 const {dirname, join} = require('node:path');
 const argv = process.argv.slice(2);
 const opt = (n, d) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : d; };
 const SIZE = Number(opt('--size', 257)), FRAMES = Number(opt('--frames', 12));
 const ADAPTER = opt('--adapter', 'lavapipe');
+const CROSSOVER = opt('--crossover', null);  // delta-webgpu denseCrossover (default: the plane's)
 process.env.VK_ICD_FILENAMES ??= ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.json'].filter(existsSync).join(':');
 const {create, globals} = require('webgpu');
 Object.assign(globalThis, globals);
 globalThis.navigator = {gpu: create([`adapter=${ADAPTER === 'swiftshader' ? 'SwiftShader' : 'llvmpipe'}`])};
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-webgpu');
-require('tfjs-backend-delta/webgpu');
+const deltaWebgpu = require('tfjs-backend-delta/webgpu');
+if (CROSSOVER !== null) deltaWebgpu.configureDeltaWebGPU({denseCrossover: Number(CROSSOVER)});
 const delta = require('tfjs-backend-delta');
 const {loadGraphModel} = require('@tensorflow/tfjs-converter');
 

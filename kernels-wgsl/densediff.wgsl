@@ -1,0 +1,65 @@
+// The diff pass of a dense-computed delta step (src/webgpu/plane.ts, cost model): when most output
+// pixels of a conv are touched, the plane runs tfjs-webgpu's own dense conv over the whole output and
+// then this ONE pass: per output pixel, max over channels |dense - propagated| > thr (or NaN) ->
+// copy the pixel's channels into the propagated values (in place) and append the pixel to the output
+// update's list (counts[4] = OUT), exactly what the sparse compute pass does for its candidates.
+// Pixels under the threshold keep their propagated values (the residual is kept, no drift).
+
+struct DiffParams {
+  pixels: u32,
+  channels: u32,
+  thr: f32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dp: DiffParams;
+@group(0) @binding(1) var<storage, read> dense: array<f32>;
+@group(0) @binding(2) var<storage, read_write> values: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out_list: array<u32>;
+@group(0) @binding(4) var<storage, read_write> counts: array<atomic<u32>>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * 64u;
+  for (var p = gid.x; p < dp.pixels; p += stride) {
+    let base = p * dp.channels;
+    var m = 0.0;
+    for (var c = 0u; c < dp.channels; c++) {
+      let d = abs(dense[base + c] - values[base + c]);
+      if (!(d <= m)) {
+        m = d;
+      }
+    }
+    if (!(m <= dp.thr)) {
+      for (var c = 0u; c < dp.channels; c++) {
+        values[base + c] = dense[base + c];
+      }
+      let i = atomicAdd(&counts[4], 1u);
+      out_list[i] = p;
+    }
+  }
+}
+
+// ---- gate: the dense compute costs nothing when nothing changed --------------------------------
+// The host decides dense from the previous step's count; this step's count is only on the device. The
+// dispatches of tfjs-webgpu's dense kernel are recorded indirect (plane.ts wraps its pass encoder):
+// gate_args[k] = the kernel's dispatch k (gate_dims, written by the host) if the step has candidates,
+// else 0 workgroups; the last entry is the diff pass's.
+
+struct GateParams {
+  n: u32,            // dispatch entries in gate_dims (the last one is the diff pass)
+  _a: u32, _b: u32, _c: u32,
+}
+
+@group(0) @binding(10) var<uniform> gp: GateParams;
+@group(0) @binding(11) var<storage, read> gate_counts: array<u32>;
+@group(0) @binding(12) var<storage, read> gate_dims: array<u32>;
+@group(0) @binding(13) var<storage, read_write> gate_args: array<u32>;
+
+@compute @workgroup_size(1)
+fn gate() {
+  let on = gate_counts[0] > 0u;
+  for (var i = 0u; i < gp.n * 3u; i++) {
+    gate_args[i] = select(0u, gate_dims[i], on);
+  }
+}

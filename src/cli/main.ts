@@ -6,17 +6,19 @@
  */
 import {CommandSpec, helpText, parseArgs} from './args';
 import {BENCH_COMMAND, planBench, runBench, writeReadmeSection} from './bench';
+import {CALIBRATE_COMMAND, calibrateCommand, planCalibrate} from './calibrate';
 import {CliError, UsageError} from './errors';
 import {RUN_COMMAND, packageVersion, planRun, quietTfjs, run} from './run';
 
-const COMMANDS: Record<string, CommandSpec> = {run: RUN_COMMAND, bench: BENCH_COMMAND};
+const COMMANDS: Record<string, CommandSpec> = {run: RUN_COMMAND, bench: BENCH_COMMAND, calibrate: CALIBRATE_COMMAND};
 
 function topHelp(): string {
   return 'Usage: tfjs-delta <command> [options]\n\n' +
     'Runs unmodified tfjs graph models on video as sparse frame-to-frame updates (tfjs-backend-delta) and shows\n' +
     'what that buys: latency vs the dense backend, agreement, per-layer sparsity.\n\nCommands:\n' +
     '  run     one model on one video, dense vs delta (no arguments: movenet-lightning on the shipped sample clip)\n' +
-    '  bench   the benchmark matrix: models x videos x backends x thresholds -> benchmarks/results/\n\n' +
+    '  bench   the benchmark matrix: models x videos x backends x thresholds -> benchmarks/results/\n' +
+    '  calibrate  per-layer thresholds for a model on a video, within an error target -> thresholds.json (run --thresholds)\n\n' +
     'tfjs-delta <command> --help for its options; tfjs-delta --version.\n';
 }
 
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
   quietTfjs();
   if (command === 'run') {
     await run(planRun(args));
+  } else if (command === 'calibrate') {
+    await calibrateCommand(planCalibrate(args));
   } else if (args.has('readme')) {
     writeReadmeSection(args);
   } else {

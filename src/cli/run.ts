@@ -10,7 +10,7 @@ import {basename, join, relative, resolve} from 'node:path';
 import * as delta from '../index';
 import {CommandSpec, ParsedArgs, ThresholdSpec, intOption, listOption, numberOption, parseSize, parseThreshold, stringOption} from './args';
 import {BackendName, DeltaBackendName, REFERENCE_BACKEND, bestDeltaBackend, deltaAvailability, parseBackend, useBackend} from './backends';
-import {UsageError} from './errors';
+import {CliError, UsageError} from './errors';
 import {mmacs, ms, num, pct, sci, textTable, times} from './format';
 import {Keypoint, OutputValues, decodeKeypoints, keypointDistances} from './keypoints';
 import {machineInfo} from './machine';
@@ -53,6 +53,8 @@ export const RUN_COMMAND: CommandSpec = {
       'latency is per batch', defaultText: '1'},
     {name: 'range', value: 'lo,hi', help: 'input value range of a model outside the catalog (RGB 0..255 maps onto it)', defaultText: '0,1 float / 0,255 int'},
     {name: 'px', value: 'N', help: 'keypoint agreement: share of keypoints within N pixels (of the source frame) of dense', defaultText: '3'},
+    {name: 'thresholds', value: 'FILE', help: 'per-layer thresholds written by tfjs-delta calibrate (replaces --input-threshold ' +
+      'and --threshold; the file must have been calibrated for this model)'},
     {name: 'out', value: 'DIR', help: 'output folder for result.json, plots and frames', defaultText: 'tfjs-delta-out'},
     {name: 'render', help: 'also write PNG frames: input update mask (red), dense (green) and delta (magenta) pose skeletons'},
     {name: 'quiet', help: 'no progress on stderr'},
@@ -68,6 +70,8 @@ export const RUN_COMMAND: CommandSpec = {
 
 interface DeltaSetting {
   label: string;
+  /** A thresholds file (tfjs-delta calibrate): its text and path. */
+  thresholdsFile?: {path: string; text: string};
   inputThreshold: number;
   inputGiven: string;           // as typed: "2%", "0.04"
   threshold: number;
@@ -138,9 +142,37 @@ export function planRun(args: ParsedArgs): RunPlan {
     throw new UsageError(`${video} has about ${info.approxFrames} frames; --start ${start} --frames ${frames}` +
         `${batch > 1 ? ` --batch ${batch}` : ''} needs ${start + batch * frames}`);
   }
-  const settings = deltaSettings(inputSpecs, actSpecs, resolved.spec.range);
+  let settings = deltaSettings(inputSpecs, actSpecs, resolved.spec.range);
+  const thresholdsPath = stringOption(args, 'thresholds');
+  if (thresholdsPath !== undefined) {
+    if (args.has('input-threshold') || args.has('threshold')) {
+      throw new UsageError('--thresholds replaces --input-threshold and --threshold: give one or the other');
+    }
+    settings = [thresholdsSetting(thresholdsPath)];
+  }
   return {resolved, video, videoIsSample, backend, backendReasons, reference, settings, frames, start, batch, pxTolerance,
     outDir: resolve(stringOption(args, 'out') ?? 'tfjs-delta-out'), render: args.has('render'), quiet: args.has('quiet')};
+}
+
+/** The setting of a thresholds file (checked now: one line if it is missing or malformed). */
+function thresholdsSetting(path: string): DeltaSetting {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--thresholds: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let file: delta.ThresholdsFile;
+  try {
+    file = delta.parseThresholdsFile(text);
+  } catch (e) {
+    throw new UsageError(`--thresholds ${path}: ${(e as Error).message.replace(/^tfjs-backend-delta: loadThresholds\(\): /, '')}`);
+  }
+  const layers = Object.keys(file.thresholds).length;
+  return {label: `calibrated ${basename(path)} (in ${num(file.inputThreshold)}, act ${num(file.threshold ?? 0)}, ${layers} layers)`,
+    inputThreshold: file.inputThreshold, inputGiven: num(file.inputThreshold), threshold: file.threshold ?? 0,
+    exact: file.inputThreshold === 0 && (file.threshold ?? 0) === 0 && Object.values(file.thresholds).every((t) => t === 0),
+    thresholdsFile: {path, text}};
 }
 
 function deltaSettings(inputs: ThresholdSpec[], acts: ThresholdSpec[], range: [number, number]): DeltaSetting[] {
@@ -253,13 +285,24 @@ export async function run(plan: RunPlan): Promise<void> {
   const results: DeltaRunResult[] = [];
   const renderKeypoints: Array<Keypoint[][]> = [];           // [setting][frame] (stream 0)
   for (const s of plan.settings) {
-    delta.configure({inputThreshold: s.inputThreshold, threshold: s.threshold, thresholds: {}});
+    if (s.thresholdsFile) delta.loadThresholds(s.thresholdsFile.text, s.thresholdsFile.path);
+    else delta.configure({inputThreshold: s.inputThreshold, threshold: s.threshold, thresholds: {}});
     delta.reset();
     const errors = new ErrorAccumulator();
     const distances: number[] = [];
     const kpStream0: Keypoint[][] = [];
     progress.start(`${plan.backend} ${s.label}`);
-    const pass = await runPass({model, spec, streams, deltaStats: true, onFrame: () => progress.step(),
+    const pass = await runPass({model, spec, streams, deltaStats: true, onFrame: (f) => {
+      // A thresholds file of another model: one line after the first frame (the keys are known then).
+      if (f === 0 && s.thresholdsFile) {
+        try {
+          delta.checkThresholds(batch > 1 ? {stream: 'camera-0'} : {});
+        } catch (e) {
+          throw new CliError(`--thresholds ${s.thresholdsFile.path}: ${(e as Error).message.replace(/^tfjs-backend-delta: /, '')}`);
+        }
+      }
+      progress.step();
+    },
       onOutputs: (f, b, outs) => {
         const kp = spec.pose ? decodeKeypoints(spec.pose, outs, geometry) : null;
         if (kp && b === 0) kpStream0.push(kp);

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {DeltaConfig, DeltaConfigUpdate, mergeConfig} from './config';
 import type {DeltaEngine, DeltaStats} from './engine';
 import {globalState} from './global';
+import {CalibrationOptions, CalibrationResult, RunFn, ThresholdsFile, calibrate as calibrateImpl, compareKeys, fingerprintOf,
+  parseThresholds} from './calibrate';
 
 export type {DeltaConfig, DeltaConfigUpdate} from './config';
 export type {DeltaStats, LayerStats} from './engine';
@@ -46,6 +48,7 @@ function requireEngine(what: string): DeltaEngine {
 export function configure(update: DeltaConfigUpdate): DeltaConfig {
   const st = globalState();
   st.config = mergeConfig(st.config, update ?? {});
+  if (update && 'thresholds' in update) st.loadedThresholds = null;   // no longer those of a loaded file
   return getConfig();
 }
 
@@ -103,4 +106,59 @@ export function debug(options: {stream?: string} = {}) {
 export function memory(): {slots: number; buffers: number} {
   const e = requireEngine('memory()');
   return {slots: e.slotCount(), buffers: e.plane.bufferCount()};
+}
+
+// ---- automatic per-layer thresholds (issue 6) ---------------------------------------------------
+
+export type {CalibrationMetric, CalibrationOptions, CalibrationProgress, CalibrationResult, RunFn, ThresholdsFile} from './calibrate';
+export {THRESHOLDS_FORMAT, fingerprintOf, saveThresholds} from './calibrate';
+/** Parses and checks a thresholds file without applying it (loadThresholds' checks). */
+export {parseThresholds as parseThresholdsFile} from './calibrate';
+
+/**
+ * Searches per-layer thresholds (input threshold included) on the active delta backend that skip the
+ * most MACs while `options.metric` of the outputs against the dense outputs stays <= `options.target`
+ * on every one of `frames` calibration frames. `run(f)` runs the model on frame f and returns its
+ * outputs (calibrate disposes them). The configuration is restored afterwards: apply the result with
+ * `configure(result)` or `loadThresholds(saveThresholds(result))`.
+ */
+export async function calibrate(run: RunFn, frames: number, options: CalibrationOptions): Promise<CalibrationResult> {
+  requireEngine('calibrate()');
+  return calibrateImpl(() => requireEngine('calibrate()'), () => reset(), run, frames, options);
+}
+
+/**
+ * Applies a thresholds file written by saveThresholds(): configure({inputThreshold, threshold,
+ * thresholds}) with its stable keys. The match with the model is checked lazily, once frames have run:
+ * keys that match no layer show in stats().warnings, and checkThresholds() throws. Returns the file.
+ */
+export function loadThresholds(json: string, source = 'JSON'): ThresholdsFile {
+  const file = parseThresholds(json);
+  configure({inputThreshold: file.inputThreshold, threshold: file.threshold ?? 0, thresholds: file.thresholds});
+  globalState().loadedThresholds = {source, fingerprint: file.model.fingerprint, keys: file.model.keys};
+  return file;
+}
+
+/**
+ * Throws a clear error when the thresholds loaded with loadThresholds() (or configured by key) do not
+ * match the model the current stream has run (call it after at least one frame). Returns the stable keys.
+ */
+export function checkThresholds(options: {stream?: string} = {}): string[] {
+  const e = requireEngine('checkThresholds()');
+  const id = options.stream ?? e.currentStreamId();
+  const keys = e.stableKeys(id);
+  if (!keys.length) throw new Error('tfjs-backend-delta: checkThresholds(): no frame has run on this stream yet');
+  const loaded = globalState().loadedThresholds;
+  if (loaded) {
+    const {missing} = compareKeys({model: {fingerprint: loaded.fingerprint, keys: loaded.keys}}, keys);
+    const fp = fingerprintOf(keys);
+    if (missing.length) {
+      throw new Error(`tfjs-backend-delta: thresholds from ${loaded.source} were calibrated for another model ` +
+          `(fingerprint ${loaded.fingerprint}, this model ${fp}): ${missing.length} of ${loaded.keys.length} layers not found` +
+          (missing.length ? ` (e.g. ${missing[0]})` : ''));
+    }
+  }
+  const unknown = e.unknownThresholdKeys(id);
+  if (unknown.length) throw new Error(`tfjs-backend-delta: ${unknown.length} threshold keys match no layer of this model (e.g. ${unknown[0]})`);
+  return keys;
 }

@@ -10,6 +10,7 @@ import {globalState} from './global';
 import {CallView, NamedInput, OP_TABLE, OpSpec, size} from './op_table';
 import {DataPlane, InputState, PlaneCall, PlaneResult} from './plane';
 import {RunMode, Slot} from './slot';
+import {contentHash, isSlotName} from './stable_keys';
 
 /** Provenance of a tensor made by a delta kernel. */
 interface Tag {
@@ -36,8 +37,12 @@ class Stream {
   frameStartWriteSeq = 0;
   explicitDepth = 0;
   lastKeyed = 'start';
+  /** The stable key (survives reloading the model / a new process) of the last keyed slot. */
+  lastStable = 'start';
   offset = 0;
   readonly occurrences = new Map<number, number>();
+  /** Occurrences of each weight content hash + kernel in the current frame. */
+  readonly stableOccurrences = new Map<string, number>();
   keyframe = false;
   resetPending = false;
   /** delta.reset() ran: the next new input (or the first call coming round again) starts frame 0. */
@@ -48,6 +53,12 @@ class Stream {
 
 export interface LayerStats {
   name: string;
+  /**
+   * Stable layer key: survives reloading the model and a new process (a hash of the filter's contents,
+   * the kernel and its occurrence; weightless layers: the last keyed layer's key + offset + kernel).
+   * configure({thresholds}) accepts it in place of the name.
+   */
+  key: string;
   kernel: string;
   outputShape: number[];
   mode: RunMode;
@@ -73,6 +84,11 @@ export interface DeltaStats {
   layers: LayerStats[];
   totals: {denseMacs: number; performedMacs: number; totalDenseMacs: number; totalPerformedMacs: number;
     slots: number; deltaRuns: number; denseRuns: number; fallbackRuns: number};
+  /**
+   * Problems found lazily (no exception mid-model): e.g. keys of configure({thresholds}) /
+   * loadThresholds() that match no layer this stream has run.
+   */
+  warnings: string[];
 }
 
 let nextObjectId = 1;
@@ -109,6 +125,8 @@ export class DeltaEngine {
   private readonly externalSeq = new WeakMap<object, number>();
   /** Ids of tensors that key slots (layer weights). */
   private readonly weightIds = new Set<number>();
+  /** Content hash of each weight tensor (computed once per tensor). */
+  private readonly weightHashes = new WeakMap<object, string>();
   private writeSeq = 0;
   private depth = 0;
   private useCounter = 0;
@@ -244,7 +262,7 @@ export class DeltaEngine {
     for (const slot of s.slots.values()) {
       if (!all && slot.lastFrame !== s.frameIndex) continue;
       layers.push({
-        name: slot.name, kernel: slot.kernel, outputShape: [...slot.outShape], mode: slot.lastMode,
+        name: slot.name, key: slot.stableKey, kernel: slot.kernel, outputShape: [...slot.outShape], mode: slot.lastMode,
         counts: {...slot.counts}, activeFraction: slot.activeFraction,
         meanActiveFraction: slot.runs ? slot.sumActiveFraction / slot.runs : 1,
         denseMacs: slot.denseMacs, performedMacs: slot.performedMacs,
@@ -259,7 +277,35 @@ export class DeltaEngine {
     return {
       backend: this.backendName, stream: s.id, frame: s.frameIndex, layers,
       totals: {denseMacs, performedMacs, totalDenseMacs, totalPerformedMacs, slots: layers.length, deltaRuns, denseRuns, fallbackRuns},
+      warnings: this.thresholdWarnings(s),
     };
+  }
+
+  /** Stable keys of every slot of a stream (execution order of their last frame). */
+  stableKeys(streamId = this.currentStreamId()): string[] {
+    const s = this.stream(streamId);
+    return [...s.slots.values()].sort((a, b) => parseInt(a.name, 10) - parseInt(b.name, 10)).map((x) => x.stableKey);
+  }
+
+  /**
+   * Threshold keys (stable keys and names) that match no slot of the stream, checked lazily: only once
+   * the stream has completed a frame. Empty when every key matches.
+   */
+  unknownThresholdKeys(streamId = this.currentStreamId()): string[] {
+    const s = this.stream(streamId);
+    if (s.frames < 1 || s.slots.size === 0) return [];
+    const names = new Set<string>(), keys = new Set<string>();
+    for (const slot of s.slots.values()) { names.add(slot.name); keys.add(slot.stableKey); }
+    return Object.keys(this.config.thresholds).filter((k) => (isSlotName(k) ? !names.has(k) : !keys.has(k)));
+  }
+
+  private thresholdWarnings(s: Stream): string[] {
+    const unknown = this.unknownThresholdKeys(s.id);
+    if (!unknown.length) return [];
+    const loaded = globalState().loadedThresholds;
+    const from = loaded ? ` (thresholds loaded from ${loaded.source}, calibrated for model ${loaded.fingerprint})` : '';
+    return [`${unknown.length} of ${Object.keys(this.config.thresholds).length} threshold keys match no layer of stream ` +
+      `'${s.id}'${from}: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}`];
   }
 
   /** Debug records (config.debug) of the current stream's slots of the last frame, by slot name. */
@@ -302,8 +348,10 @@ export class DeltaEngine {
     s.firstAttrs = first?.attrs ?? '';
     s.frameStartWriteSeq = this.writeSeq;
     s.lastKeyed = 'start';
+    s.lastStable = 'start';
     s.offset = 0;
     s.occurrences.clear();
+    s.stableOccurrences.clear();
     const k = this.config.keyframeInterval;
     s.keyframe = s.resetPending || (k > 0 && s.frameIndex > 0 && s.frameIndex % k === 0);
     s.resetPending = false;
@@ -354,19 +402,46 @@ export class DeltaEngine {
       key = `w${wid}#${occ}`;
       s.lastKeyed = key;
       s.offset = 0;
+      const h = `${this.weightHash(weight.info)}:${kernel}`;
+      const socc = s.stableOccurrences.get(h) ?? 0;
+      s.stableOccurrences.set(h, socc + 1);
+      s.lastStable = `${h}#${socc}`;
     } else {
       key = `${s.lastKeyed}+${++s.offset}`;
     }
+    const stableKey = weight ? s.lastStable : `${s.lastStable}+${s.offset}:${kernel}`;
     let slot = s.slots.get(key);
     if (!slot || slot.kernel !== kernel) {
       if (slot) this.plane.release(slot);
       slot = new Slot(key, `${s.slotCounter++}:${kernel}`, kernel);
       s.slots.set(key, slot);
+      slot.stableKey = stableKey;
       if (s.slots.size > this.config.maxSlots) this.evictLeastRecentlyUsed(s);
     }
     slot.lastUse = ++this.useCounter;
     slot.lastFrame = s.frameIndex;
     return slot;
+  }
+
+  /**
+   * FNV-1a 64 of a weight tensor's bytes, dtype and shape (hex), once per tensor. Values come from the
+   * backend's optional `readValuesForKey(dataId)` hook, else readSync; where neither can read them,
+   * a key from dtype and shape only (still stable, but equal for weights of the same shape).
+   */
+  private weightHash(info: TensorInfo): string {
+    let h = this.weightHashes.get(info.dataId);
+    if (h !== undefined) return h;
+    let values: ArrayBufferView | null = null;
+    try {
+      const b = this.backend as unknown as {readValuesForKey?(id: object): ArrayBufferView | null};
+      values = b.readValuesForKey ? b.readValuesForKey(info.dataId) : (this.backend.readSync(info.dataId) as ArrayBufferView);
+      if (values && !ArrayBuffer.isView(values)) values = null;   // string tensors
+    } catch {
+      values = null;
+    }
+    h = contentHash(values, `${info.dtype}[${info.shape}]`);
+    this.weightHashes.set(info.dataId, h);
+    return h;
   }
 
   private evict(s: Stream) {
@@ -424,7 +499,8 @@ export class DeltaEngine {
 
     const signature = this.signature(view, spec);
     const cls = spec.opClass(view, (i) => this.isDerived(i));
-    const outputThreshold = this.config.thresholds[slot.name] ?? (cls === 'nonlinear' ? this.config.threshold : 0);
+    const outputThreshold = this.config.thresholds[slot.stableKey] ?? this.config.thresholds[slot.name] ??
+        (cls === 'nonlinear' ? this.config.threshold : 0);
     const inputThresholds = inputs.map((i) => (this.isDerived(i.info) ? this.config.threshold : this.config.inputThreshold));
     const call: PlaneCall = {
       kernel, spec, inputs, attrs, backend: this.backend, outputThreshold, inputThresholds, debug: this.config.debug,

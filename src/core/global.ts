@@ -8,6 +8,8 @@ import type {DeltaEngine} from './engine';
 interface GlobalState {
   config: DeltaConfig;
   engines: Set<DeltaEngine>;
+  /** The thresholds file last applied with loadThresholds() (for warnings). */
+  loadedThresholds?: {source: string; fingerprint: string; keys: string[]} | null;
 }
 
 const KEY = Symbol.for('tfjs-backend-delta.state');

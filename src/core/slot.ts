@@ -38,6 +38,8 @@ export class Slot {
   totalDenseMacs = 0;
   totalPerformedMacs = 0;
   outputThreshold = 0;
+  /** Key that survives reloading the model and a new process (see LayerStats.key). */
+  stableKey = '';
 
   constructor(readonly key: string, readonly name: string, readonly kernel: string) {}
 }

@@ -138,6 +138,16 @@ export function parseThreshold(text: string, option: string, allowPercent: boole
 }
 
 /** Parses "WxH" (e.g. 257x257). */
+/** --range lo,hi: the input value range of a model outside the catalog. */
+export function parseRange(text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1] > parts[0])) {
+    throw new UsageError(`--range must be lo,hi with lo < hi (e.g. -1,1), got '${text}'`);
+  }
+  return [parts[0], parts[1]];
+}
+
 export function parseSize(text: string, option: string): [number, number] {
   const m = /^([0-9]{1,5})x([0-9]{1,5})$/i.exec(text);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--${option} must be WxH (e.g. 257x257), got '${text}'`);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {writeFileSync} from 'node:fs';
 import {relative, resolve} from 'node:path';
 import * as delta from '../index';
-import {CommandSpec, ParsedArgs, intOption, numberOption, parseSize, stringOption} from './args';
+import {CommandSpec, ParsedArgs, intOption, numberOption, parseRange, parseSize, stringOption} from './args';
 import {DeltaBackendName, deltaAvailability, parseBackend, useBackend} from './backends';
 import {UsageError} from './errors';
 import {num, times} from './format';
@@ -56,15 +56,6 @@ export interface CalibratePlan {
   quiet: boolean;
 }
 
-export function parseRangeOption(text: string | undefined): [number, number] | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split(',').map(Number);
-  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1] > parts[0])) {
-    throw new UsageError(`--range must be lo,hi with lo < hi (e.g. -1,1), got '${text}'`);
-  }
-  return [parts[0], parts[1]];
-}
-
 export function planCalibrate(args: ParsedArgs): CalibratePlan {
   const modelArg = stringOption(args, 'model');
   if (!modelArg) throw new UsageError('calibrate needs --model (see tfjs-delta calibrate --help)');
@@ -73,7 +64,7 @@ export function planCalibrate(args: ParsedArgs): CalibratePlan {
   const metricText = stringOption(args, 'metric') ?? 'maxRel';
   if (metricText !== 'maxRel' && metricText !== 'meanRel') throw new UsageError(`--metric must be maxRel or meanRel, got '${metricText}'`);
   const size = stringOption(args, 'size');
-  const resolved = resolveModel(modelArg, {size: size ? parseSize(size, 'size') : undefined, range: parseRangeOption(stringOption(args, 'range'))});
+  const resolved = resolveModel(modelArg, {size: size ? parseSize(size, 'size') : undefined, range: parseRange(stringOption(args, 'range'))});
   const videoArg = stringOption(args, 'video');
   const video = videoArg ? resolveVideo(videoArg) : sampleClip();
   const frames = intOption(args, 'frames', 20, 2, 100000);

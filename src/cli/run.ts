@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {basename, join, relative, resolve} from 'node:path';
 import * as delta from '../index';
-import {CommandSpec, ParsedArgs, ThresholdSpec, intOption, listOption, numberOption, parseSize, parseThreshold, stringOption} from './args';
+import {CommandSpec, ParsedArgs, ThresholdSpec, intOption, listOption, numberOption, parseRange, parseSize, parseThreshold, stringOption} from './args';
 import {BackendName, DeltaBackendName, REFERENCE_BACKEND, bestDeltaBackend, deltaAvailability, parseBackend, useBackend} from './backends';
 import {CliError, UsageError} from './errors';
 import {mmacs, ms, num, pct, sci, textTable, times} from './format';
@@ -93,15 +93,6 @@ export interface RunPlan {
   outDir: string;
   render: boolean;
   quiet: boolean;
-}
-
-function parseRange(text: string | undefined): [number, number] | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split(',').map(Number);
-  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1] > parts[0])) {
-    throw new UsageError(`--range must be lo,hi with lo < hi (e.g. -1,1), got '${text}'`);
-  }
-  return [parts[0], parts[1]];
 }
 
 /** Checks every argument and resolves model, video and backends; nothing heavy runs here. */

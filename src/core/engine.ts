@@ -676,4 +676,3 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-export {size};

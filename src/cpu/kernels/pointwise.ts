@@ -5,7 +5,7 @@
  * there is no accumulation drift. Cost: proportional to changed pixels.
  */
 import {backend_util} from '@tensorflow/tfjs-core';
-import {Candidates, CpuDeltaKernel, CpuInput, CpuKernelCall, CpuSlotStateLike, channelsOf, SeedOutput, sizeOf} from '../types';
+import {Candidates, CpuDeltaKernel, CpuInput, CpuKernelCall, CpuSlotStateLike, SeedOutput, sizeOf} from '../types';
 import * as act from './activations';
 import {broadcastIndexMap, sameShape} from './broadcast';
 
@@ -178,4 +178,3 @@ export const POINTWISE_KERNELS: CpuDeltaKernel[] = [
   addKernel, subKernel, multiplyKernel, addNKernel, fusedBatchNormKernel,
 ];
 
-export {channelsOf};

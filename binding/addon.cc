@@ -5,63 +5,23 @@
 #include <napi.h>
 #include <stdexcept>
 #include <vector>
+#include "args.h"
+#include "registry.h"
 #include "runtime.h"
 #include "../kernels-cuda/sparsify.cuh"
 
 using delta_cuda::Runtime;
+using delta_cuda::guard;
+using delta_cuda::handleArg;
+using delta_cuda::numArg;
+using delta_cuda::sizeArg;
+using delta_cuda::bytesArg;
 
 namespace {
 
 #ifndef DELTA_CUDA_ARCHS
 #define DELTA_CUDA_ARCHS "unknown"
 #endif
-
-template <typename F>
-Napi::Value guard(const Napi::CallbackInfo& info, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-}
-
-uint32_t handleArg(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsNumber()) throw std::runtime_error("delta-cuda: argument " + std::to_string(i) + " must be a buffer handle");
-  return info[i].As<Napi::Number>().Uint32Value();
-}
-
-double numArg(const Napi::CallbackInfo& info, size_t i, double dflt) {
-  if (i >= info.Length() || info[i].IsUndefined()) return dflt;
-  if (!info[i].IsNumber()) throw std::runtime_error("delta-cuda: argument " + std::to_string(i) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-
-size_t sizeArg(const Napi::CallbackInfo& info, size_t i, double dflt) {
-  const double v = numArg(info, i, dflt);
-  if (!(v >= 0) || v != static_cast<double>(static_cast<size_t>(v)))
-    throw std::runtime_error("delta-cuda: argument " + std::to_string(i) + " must be a non-negative integer");
-  return static_cast<size_t>(v);
-}
-
-// (data, bytes) of a TypedArray / DataView / ArrayBuffer argument.
-std::pair<char*, size_t> bytesArg(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Value v = info[i];
-  if (v.IsTypedArray()) {
-    auto t = v.As<Napi::TypedArray>();
-    auto ab = t.ArrayBuffer();
-    return {static_cast<char*>(ab.Data()) + t.ByteOffset(), t.ByteLength()};
-  }
-  if (v.IsDataView()) {
-    auto t = v.As<Napi::DataView>();
-    return {static_cast<char*>(t.Data()), t.ByteLength()};
-  }
-  if (v.IsArrayBuffer()) {
-    auto t = v.As<Napi::ArrayBuffer>();
-    return {static_cast<char*>(t.Data()), t.ByteLength()};
-  }
-  throw std::runtime_error("delta-cuda: argument " + std::to_string(i) + " must be a TypedArray or ArrayBuffer");
-}
 
 Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -238,24 +198,33 @@ Napi::Value TimeSparsify(const Napi::CallbackInfo& info) {
   });
 }
 
+DELTA_CUDA_EXPORT("deviceInfo", DeviceInfo);
+DELTA_CUDA_EXPORT("buildInfo", BuildInfo);
+DELTA_CUDA_EXPORT("init", Init);
+DELTA_CUDA_EXPORT("alloc", Alloc);
+DELTA_CUDA_EXPORT("free", Free);
+DELTA_CUDA_EXPORT("size", Size);
+DELTA_CUDA_EXPORT("upload", Upload);
+DELTA_CUDA_EXPORT("download", Download);
+DELTA_CUDA_EXPORT("copy", Copy);
+DELTA_CUDA_EXPORT("synchronize", Synchronize);
+DELTA_CUDA_EXPORT("liveBuffers", LiveBuffers);
+DELTA_CUDA_EXPORT("sparsify", Sparsify);
+DELTA_CUDA_EXPORT("readU32", ReadU32);
+DELTA_CUDA_EXPORT("timeSparsify", TimeSparsify);
+
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
-  exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
-  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
-  exports.Set("init", Napi::Function::New(env, Init, "init"));
-  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
-  exports.Set("free", Napi::Function::New(env, Free, "free"));
-  exports.Set("size", Napi::Function::New(env, Size, "size"));
-  exports.Set("upload", Napi::Function::New(env, Upload, "upload"));
-  exports.Set("download", Napi::Function::New(env, Download, "download"));
-  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
-  exports.Set("synchronize", Napi::Function::New(env, Synchronize, "synchronize"));
-  exports.Set("liveBuffers", Napi::Function::New(env, LiveBuffers, "liveBuffers"));
-  exports.Set("sparsify", Napi::Function::New(env, Sparsify, "sparsify"));
-  exports.Set("readU32", Napi::Function::New(env, ReadU32, "readU32"));
-  exports.Set("timeSparsify", Napi::Function::New(env, TimeSparsify, "timeSparsify"));
+  for (const auto& x : delta_cuda::exportRegistry()) exports.Set(x.name, Napi::Function::New(env, x.fn, x.name));
   return exports;
 }
 
 }  // namespace
+
+namespace delta_cuda {
+std::vector<Export>& exportRegistry() {
+  static std::vector<Export> registry;  // function-local: safe whatever the static init order of the .cc files
+  return registry;
+}
+}  // namespace delta_cuda
 
 NODE_API_MODULE(delta_cuda, Module)

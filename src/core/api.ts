@@ -102,6 +102,16 @@ export function debug(options: {stream?: string} = {}) {
   return e.debug(options.stream ?? e.currentStreamId());
 }
 
+/**
+ * The layer (its name in stats().layers) whose delta kernel produced `tensor`, or null when no delta
+ * kernel made it (the frame itself, or a kernel that ran as a fallback). With an intermediate node as
+ * an extra output of model.execute, this names the stats row of that node; the values of such an
+ * output change from one frame to the next exactly at the pixels the layer propagated.
+ */
+export function layerOf(tensor: tf.TensorInfo): string | null {
+  return requireEngine('layerOf()').layerOf(tensor.dataId);
+}
+
 /** Number of slots and data-plane buffers held by the active delta backend (leak checks). */
 export function memory(): {slots: number; buffers: number} {
   const e = requireEngine('memory()');

@@ -320,6 +320,14 @@ export class DeltaEngine {
     return out;
   }
 
+  /**
+   * Name (as in stats().layers) of the slot whose delta-capable kernel made the tensor with this data
+   * id, or null: a tensor from outside the delta graph or from a kernel that ran as a fallback.
+   */
+  layerOf(dataId: object): string | null {
+    return this.tags.get(dataId)?.slot.name ?? null;
+  }
+
   slotCount(): number {
     let n = 0;
     for (const s of this.streams.values()) n += s.slots.size;

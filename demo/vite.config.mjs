@@ -12,6 +12,7 @@ export default defineConfig({
   root: resolve(repo, 'demo'),
   base: './',
   publicDir: resolve(repo, 'build/demo-public'),   // models and clips (node demo/prepare.mjs)
+  cacheDir: resolve(repo, 'build/vite-cache'),     // not node_modules/.vite: node_modules may be shared
   resolve: {
     alias: [
       {find: /^tfjs-backend-delta$/, replacement: resolve(repo, 'src/index.ts')},

@@ -2,6 +2,11 @@
 // Same expressions as tfjs-backend-cpu (src/cpu/kernels/activations.ts), in float32.
 // Codes: 0 linear, 1 relu, 2 relu6, 3 leakyrelu (alpha), 4 elu, 5 sigmoid, 6 tanh.
 
+// NaN or +-Inf, by the bits (a compiler may assume finite floats in comparisons).
+fn non_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+}
+
 fn activate(x: f32, code: u32, alpha: f32) -> f32 {
   switch (code) {
     case 1u: { return max(x, 0.0); }

@@ -31,8 +31,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
     }
     if (!(m <= dp.thr)) {
+      var bad = false;
       for (var c = 0u; c < dp.channels; c++) {
-        values[base + c] = dense[base + c];
+        let v = dense[base + c];
+        bad = bad || (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+        values[base + c] = v;
+      }
+      if (bad) {
+        atomicStore(&counts[7], 1u);  // NaN/Inf: the engine re-seeds the slot
       }
       let i = atomicAdd(&counts[4], 1u);
       out_list[i] = p;

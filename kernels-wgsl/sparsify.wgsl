@@ -31,8 +31,14 @@ fn sparsify(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     }
   }
   if (!(m <= sp.thr)) {
+    var bad = false;
     for (var c = 0u; c < sp.channels; c++) {
-      base[o + c] = x[o + c];
+      let v = x[o + c];
+      bad = bad || (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+      base[o + c] = v;
+    }
+    if (bad) {
+      atomicStore(&counts[7], 1u);  // a NaN/Inf input: the engine re-seeds the slot
     }
     let i = atomicAdd(&counts[sp.count_idx], 1u);
     list[i] = p;

@@ -18,6 +18,7 @@ const suites = [
   {name: 'calibration: stable keys, calibrate, thresholds files, CLI', args: ['test/run-jasmine.cjs', 'test/calibrate/jasmine.json']},
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
+  {name: 'delta-webgpu: shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-shared.json']},
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
   {name: 'delta-cuda addon + sparsify (GPU specs skipped without a device)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},

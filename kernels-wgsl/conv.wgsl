@@ -135,7 +135,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       ex[co] = acc;
       let d = abs(acc - values[op * cp.out_c + co]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
@@ -144,13 +144,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var s = 32u; s > 0u; s = s >> 1u) {
       if (lid < s) {
         let o = red[lid + s];
-        if (!(o <= red[lid])) {
+        if (above(o, red[lid])) {
           red[lid] = o;
         }
       }
       workgroupBarrier();
     }
-    if (cp.dense == 1u || !(red[0] <= cp.thr)) {
+    if (cp.dense == 1u || above(red[0], cp.thr)) {
       for (var co = lid; co < cp.out_c; co += 64u) {
         values[op * cp.out_c + co] = ex[co];
       }

@@ -5,6 +5,12 @@
 // update's list (counts[4] = OUT), exactly what the sparse compute pass does for its candidates.
 // Pixels under the threshold keep their propagated values (the residual is kept, no drift).
 
+// a > b, or a is NaN, by the bits (a compiler may assume finite floats: !(a <= b) is not NaN-safe)
+fn above(a: f32, b: f32) -> bool {
+  let bits = bitcast<u32>(a);
+  return ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu) != 0u) || a > b;
+}
+
 struct DiffParams {
   pixels: u32,
   channels: u32,
@@ -26,11 +32,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var m = 0.0;
     for (var c = 0u; c < dp.channels; c++) {
       let d = abs(dense[base + c] - values[base + c]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
-    if (!(m <= dp.thr)) {
+    if (above(m, dp.thr)) {
       var bad = false;
       for (var c = 0u; c < dp.channels; c++) {
         let v = dense[base + c];

@@ -39,6 +39,14 @@ fn Pf(i: u32) -> f32 {
 fn non_finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
 }
+fn is_nan_bits(v: f32) -> bool {
+  let b = bitcast<u32>(v);
+  return (b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0u;
+}
+// a > b, or a is NaN (NaN differences are always changes)
+fn above(a: f32, b: f32) -> bool {
+  return is_nan_bits(a) || a > b;
+}
 
 const GATHER_MAX_C: u32 = 1024u;
 var<workgroup> ex: array<f32, GATHER_MAX_C>;
@@ -73,7 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       ex[c] = e;
       bad = bad || non_finite(e);
       let d = abs(e - values[op * C + c]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
@@ -85,13 +93,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var s = 32u; s > 0u; s = s >> 1u) {
       if (lid < s) {
         let o = red[lid + s];
-        if (!(o <= red[lid])) {
+        if (above(o, red[lid])) {
           red[lid] = o;
         }
       }
       workgroupBarrier();
     }
-    if (mode == 1u || !(red[0] <= thr)) {
+    if (mode == 1u || above(red[0], thr)) {
       for (var c = lid; c < C; c += 64u) {
         values[op * C + c] = ex[c];
       }

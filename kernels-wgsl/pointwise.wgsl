@@ -112,11 +112,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var m = 0.0;
     for (var c = 0u; c < C; c++) {
       let d = abs(value(p, c) - values[p * C + c]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
-    if (!(m <= pp.thr)) {
+    if (above(m, pp.thr)) {
       var bad = false;
       for (var c = 0u; c < C; c++) {
         let v = value(p, c);

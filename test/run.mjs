@@ -19,6 +19,10 @@ const suites = [
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
   {name: 'delta-webgpu: shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-shared.json']},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode; Dawn, software adapter)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu'}},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu', DELTA_CORE_PRIME: '1'}},
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
   {name: 'delta-cuda addon + sparsify (GPU specs skipped without a device)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},

@@ -236,6 +236,9 @@ export class WebGpuDataPlane implements DataPlane {
   unsupported(call: CallView): string | null {
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const i of call.inputs) {
+      // Cast int32 -> float32 on tfjs-webgpu keeps the int32 buffer (same data, the dtype changes)
+      const stored = this.b.tensorMap.get(i.info.dataId)?.dtype;
+      if (stored !== undefined && stored !== 'float32') return `input '${i.name}' is stored as ${stored} on the GPU (a cast without conversion)`;
       if (sizeOf(i.info.shape) * 4 > maxBinding) return `input '${i.name}' exceeds maxStorageBufferBindingSize (bindings are not split yet)`;
       if (sizeOf(i.info.shape) === 0) return `input '${i.name}' is empty`;
     }

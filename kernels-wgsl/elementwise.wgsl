@@ -1,8 +1,8 @@
 // Prelu, AddN and FusedBatchNorm delta kernels (gather family; gather.wgsl is appended): one output
 // pixel per input pixel, recomputed from the dense inputs with tfjs-backend-cpu's formulas.
-// Params (words): 8 op (0 prelu, 1 addn, 2 batch norm), 9 addn inputs (<= 4), 10 prelu alpha length
-// (alpha index = flat index % length: same shape, trailing-dims broadcast, or scalar),
-// 11 epsilon (f32), 12..15 lengths of mean, variance, offset, scale packed in in1 (0: absent).
+// Params (words): 8 op (0 prelu, 1 addn, 2 batch norm), 9 addn inputs (<= 4), 10 unused,
+// 11 epsilon (f32), 12..15 lengths of mean, variance, offset, scale packed in in1 (0: absent),
+// 16..19 prelu: alpha's strides over x's [B, H, W, C] (0 on broadcast dims), 20 H, 21 W of x's view.
 // in0 = x (addn: in0..in3), in1 = alpha (prelu) or the packed batch-norm constants.
 
 fn exact(op: u32, c: u32) -> f32 {
@@ -10,7 +10,12 @@ fn exact(op: u32, c: u32) -> f32 {
   switch (P(8)) {
     case 0u: {
       let x = in0[i];
-      return select(x, x * in1[i % P(10)], x < 0.0);
+      let hw = P(20) * P(21);
+      let b = op / hw;
+      let y = (op - b * hw) / P(21);
+      let w = op % P(21);
+      let a = in1[b * P(16) + y * P(17) + w * P(18) + c * P(19)];
+      return select(x, x * a, x < 0.0);
     }
     case 1u: {
       var s = in0[i];

@@ -152,11 +152,7 @@ export class GpuSlotState {
   /** MACs of one candidate (pointwise) or of one in-bounds tap (conv). */
   unitMacs = 0;
   weightIds: object[] = [];
-  /** Settled count of the last delta step (cost model): touched (candidate) output pixels, -1 unknown. */
-  lastTouched = -1;
-  /** Settled count of the last delta step: output pixels propagated (OUT), -1 unknown. */
-  lastOut = -1;
-  /** Delta steps of this slot computed by the dense conv + diff pass. */
+  /** Delta steps of this slot that the device ran dense (conv + diff pass), as settled. */
   denseSteps = 0;
   /** Dense steps: the dense kernel's dispatch sizes (host copy of gateDims) and the gated indirect args. */
   gateDims: GPUBuffer | null = null;
@@ -172,7 +168,8 @@ export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER};
 export const livePlanes = new Set<{denseCrossover: number}>();
 
 export class WebGpuDataPlane implements DataPlane {
-  private live = 0;
+  /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
+  private gpuBuffers = 0;
   /** Output aliases: tensor dataId -> the value buffer it reads. */
   private readonly aliases = new Map<object, GPUBuffer>();
   /** Users of a value buffer: alive alias tensors, +1 while a slot owns it. */
@@ -287,8 +284,9 @@ export class WebGpuDataPlane implements DataPlane {
     return st != null && st.baselines[i] != null;
   }
 
+  /** GPU buffers the plane holds for slots (state and value buffers; not the counter-page pool): flat over a long run. */
   bufferCount(): number {
-    return this.live;
+    return this.gpuBuffers;
   }
 
   /** The slot's record of its last run (config.debug); its arrays are filled once the readback maps: await settleStats() first. */
@@ -341,18 +339,18 @@ export class WebGpuDataPlane implements DataPlane {
     const st = slot.plane as GpuSlotState | null;
     if (!st) return;
     slot.plane = null;
-    this.live--;
     st.released = true;
-    this.pendingDestroy.push(...st.owned);
+    this.retire(st.owned);
     this.dropUser(st.out);
   }
 
   // ---- buffers ------------------------------------------------------------------------------
 
-  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false): GPUBuffer {
+  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true): GPUBuffer {
     // value buffers are exactly the tensor's size (tfjs reads a tensor's whole buffer); others >= 16 bytes
     const size = Math.max(exact ? 4 : 16, Math.ceil(bytes / 4) * 4);
     const buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+    if (counted) this.gpuBuffers++;
     owner?.owned.push(buf);
     return buf;
   }
@@ -363,11 +361,17 @@ export class WebGpuDataPlane implements DataPlane {
     return buf;
   }
 
+  /** A slot buffer leaves the plane now; it is destroyed after the next submit (recorded commands may use it). */
+  private retire(bufs: GPUBuffer[]) {
+    this.pendingDestroy.push(...bufs);
+    this.gpuBuffers -= bufs.length;
+  }
+
   private dropUser(buf: GPUBuffer) {
     const n = (this.users.get(buf) ?? 1) - 1;
     if (n <= 0) {
       this.users.delete(buf);
-      this.pendingDestroy.push(buf);
+      this.retire([buf]);
     } else {
       this.users.set(buf, n);
     }
@@ -444,7 +448,7 @@ export class WebGpuDataPlane implements DataPlane {
   private deferCounts(enc: GPUCommandEncoder, meta: GPUBuffer, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number; nonFinite?: boolean}> {
     if (!this.openPage) {
       this.openPage = this.freePages.pop() ??
-          new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters'));
+          new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters', undefined, false, false));
     }
     const page = this.openPage;
     const k = page.entries.length;
@@ -619,7 +623,6 @@ export class WebGpuDataPlane implements DataPlane {
     this.compute(pass, st, call, dense, true);
     pass.end();
     slot.plane = st;
-    this.live++;
     this.counters.seeds++;
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
@@ -828,13 +831,15 @@ export class WebGpuDataPlane implements DataPlane {
       this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4});
     });
     const conv = st.kind === 'conv';
-    const useDense = conv && this.denseStep(st, updates);
-    if (conv) this.traceConvStep?.(call.kernel, st.outShape, useDense);
-    if (useDense) {
-      // mostly active: tfjs-webgpu's dense conv over the whole output, then one diff pass (below), both
-      // gated on the device by this step's candidate count (a step without change costs ~nothing)
-      this.ensureGate(st, call);
-      this.dispatch(pass, this.gate, {10: st.u.gate, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!}, [1, 1]);
+    const mode = conv ? this.convMode() : 'sparse';
+    if (mode !== 'sparse') {
+      // the cost model on the device: `gate` picks dense (tfjs-webgpu's conv + one diff pass, below) when
+      // this step's candidates exceed the crossover share, else the sparse compute; both are recorded,
+      // indirect, and the one not taken (or both, without candidates) costs ~nothing
+      const minDense = mode === 'dense' ? 0 : Math.floor(this.denseCrossover * st.pixels);
+      const gateU = this.gateUniform(st, minDense, mode === 'both');
+      this.dispatch(pass, this.gate, {10: gateU, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!, 14: st.args}, [1, 1]);
+      if (mode === 'both') this.compute(pass, st, call, dense, false);
       pass.end();
       this.denseCompute(st, call, dense);
     } else {
@@ -844,12 +849,14 @@ export class WebGpuDataPlane implements DataPlane {
     }
     const unit = st.unitMacs;
     const seedMacs = st.seedMacs;
+    const kernel = call.kernel, outShape = st.outShape;
     const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => {
+      const ranDense = mode === 'dense' ? w[META.CAND] > 0 : mode === 'both' ? w[META.DENSE] === 1 : false;
       if (conv) {
-        st.lastTouched = w[META.CAND];
-        st.lastOut = w[META.OUT];
+        this.traceConvStep?.(kernel, outShape, ranDense);
+        if (ranDense) { st.denseSteps++; this.counters.denseSteps++; }
       }
-      const macs = useDense ? (w[META.CAND] > 0 ? seedMacs : 0) : conv ? w[META.TAPS] * unit :
+      const macs = ranDense ? seedMacs : conv ? w[META.TAPS] * unit :
           st.kind === 'gather' ? this.gatherMacs(st, w) : w[META.CAND] * unit;
       return {activePixels: w[META.OUT], macs, nonFinite: w[META.NONFINITE] !== 0};
     });
@@ -859,19 +866,10 @@ export class WebGpuDataPlane implements DataPlane {
     return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
   }
 
-  /** Cost model: whether this conv step runs dense (see denseCrossover). */
-  private denseStep(st: GpuSlotState, updates: ReadonlyArray<GpuUpdate | null>): boolean {
+  /** Which computes a conv step records (denseCrossover): 0 = dense only, > 1 = sparse only, else both (the device picks). */
+  private convMode(): 'sparse' | 'dense' | 'both' {
     const f = this.denseCrossover;
-    if (f <= 0) return true;
-    if (f > 1) return false;
-    let est = st.lastTouched >= 0 ? st.lastTouched / st.pixels : -1;
-    if (est < 0) {
-      // no settled count of this slot yet: the producer's last settled output fraction (a lower bound)
-      for (const u of updates) {
-        if (u && u.owner.lastOut >= 0) est = Math.max(est, u.owner.lastOut / u.owner.pixels);
-      }
-    }
-    return est > f;
+    return f <= 0 ? 'dense' : f > 1 ? 'sparse' : 'both';
   }
 
   /**
@@ -936,16 +934,20 @@ export class WebGpuDataPlane implements DataPlane {
     pass.end();
     for (const id of temps) b.commandQueueOwnedIds.add(id);
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
-    st.denseSteps++;
-    this.counters.denseSteps++;
   }
 
-  private ensureGate(st: GpuSlotState, _call: PlaneCall) {
+  /** The gate's uniform for (minDense, both), made once per slot and value; the gate buffers on first use. */
+  private gateUniform(st: GpuSlotState, minDense: number, both: boolean): GPUBuffer {
+    this.ensureGate(st);
+    const key = `gate:${minDense}:${both ? 1 : 0}`;
+    return st.u[key] ??= this.uniform(GateProgram.params(minDense, both), 'gate', st);
+  }
+
+  private ensureGate(st: GpuSlotState) {
     if (st.gateDims) return;
     const n = 3 * (GateProgram.SLOTS + 1);
     st.gateDims = this.buffer(n * 4, STORAGE | COPY_DST, 'gate-dims', st);
     st.gateArgs = this.buffer(n * 4, STORAGE | INDIRECT, 'gate-args', st);
-    st.u.gate = this.uniform(GateProgram.params(), 'gate', st);
     const diff = DenseDiffProgram.dispatch(st.pixels);
     st.gateCache = new Array(n).fill(-1);
     this.device.queue.writeBuffer(st.gateDims, 12 * GateProgram.SLOTS, new Uint32Array([diff[0], diff[1], 1]));

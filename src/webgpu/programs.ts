@@ -9,6 +9,8 @@ import {WGSL} from './wgsl.generated';
 /** Meta buffer layout (u32 words); see kernels-wgsl/common.wgsl. */
 export const META = {
   CAND: 0, CAND_ARGS: 1, OUT: 4, TAPS: 5, GEN: 6, NONFINITE: 7,
+  /** meta word 1 (the args themselves live in the args buffer): 1 when the gate chose the dense compute. */
+  DENSE: 1,
   IN: (i: number) => 8 + 4 * i, IN_ARGS: (i: number) => 9 + 4 * i,
   /** Bytes of the meta buffer. */
   BYTES: 128,
@@ -210,8 +212,9 @@ export class GateProgram extends WgslProgram {
   readonly files = ['densediff'];
   /** Dispatches of a tfjs-webgpu kernel that are gated (more run ungated); +1 entry for the diff pass. */
   static readonly SLOTS = 8;
-  static params(): ArrayBuffer {
-    return pack([GateProgram.SLOTS + 1, 0, 0, 0]);
+  /** minDense: candidates above which the step runs dense; both: the sparse compute is recorded too. */
+  static params(minDense: number, both: boolean): ArrayBuffer {
+    return pack([GateProgram.SLOTS + 1, minDense, both ? 1 : 0, CAP]);
   }
 }
 

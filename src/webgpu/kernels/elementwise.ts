@@ -17,16 +17,27 @@ function base(call: CallView, x: number, params: GatherPlan['params'], bind: Gat
   };
 }
 
+/** Strides of `a` broadcast against x's [B, H, W, C] (numpy rules, right-aligned; 0 on broadcast dims). */
+function broadcastStrides(a: readonly number[], x: readonly number[]): number[] | null {
+  if (a.length > x.length || x.length > 4) return null;
+  const strides = [0, 0, 0, 0];
+  let s = 1;
+  for (let k = 1; k <= a.length; k++) {
+    const ad = a[a.length - k], xd = x[x.length - k];
+    if (ad !== 1 && ad !== xd) return null;
+    strides[4 - k] = ad === 1 ? 0 : s;
+    s *= ad;
+  }
+  return strides;
+}
+
 export function preluPlan(call: CallView): GatherPlan | string {
   const xi = call.inputs.findIndex((i) => i.name === 'x'), ai = call.inputs.findIndex((i) => i.name === 'alpha');
   const x = call.inputs[xi].info.shape, a = input(call, 'alpha')!.shape;
-  // alpha index = flat index % size(alpha): right when alpha (without leading 1s) is x's trailing dims
-  const trimmed = [...a];
-  while (trimmed.length && trimmed[0] === 1) trimmed.shift();
-  if (!(prod(a) === 1 || same(trimmed, x.slice(x.length - trimmed.length)))) {
-    return `delta-webgpu prelu: alpha of shape [${a}] for x [${x}]`;
-  }
-  return base(call, xi, [0, 0, prod(a)], [{input: xi}, {input: ai}], [xi], x[x.length - 1]);
+  const strides = broadcastStrides(a, x);
+  const view = pixelView(x);
+  if (!strides || !view) return `delta-webgpu prelu: alpha of shape [${a}] for x [${x}]`;
+  return base(call, xi, [0, 0, 0, {f32: 0}, 0, 0, 0, 0, ...strides, view[1], view[2]], [{input: xi}, {input: ai}], [xi], x[x.length - 1]);
 }
 
 export function addNPlan(call: CallView): GatherPlan | string {

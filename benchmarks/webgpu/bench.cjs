@@ -30,6 +30,9 @@ const ADAPTER = opt('--adapter', 'lavapipe');
 const CROSSOVER = opt('--crossover', null);
 const BACKENDS = opt('--backends', 'webgpu,delta-webgpu').split(',');
 const OUTFILE = opt('--out', null);
+// --profile: host-side split of the timed frames (execute() returning vs awaiting the outputs) and, on
+// delta-webgpu, host ms per frame in the data plane's methods (wrapped timers; nested calls overlap)
+const PROFILE = argv.includes('--profile');
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
 
 // WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported)
@@ -133,9 +136,12 @@ async function runFrame(model, t, device, errors) {
   device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
   const t0 = performance.now();
   const x = input(t);
-  const ys = model.execute(x, spec.outputs);
+  const y = model.execute(x, spec.outputs);
+  const ys = Array.isArray(y) ? y : [y];
+  const tExec = performance.now();
   const outs = await Promise.all(ys.map((y) => y.data()));
   const ms = performance.now() - t0;
+  if (PROFILE) { model.execMs = (model.execMs ?? 0) + (tExec - t0); model.awaitMs = (model.awaitMs ?? 0) + (performance.now() - tExec); }
   if (!model.hm) { const s = ys[spec.outputs.indexOf(spec.heatmap)]?.shape; model.hm = s ? {h: s[1], w: s[2]} : {}; }
   tf.dispose([x, ...ys]);
   for (const e of [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()]) if (e) errors.push(`frame ${t}: ${e.message.split('\n')[0]}`);
@@ -155,8 +161,18 @@ async function runBackend(name, thr) {
   let t = 0;
   for (; t < WARMUP; t++) r.warmupMs.push((await runFrame(model, t, device, errors)).ms);
   let dm = 0, pm = 0;
-  const steps0 = isDelta ? b.plane.counters.denseSteps : 0;
   if (isDelta) await delta.settleStats();
+  const c0 = isDelta ? {...b.plane.counters} : null;
+  const T = {};
+  if (PROFILE) {
+    model.execMs = 0; model.awaitMs = 0;
+    const wrap = (o, name, label) => { if (!o[name]) return; const f = o[name]; o[name] = function(...a) { const t = performance.now(); try { return f.apply(this, a); } finally { T[label] = (T[label] ?? 0) + performance.now() - t; } }; };
+    wrap(b, 'submitQueue', 'submitQueue');
+    if (isDelta) {
+      for (const k of ['step', 'seed', 'dispatch', 'deferCounts', 'denseCompute', 'tfjsKernel', 'recordDebug']) wrap(b.plane, k, `plane.${k}`);
+      wrap(b.deltaEngine, 'call', 'engine.call');
+    }
+  }
   for (let k = 0; k < TIMED; k++, t++) {
     const f = await runFrame(model, t, device, errors);
     r.ms.push(f.ms);
@@ -170,9 +186,17 @@ async function runBackend(name, thr) {
       r.modes = modes;
     }
   }
+  if (PROFILE) {
+    r.profile = {execMs: model.execMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
+    if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} (ms per timed frame): ${JSON.stringify(Object.fromEntries(Object.entries(r.profile).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+  }
   if (isDelta) {
-    r.macs = {dense: dm, performed: pm, ceiling: dm / Math.max(1, pm)};
-    r.denseSteps = b.plane.counters.denseSteps - steps0;
+    const c = b.plane.counters;
+    // touched: a dense-computed conv step counted at its candidates' share (what a perfect sparse kernel does)
+    const touched = pm - (c.performedMacs - c0.performedMacs) + (c.touchedMacs - c0.touchedMacs);
+    r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
+    r.denseSteps = c.denseSteps - c0.denseSteps;
     for (let k = 0; k < NOCHANGE; k++) r.nochangeMs.push((await runFrame(model, t - 1, device, errors)).ms);
     for (let k = 0; k < SEEDS; k++) { delta.reset(); r.seedMs.push((await runFrame(model, t - 1, device, errors)).ms); }
   }
@@ -198,6 +222,7 @@ async function runBackend(name, thr) {
     if (r.backend === 'delta-webgpu') {
       row.speedup = +(denseMs / row.medianMs).toFixed(3);
       row.macCeiling = +r.macs.ceiling.toFixed(3);
+      row.touchedCeiling = +r.macs.touchedCeiling.toFixed(3);
       row.shareOfCeiling = +(row.speedup / row.macCeiling).toFixed(3);
       row.noChangeMs = +median(r.nochangeMs).toFixed(2);
       row.noChangeShareOfDense = +(row.noChangeMs / denseMs).toFixed(3);

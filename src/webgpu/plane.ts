@@ -195,7 +195,10 @@ export class WebGpuDataPlane implements DataPlane {
   private debugCopies: Array<{buffer: GPUBuffer; fill(words: ArrayBuffer): void}> = [];
   private disposed = false;
   /** Steps and dispatches recorded (for tests and benchmarks). denseSteps: conv delta steps computed dense. */
-  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0};
+  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0,
+    /** Settled delta steps: MACs performed, and MACs of the touched pixels only (a dense-run conv step: its
+     *  candidates' share of the dense MACs): the arithmetic ceiling of a perfect sparse kernel. */
+    performedMacs: 0, touchedMacs: 0};
   /**
    * Cost model of conv delta steps: when the touched output pixels are estimated above this fraction of
    * the output, the step runs tfjs-webgpu's dense conv over the whole output + one diff pass (same update
@@ -483,19 +486,47 @@ export class WebGpuDataPlane implements DataPlane {
     return b.tensorMap.get(info.dataId).resource as GPUBuffer;
   }
 
+  /** Host cost per dispatch matters (tens of dispatches per frame): pipelines per program and bind groups per buffer set are cached. */
+  private readonly pipelines = new Map<object, {pipeline: GPUComputePipeline; layout: GPUBindGroupLayout}>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+
   private dispatch(pass: GPUComputePassEncoder, program: {pipeline(d: GPUDevice): GPUComputePipeline},
                    entries: Record<number, GPUBuffer>, groups: [number, number] | {indirect: GPUBuffer; offset: number}) {
-    const pipeline = program.pipeline(this.device);
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: Object.entries(entries).map(([binding, buffer]) => ({binding: Number(binding), resource: {buffer}})),
-    });
+    let p = this.pipelines.get(program);
+    if (!p) {
+      const pipeline = program.pipeline(this.device);
+      this.pipelines.set(program, p = {pipeline, layout: pipeline.getBindGroupLayout(0)});
+    }
+    const pipeline = p.pipeline;
+    // bind groups keyed by (program, binding -> buffer identity); buffers are never reused after destroy,
+    // so a cached group is only found again for live buffers. Bounded: cleared when it grows large.
+    let key = '';
+    for (const k in entries) {
+      const buf = entries[k];
+      let id = this.bufferIds.get(buf);
+      if (id === undefined) this.bufferIds.set(buf, id = this.nextBufferId++);
+      key += `${k}:${id},`;
+    }
+    let progId = this.bufferIds.get(program as unknown as GPUBuffer);
+    if (progId === undefined) this.bufferIds.set(program as unknown as GPUBuffer, progId = this.nextBufferId++);
+    key += `p${progId}`;
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      bindGroup = this.device.createBindGroup({
+        layout: p.layout,
+        entries: Object.entries(entries).map(([binding, buffer]) => ({binding: Number(binding), resource: {buffer}})),
+      });
+      this.bindGroups.set(key, bindGroup);
+    }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     if (Array.isArray(groups)) pass.dispatchWorkgroups(groups[0], groups[1]);
     else pass.dispatchWorkgroupsIndirect(groups.indirect, groups.offset);
     this.counters.dispatches++;
-    this.b.dispatchCountInPass++;
+    // (not counted in tfjs' dispatchCountInPass: our dispatches would make it submit more often)
   }
 
   /** A tensor whose resource is the slot's value buffer (tfjs will not free it: external). */
@@ -871,6 +902,8 @@ export class WebGpuDataPlane implements DataPlane {
       }
       const macs = ranDense ? seedMacs : conv ? w[META.TAPS] * unit :
           st.kind === 'gather' ? this.gatherMacs(st, w) : w[META.CAND] * unit;
+      this.counters.performedMacs += macs;
+      this.counters.touchedMacs += ranDense ? seedMacs * w[META.CAND] / st.pixels : macs;
       return {activePixels: w[META.OUT], macs, nonFinite: w[META.NONFINITE] !== 0};
     });
     const out = this.alias(st);

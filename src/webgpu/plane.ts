@@ -164,7 +164,10 @@ export class GpuSlotState {
 /** Fraction of touched output pixels above which a conv delta step runs dense (measured on lavapipe, docs/delta-webgpu.md). */
 export const DEFAULT_DENSE_CROSSOVER = 0.12;
 /** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
-export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER, seedWithTfjs: true};
+export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+  // conv seeds through tfjs-webgpu's kernel (fast keyframes); NaN/Inf inputs then follow tfjs-webgpu's
+  // semantics on that frame, not tfjs-cpu's: DELTA_WEBGPU_SEED_WITH_TFJS=0 (or configureDeltaWebGPU) for our shader
+  seedWithTfjs: (globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_SEED_WITH_TFJS !== '0'};
 /** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
 export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean}>();
 

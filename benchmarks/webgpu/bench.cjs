@@ -35,7 +35,14 @@ const OUTFILE = opt('--out', null);
 const PROFILE = argv.includes('--profile');
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
 
-// WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported)
+// WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported).
+// --dawn FLAGS: Dawn instance flags for the default adapter (e.g. enable-dawn-features=skip_validation)
+const DAWN = opt('--dawn', null);
+if (DAWN) {
+  const {create, globals} = require('webgpu');
+  Object.assign(globalThis, globals);
+  globalThis.navigator = {gpu: create(DAWN.split(' '))};
+}
 const {installNodeWebGPU} = require('../../dist/cjs/webgpu/node_gpu.js');
 const inst = installNodeWebGPU(ADAPTER === 'default' ? undefined : ADAPTER);
 if (!inst.ok) throw new Error(inst.why);

@@ -26,6 +26,9 @@ struct DiffParams {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  if (atomicLoad(&counts[1]) == 0u) {
+    return;  // the gate did not choose dense (a direct dispatch runs anyway; see plane.ts directDispatch)
+  }
   let stride = nwg.x * 64u;
   for (var p = gid.x; p < dp.pixels; p += stride) {
     let base = p * dp.channels;

@@ -33,6 +33,9 @@ fn mark(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let gen = atomicLoad(&mark_counts[6]);
   let stride = nwg.x * 64u;
   if (mp.all == 1u) {
+    if (atomicLoad(&mark_counts[mp.count_idx]) == 0u) {
+      return;  // the broadcast input did not change (direct dispatches run regardless of the count)
+    }
     for (var k = gid.x; k < mp.out_pixels; k += stride) {
       add_candidate(k, gen);
     }

@@ -164,12 +164,17 @@ export class GpuSlotState {
 /** Fraction of touched output pixels above which a conv delta step runs dense (measured on lavapipe, docs/delta-webgpu.md). */
 export const DEFAULT_DENSE_CROSSOVER = 0.12;
 /** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
-export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+/** Workgroups of a direct dispatch over a device-side count (grid-stride loops cover more). */
+const DIRECT_WGS = 8192;
+
+export const webgpuOptions: {denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean | null} = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+  // null: direct dispatches on real GPUs, indirect on CPU adapters (DELTA_WEBGPU_DIRECT=0|1 forces)
+  directDispatch: ((e) => (e === '1' ? true : e === '0' ? false : null))((globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_DIRECT),
   // conv seeds through tfjs-webgpu's kernel (fast keyframes); NaN/Inf inputs then follow tfjs-webgpu's
   // semantics on that frame, not tfjs-cpu's: DELTA_WEBGPU_SEED_WITH_TFJS=0 (or configureDeltaWebGPU) for our shader
   seedWithTfjs: (globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_SEED_WITH_TFJS !== '0'};
 /** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
-export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean}>();
+export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean}>();
 
 export class WebGpuDataPlane implements DataPlane {
   /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
@@ -210,6 +215,13 @@ export class WebGpuDataPlane implements DataPlane {
    * count. 0: always dense; > 1: never (test hook; `configureDeltaWebGPU`).
    */
   denseCrossover = webgpuOptions.denseCrossover;
+  /**
+   * Direct dispatches with a fixed grid (the shaders grid-stride over the device-side counts and exit when
+   * there is nothing) instead of indirect ones: Dawn validates every indirect dispatch, which was ~75% of
+   * a frame on an H100 (benchmarks/results/webgpu-h100.md). Default: on real GPUs; on CPU adapters
+   * (lavapipe, SwiftShader) indirect, where empty workgroups cost. Only tfjs' gated conv stays indirect.
+   */
+  directDispatch: boolean;
   /** Conv seeds (dense runs) through tfjs-webgpu's kernel (default) or our conv shader (bit-identical to later steps). */
   seedWithTfjs = webgpuOptions.seedWithTfjs;
   /** Test hook: called for every conv delta step with a change, with the cost model's decision. */
@@ -217,6 +229,9 @@ export class WebGpuDataPlane implements DataPlane {
 
   constructor(private readonly backend: WebGPUBackend) {
     livePlanes.add(this);
+    const info = (backend as unknown as {adapterInfo?: {vendor?: string; architecture?: string}}).adapterInfo;
+    const cpuAdapter = /llvmpipe|lavapipe|swiftshader|software/i.test(`${info?.vendor ?? ''} ${info?.architecture ?? ''}`);
+    this.directDispatch = webgpuOptions.directDispatch ?? !cpuAdapter;
   }
 
   private get b(): BackendInternals {
@@ -496,7 +511,7 @@ export class WebGpuDataPlane implements DataPlane {
   private nextBufferId = 1;
 
   private dispatch(pass: GPUComputePassEncoder, program: {pipeline(d: GPUDevice): GPUComputePipeline},
-                   entries: Record<number, GPUBuffer>, groups: [number, number] | {indirect: GPUBuffer; offset: number}) {
+                   entries: Record<number, GPUBuffer>, groups: [number, number] | {indirect: GPUBuffer; offset: number; direct: [number, number]}) {
     let p = this.pipelines.get(program);
     if (!p) {
       const pipeline = program.pipeline(this.device);
@@ -527,6 +542,7 @@ export class WebGpuDataPlane implements DataPlane {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     if (Array.isArray(groups)) pass.dispatchWorkgroups(groups[0], groups[1]);
+    else if (this.directDispatch) pass.dispatchWorkgroups(groups.direct[0], groups.direct[1]);  // shaders grid-stride over device counts
     else pass.dispatchWorkgroupsIndirect(groups.indirect, groups.offset);
     this.counters.dispatches++;
     // (not counted in tfjs' dispatchCountInPass: our dispatches would make it submit more often)
@@ -777,11 +793,11 @@ export class WebGpuDataPlane implements DataPlane {
       if (plan.mean) {
         const rows = plan.mean.H * st.pixels;
         this.dispatch(pass, this.meanRows, {20: isDense ? st.u.rowsDense : st.u.rowsDelta, 21: dense[0], 22: st.aux!, 23: st.cand, 24: st.meta},
-            isDense ? [Math.min(rows, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+            isDense ? [Math.min(rows, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4, direct: [Math.min(rows, DIRECT_WGS), 1]});
       }
       const direct = isDense || plan.mean != null;
       this.dispatch(pass, st.computeProgram, {0: uni, 1: ins[0], 2: ins[1], 3: ins[2], 4: ins[3], 5: st.out, 6: st.cand, 7: st.outList, 8: st.meta},
-          direct ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+          direct ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4, direct: [Math.min(st.pixels, DIRECT_WGS), 1]});
       return;
     }
     if (st.kind === 'conv') {
@@ -792,14 +808,15 @@ export class WebGpuDataPlane implements DataPlane {
       this.dispatch(pass, st.computeProgram, {
         0: uni, 1: dense[xi], 2: dense[wi], 3: bi >= 0 ? dense[bi] : st.cand /* unused when has_bias = 0 */,
         4: st.out, 5: st.cand, 6: st.outList, 7: st.meta, 8: pi >= 0 ? dense[pi] : st.cand /* unused unless prelu */,
-      }, isDense ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+      }, isDense ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4, direct: [Math.min(st.pixels, DIRECT_WGS), 1]});
     } else {
       const binary = call.kernel in BINARY;
       const ai = binary ? call.inputs.findIndex((i) => i.name === 'a') : 0;
       const bi = binary ? call.inputs.findIndex((i) => i.name === 'b') : 0;
       this.dispatch(pass, st.computeProgram, {
         0: uni, 1: dense[ai], 2: dense[bi], 3: st.out, 4: st.cand, 5: st.outList, 6: st.meta,
-      }, isDense ? [Math.min(Math.ceil(st.pixels / WG), CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+      }, isDense ? [Math.min(Math.ceil(st.pixels / WG), CAP), 1] :
+          {indirect: st.args, offset: META.CAND_ARGS * 4, direct: [Math.min(Math.ceil(st.pixels / WG), DIRECT_WGS), 1]});
     }
   }
 
@@ -875,7 +892,9 @@ export class WebGpuDataPlane implements DataPlane {
       if (!mark) return;  // conv: only x carries changes (weights are constants)
       const entries: Record<number, GPUBuffer> = {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta};
       if (st.kind === 'gather') entries[15] = st.tables[i]!;
-      this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4});
+      // direct grid: enough for every pixel of this input to be changed (or, broadcast, every output pixel)
+      const markWgs = Math.min(Math.ceil((st.bcast[i] ? st.pixels : st.inPixels[i]) / WG), DIRECT_WGS);
+      this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4, direct: [Math.max(1, markWgs), 1]});
     });
     const conv = st.kind === 'conv';
     const mode = conv ? this.convMode(st) : 'sparse';
@@ -890,7 +909,7 @@ export class WebGpuDataPlane implements DataPlane {
       pass.end();
       this.denseCompute(st, call, dense);
     } else {
-      this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
+      if (!this.directDispatch) this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
       this.compute(pass, st, call, dense, false);
       pass.end();
     }
@@ -936,7 +955,7 @@ export class WebGpuDataPlane implements DataPlane {
     const enc = this.encoder();
     const pass = enc.beginComputePass();
     this.dispatch(pass, this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
-        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS});
+        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS, direct: DenseDiffProgram.dispatch(st.pixels)});
     pass.end();
     this.disposeTfjs(res, temps);
   }

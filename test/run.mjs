@@ -18,6 +18,18 @@ const suites = [
   {name: 'calibration: stable keys, calibrate, thresholds files, CLI', args: ['test/run-jasmine.cjs', 'test/calibrate/jasmine.json']},
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
+  {name: 'delta-webgpu: shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-shared.json']},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode; Dawn, software adapter)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu'}},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu', DELTA_CORE_PRIME: '1'}},
+  {name: 'delta-webgpu: real models on real video vs tfjs-webgpu (5 models x 2 clips, 3 frames)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-models.json']},
+  // a bounded share of the fuzz on delta-webgpu (configurations its shaders lack run dense: listed, not failed)
+  {name: 'fuzz on delta-webgpu: 300 cases vs dense cpu', args: ['scripts/fuzz.mjs', '--no-build', '--backend', 'delta-webgpu', '--cases', '300', '--jobs', '1']},
+  {name: 'reliability on delta-webgpu: hostile input, 1,000-frame long runs, leaks', args: ['--expose-gc', 'test/run-jasmine.cjs', 'test/hostile/jasmine.json'],
+    // our conv shader for seeds: with tfjs-webgpu's (the default, for speed) a NaN/Inf on a seed frame follows
+    // tfjs-webgpu's semantics, not cpu's (docs/delta-webgpu.md), and the NaN-frame spec's first frame differs
+    env: {DELTA_BACKENDS: 'delta-webgpu', DELTA_WEBGPU_SEED_WITH_TFJS: '0'}},
   // The browser demo (issue 7): vite build, then Debian's headless Chromium (WebGPU on SwiftShader; and
   // without WebGPU, delta-cpu); skipped with the reason when /usr/bin/chromium is missing.
   {name: 'browser demo in headless Chromium (page, overlays, fps, threshold slider, no-WebGPU path)', args: ['test/demo/demo.mjs']},

@@ -72,6 +72,10 @@ const CONV_ACTS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmo
 
 export const WEBGPU_DELTA_KERNELS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY), ...CONV, ...Object.keys(GATHER_KERNELS)];
 
+function thresholdsKey(call: PlaneCall): string {
+  return `${call.outputThreshold}|${call.inputThresholds.join(',')}`;
+}
+
 function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -126,6 +130,12 @@ export class GpuSlotState {
   outBytes = 0;
   /** Output tensors whose resource is `out` (it may be updated in place only when none is alive). */
   outDataIds: object[] = [];
+  /**
+   * The slot's thresholds as baked into its uniforms at seed time (output, then each input). A delta step
+   * with other thresholds (delta.configure after the slot was seeded) returns null, so the core re-seeds the
+   * slot with the new ones: one dense step of that slot, never a step that silently uses stale thresholds.
+   */
+  thresholds = '';
   outShape: number[] = [];
   pixels = 0;
   channels = 1;
@@ -571,6 +581,7 @@ export class WebGpuDataPlane implements DataPlane {
   seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
     this.release(slot);
     const st = new GpuSlotState();
+    st.thresholds = thresholdsKey(call);
     const conv = CONV.has(call.kernel);
     const gather = call.kernel in GATHER_KERNELS;
     st.kind = conv ? 'conv' : gather ? 'gather' : 'pointwise';
@@ -825,6 +836,7 @@ export class WebGpuDataPlane implements DataPlane {
   step(slot: Slot, call: PlaneCall, states: readonly InputState[]): PlaneResult | null {
     const st = slot.plane as GpuSlotState | null;
     if (!st || !this.hasDeltaKernel(call.kernel)) return null;
+    if (st.thresholds !== thresholdsKey(call)) return null;  // thresholds changed: re-seed (see GpuSlotState)
     const kinds: Array<'diff' | 'update' | null> = [];
     const updates: Array<GpuUpdate | null> = [];
     for (let i = 0; i < call.inputs.length; i++) {

@@ -321,4 +321,40 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     tf.dispose([f, x]);
     delta.reset();
   });
+  it('thresholds changed by configure() after a slot was seeded take effect on its next step (re-seed)', async () => {
+    // regression: the slot's shaders had its thresholds baked in at seed time, so configure() only took
+    // effect after the slot's next dense run (found by the browser demo's threshold slider)
+    await tf.setBackend('delta-webgpu');
+    delta.reset();
+    const prev = delta.getConfig();
+    try {
+      delta.configure({inputThreshold: 0, threshold: 0});
+      const base = new Rng(11).array(1 * 12 * 12 * 4, -1, 1);
+      const frame = (shift: number) => tf.tensor4d(base.map((v) => v + shift), [1, 12, 12, 4]);
+      const run = async (shift: number) => {
+        const x = frame(shift);
+        const y = delta.frame(() => tf.relu(x));
+        const v = await y.data();
+        tf.dispose([x, y]);
+        return v;
+      };
+      await run(0);
+      const exact = await run(0.01);
+      expect(relErr(exact, base.map((v) => Math.max(v + 0.01, 0)))).toBeLessThan(1e-6);
+      // a large input threshold: the next step re-seeds (dense: exact at +0.02), then +0.03 is below the
+      // threshold relative to what the slot saw (+0.02) and is not propagated
+      delta.configure({inputThreshold: 0.5});
+      const reseeded = await run(0.02);
+      expect(relErr(reseeded, base.map((v) => Math.max(v + 0.02, 0)))).toBeLessThan(1e-6);
+      const held = await run(0.03);
+      expect(relErr(held, reseeded)).toBe(0);
+      await delta.settleStats();
+      const relu = delta.stats().layers.find((l) => l.kernel === 'Relu')!;
+      expect(relu.counts.dense).toBe(2);  // the first frame and the re-seed
+      expect(relu.counts.delta).toBe(2);
+    } finally {
+      delta.configure(prev);
+      delta.reset();
+    }
+  });
 });

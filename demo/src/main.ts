@@ -106,7 +106,7 @@ function fillSelects() {
     models.add(o);
   }
   const want = params.get('model');
-  // PoseNet first: MoveNet's keypoint decoding is wrong on delta-webgpu today (docs/demo.md, Known issues).
+  // PoseNet first: the model of the benchmarks (and the fastest to first frame on a software adapter).
   model = DEMO_MODELS.find((m) => m.name === (want ?? 'posenet') && index.models[m.name]?.available) ??
       DEMO_MODELS.find((m) => index.models[m.name]?.available) ?? DEMO_MODELS[0];
   models.value = model.name;
@@ -265,10 +265,8 @@ function applyThresholds() {
   const p = Number($<HTMLInputElement>('threshold').value);
   const lt = Number($<HTMLInputElement>('layer-threshold').value);
   delta.configure({inputThreshold: (p / 100) * 255, threshold: lt});
-  // delta-webgpu bakes a slot's thresholds into its uniforms when the slot is seeded, so a new threshold
-  // reaches it only at the next dense run: ask for a keyframe (one dense frame). delta-cpu reads the
-  // configuration on every step. (docs/demo.md, Known issues)
-  if (backends?.kind === 'webgpu') delta.reset({keyframe: true});
+  // delta-cpu reads the configuration on every step; a delta-webgpu slot re-seeds itself (one dense step)
+  // on its next call when its thresholds changed.
   $('threshold-value').textContent = `${p}% = ${((p / 100) * 255).toFixed(1)}`;
   $('layer-threshold-value').textContent = lt.toFixed(2);
 }

@@ -27,6 +27,9 @@ const c = delta.getConfig();
 const nonZero = [['inputThreshold', c.inputThreshold], ['threshold', c.threshold],
   ...Object.entries(c.thresholds ?? {}).map(([k, v]) => [`thresholds['${k}']`, v])].filter(([, v]) => v !== 0);
 if (nonZero.length) throw new Error(`not in exact mode: ${nonZero.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+// Primed (esbuild define): every dense run of a delta kernel becomes a seed on zeros plus a delta step.
+const PRIMED = __DELTA_CORE_PRIME__;
+if (PRIMED) delta.configure({primeDeltaPath: true});
 
 setTestEnvs([{name: BACKEND, backendName: BACKEND, flags: {WEBGPU_CPU_FORWARD: false}, isDataSync: true}]);
 const TEST_FILTERS = suites.flatMap((s) => s.describes.map((d) => ({
@@ -81,4 +84,4 @@ afterEach(async () => {
   if (errs.length) fail(`device errors: ${errs.join(' | ').slice(0, 2000)}`);
 });
 
-globalThis.__deltaCoreInfo = {backend: BACKEND, kernels: nKernels, factories, suites: suites.map((s) => s.op)};
+globalThis.__deltaCoreInfo = {backend: BACKEND, primed: PRIMED, kernels: nKernels, factories, suites: suites.map((s) => s.op)};

@@ -126,6 +126,7 @@ function serve(req, res) {
     const f = frames.get(p.slice(8));
     return f ? send(200, 'application/octet-stream', Buffer.from(f.buffer, f.byteOffset, f.byteLength)) : send(404, 'text/plain', 'no frames');
   }
+  if (p === '/umd-page.js') return file(join(here, 'page/umd-page.js'));
   if (p.startsWith('/models/')) {
     const models = join(root, '.cache/models');
     const f = normalize(join(models, p.slice(8)));
@@ -152,7 +153,7 @@ addEventListener('error', (e) => { window.__bundleError = String(e.error?.stack 
 // ---- running a page ---------------------------------------------------------------------------
 
 /** Opens /page/<name> in a fresh browser and runs `fn(page)`; console lines go to build/browser/<name>.log. */
-async function withBrowser(name, timeoutMs, fn) {
+async function withBrowser(name, timeoutMs, fn, path = `/page/${name}`) {
   const browser = await chromium.launch({executablePath: EXECUTABLE, headless: true, args: FLAGS, timeout: 60_000});
   const lines = [];
   try {
@@ -161,11 +162,11 @@ async function withBrowser(name, timeoutMs, fn) {
     page.on('console', (m) => {
       const text = m.text();
       lines.push(`${m.type()}: ${text}`);
-      if (text.startsWith('[spec] FAIL') || text.startsWith('[page]') || m.type() === 'error') console.log(`  ${name}: ${text.slice(0, 400)}`);
+      if (text.startsWith('[spec] FAIL') || text.startsWith('[page]') || (m.type() === 'error' && !text.includes('DEPRECATION'))) console.log(`  ${name}: ${text.slice(0, 400)}`);
     });
     page.on('pageerror', (e) => { lines.push(`pageerror: ${e.stack ?? e.message}`); console.log(`  ${name}: pageerror ${e.message}`); });
     page.on('crash', () => lines.push('page crashed'));
-    await page.goto(`${base}/page/${name}`, {waitUntil: 'load'});
+    await page.goto(`${base}${path}`, {waitUntil: 'load'});
     return await fn(page);
   } finally {
     writeFileSync(join(out, `${name}.log`), lines.join('\n'));
@@ -182,9 +183,29 @@ async function runJasminePage(name, timeoutMs) {
   });
 }
 
+/** A page whose window.__runChecks(arg) resolves to [{name, ok, detail}]: one spec per check. */
+async function runChecksPage(name, timeoutMs, arg, path) {
+  return withBrowser(name, timeoutMs, async (page) => {
+    await page.waitForFunction(() => typeof window.__runChecks === 'function' || window.__bundleError, null, {timeout: 120_000});
+    const err = await page.evaluate(() => window.__bundleError);
+    if (err) throw new Error(`page failed to load: ${err}`);
+    const checks = await page.evaluate((a) => window.__runChecks(a), arg);
+    return checksResult(checks);
+  }, path);
+}
+function checksResult(checks) {
+  const r = {passed: 0, failed: 0, skipped: 0, failures: []};
+  for (const c of checks) {
+    if (c.ok) r.passed++;
+    else { r.failed++; r.failures.push({name: c.name, messages: [c.detail || 'failed']}); }
+    console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.detail}`}`);
+  }
+  return r;
+}
+
 // ---- the pages --------------------------------------------------------------------------------
 
-const PAGES = (await import('./pages.mjs')).definePages({root, here, out, bundle, pages, frames, jasminePage, runJasminePage, withBrowser, log});
+const PAGES = (await import('./pages.mjs')).definePages({root, here, out, bundle, pages, frames, jasminePage, runJasminePage, runChecksPage, checksResult, withBrowser, log});
 
 const server = createServer(serve);
 await new Promise((r) => server.listen(0, '127.0.0.1', r));

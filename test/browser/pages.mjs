@@ -3,6 +3,8 @@ import {spawnSync} from 'node:child_process';
 import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {join, relative, resolve} from 'node:path';
+import {execFileSync} from 'node:child_process';
+import * as vm from 'node:vm';
 import * as esbuild from 'esbuild';
 import {SUITES} from '../core-suites/suites.mjs';
 
@@ -178,6 +180,20 @@ export function definePages(ctx) {
         check(`Vite ${version}: tfjs-core bundled once (one engine module)`, engines.size === 1, [...engines].join(', ') || `${ids.length} modules`);
         check(`Vite ${version}: the package resolved to dist/browser`, ids.some((p) => p.endsWith('dist/browser/webgpu.mjs')) && !ids.some((p) => p.includes('dist/cjs')),
             ids.filter((p) => !p.includes('node_modules')).join(', '));
+        // The UMD outside a browser: under CommonJS it requires the tfjs packages; as a plain script without
+        // tfjs loaded first it names what is missing.
+        const umd = join(root, 'dist/tf-backend-delta.min.js');
+        let cjs = '';
+        try {
+          cjs = execFileSync(process.execPath, ['-e', `const tf = require('@tensorflow/tfjs-core'); const d = require(${JSON.stringify(umd)});
+            tf.setBackend('delta-cpu').then(() => console.log(JSON.stringify([typeof d.configure, typeof d.stats, tf.getBackend(),
+              !!tf.findBackendFactory('delta-webgpu')])))`], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim().split('\n').pop();
+        } catch (e) { cjs = String(e.message).split('\n')[0]; }
+        check('UMD under CommonJS (Node require): API exported, delta-cpu runs, delta-webgpu registered', cjs === '["function","function","delta-cpu",true]', cjs);
+        let missing = '';
+        try { vm.runInNewContext(readFileSync(umd, 'utf8'), {tf: {registerKernel() {}}}); } catch (e) { missing = String(e.message); }
+        check('UMD as a script without tf-backend-cpu / -webgpu: a clear error naming them',
+            missing.includes('tf.MathBackendCPU (tf-backend-cpu.min.js') && missing.includes('tf.WebGPUBackend (tf-backend-webgpu.min.js)'), missing);
         log(`bundlers: esbuild ${(Object.values(r.metafile.outputs)[0].bytes / 1024).toFixed(0)} KiB, Vite ${version} ${chunks.length} chunk(s)`);
         const node = checksResult(checks);
         const inEsbuild = await runChecksPage('app-esbuild', 10 * 60_000, null, `/b/${relative(out, eb)}/index.html`);

@@ -93,6 +93,7 @@ async function bundle(name, contents, {define = {}, resolveDir = root, loader = 
 // ---- the server -------------------------------------------------------------------------------
 
 const pages = new Map();   // name -> html
+const cpuSeconds = new Map();  // browser page -> CPU seconds of its browser processes (for CI time budgets)
 const frames = new Map();  // 'model/clip' -> Uint8Array (all frames, concatenated)
 function setInputSize(json, h, w) {
   const dims = (d) => { if (d?.length === 4) { d[1].size = String(h); d[2].size = String(w); } };
@@ -152,9 +153,47 @@ addEventListener('error', (e) => { window.__bundleError = String(e.error?.stack 
 
 // ---- running a page ---------------------------------------------------------------------------
 
+/** CPU seconds (user + system) used so far by the processes whose command line holds `marker`, and their
+ *  descendants (Linux /proc), or null. */
+function cpuSecondsOfTree(marker) {
+  try {
+    const roots = [];
+    const children = new Map();
+    const ticks = new Map();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');   // fields from 3 (state) on
+        const ppid = Number(f[1]);
+        if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) roots.push(Number(d));
+        ticks.set(Number(d), Number(f[11]) + Number(f[12]));     // utime + stime
+        if (!children.has(ppid)) children.set(ppid, []);
+        children.get(ppid).push(Number(d));
+      } catch { /* gone */ }
+    }
+    if (!roots.length) return null;
+    let sum = 0;
+    const seen = new Set();
+    const stack = [...roots];
+    while (stack.length) {
+      const p = stack.pop();
+      if (seen.has(p)) continue;
+      seen.add(p);
+      sum += ticks.get(p) ?? 0;
+      stack.push(...(children.get(p) ?? []));
+    }
+    return sum / 100;   // USER_HZ
+  } catch {
+    return null;
+  }
+}
+
 /** Opens /page/<name> in a fresh browser and runs `fn(page)`; console lines go to build/browser/<name>.log. */
 async function withBrowser(name, timeoutMs, fn, path = `/page/${name}`) {
-  const browser = await chromium.launch({executablePath: EXECUTABLE, headless: true, args: FLAGS, timeout: 60_000});
+  // A marker switch (Chromium ignores unknown ones) finds this browser's processes for the CPU count.
+  const marker = `--delta-browser-suite=${process.pid}-${name}`;
+  const browser = await chromium.launch({executablePath: EXECUTABLE, headless: true, args: [...FLAGS, marker], timeout: 60_000});
   const lines = [];
   try {
     const page = await browser.newPage();
@@ -169,6 +208,8 @@ async function withBrowser(name, timeoutMs, fn, path = `/page/${name}`) {
     await page.goto(`${base}${path}`, {waitUntil: 'load'});
     return await fn(page);
   } finally {
+    const cpu = cpuSecondsOfTree(marker);
+    if (cpu !== null) cpuSeconds.set(name, cpu);
     writeFileSync(join(out, `${name}.log`), lines.join('\n'));
     await browser.close().catch(() => {});
   }
@@ -224,15 +265,19 @@ for (const p of PAGES) {
     r = {passed: 0, failed: 1, skipped: 0, failures: [{name: `browser page ${p.name}`, messages: [String(e.stack ?? e).slice(0, 4000)]}]};
   }
   const secs = (Date.now() - tp) / 1000;
+  let cpu = 0;
+  for (const [k, v] of cpuSeconds) if (k === p.name || k.startsWith('app-')) { cpu += v; cpuSeconds.delete(k); }
   for (const f of r.failures) f.name = `[chromium ${p.name}] ${f.name}`;
   total.passed += r.passed; total.failed += r.failed; total.skipped += r.skipped; total.failures.push(...r.failures);
-  rows.push({page: p.name, what: p.what, passed: r.passed, failed: r.failed, skipped: r.skipped, seconds: +secs.toFixed(1), ...(r.note ? {note: r.note} : {})});
+  rows.push({page: p.name, what: p.what, passed: r.passed, failed: r.failed, skipped: r.skipped, seconds: +secs.toFixed(1), 'browser cpu s': +cpu.toFixed(0), ...(r.note ? {note: r.note} : {})});
   log(`${p.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${secs.toFixed(1)} s)`);
   for (const f of r.failures.slice(0, 20)) console.log(`FAILED: ${f.name}\n  ${f.messages.join('\n  ').slice(0, 1500)}`);
 }
 server.close();
 console.table(rows);
-writeFileSync(join(out, 'results.json'), JSON.stringify({date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000, rows, failures: total.failures}, null, 1));
+// Load average too: on a shared machine wall times say little; the browsers' CPU seconds say more.
+writeFileSync(join(out, 'results.json'), JSON.stringify({date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000,
+  loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rows, failures: total.failures}, null, 1));
 writeResult(total);
 console.log(`browser: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -4,7 +4,9 @@
 //
 // meta layout (u32 words; the host clears 0..5 and 8..23 at the start of every delta step):
 //   0  CAND       candidate output pixels appended by the mark passes
-//   1-3 CAND_ARGS  indirect args of the compute pass (in the separate args buffer, same offsets)
+//   1-3 CAND_ARGS  indirect args of the compute pass (in the separate args buffer, same offsets);
+//                 meta word 1 itself: 1 when the conv gate chose the dense compute (densediff.wgsl)
+//   7  NONFINITE  1 when a NaN/Inf was seen or produced (the engine re-seeds the slot)
 //   4  OUT        output pixels propagated by this step (the output update's count)
 //   5  TAPS       conv: in-bounds filter taps summed over candidates (MACs = TAPS x per-tap MACs)
 //   6  GEN        step generation: stamp[p] == GEN marks pixel p as a candidate of this step

@@ -68,6 +68,7 @@ override MAX_C: u32 = 1024u;
 @group(0) @binding(5) var<storage, read> cand: array<u32>;
 @group(0) @binding(6) var<storage, read_write> out_list: array<u32>;
 @group(0) @binding(7) var<storage, read_write> counts: array<atomic<u32>>;
+@group(0) @binding(8) var<storage, read> prelu_w: array<f32>;
 
 var<workgroup> ex: array<f32, MAX_C>;
 var<workgroup> red: array<f32, 64>;
@@ -119,11 +120,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       if (cp.has_bias == 1u) {
         acc = acc + bias[co];
+      } else if (cp.has_bias == 2u) {
+        acc = acc + bias[0];  // a bias of one value
       }
-      acc = activate(acc, cp.act, cp.alpha);
+      if (cp.act == 7u) {
+        acc = select(acc, acc * prelu_w[co], acc < 0.0);  // fused prelu: per output channel weights
+      } else if (cp.act == 8u) {
+        acc = select(acc, acc * prelu_w[0], acc < 0.0);   // fused prelu, one weight
+      } else {
+        acc = activate(acc, cp.act, cp.alpha);
+      }
+      if (non_finite(acc)) {
+        atomicStore(&counts[7], 1u);  // the engine re-seeds the slot (PlaneResult.nonFinite)
+      }
       ex[co] = acc;
       let d = abs(acc - values[op * cp.out_c + co]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
@@ -132,13 +144,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var s = 32u; s > 0u; s = s >> 1u) {
       if (lid < s) {
         let o = red[lid + s];
-        if (!(o <= red[lid])) {
+        if (above(o, red[lid])) {
           red[lid] = o;
         }
       }
       workgroupBarrier();
     }
-    if (cp.dense == 1u || !(red[0] <= cp.thr)) {
+    if (cp.dense == 1u || above(red[0], cp.thr)) {
       for (var co = lid; co < cp.out_c; co += 64u) {
         values[op * cp.out_c + co] = ex[co];
       }

@@ -94,8 +94,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let C = pp.channels;
   if (pp.dense == 1u) {
     for (var p = gid.x; p < pp.pixels; p += stride) {
+      var bad = false;
       for (var c = 0u; c < C; c++) {
-        values[p * C + c] = value(p, c);
+        let v = value(p, c);
+        bad = bad || non_finite(v);
+        values[p * C + c] = v;
+      }
+      if (bad) {
+        atomicStore(&counts[7], 1u);
       }
     }
     return;
@@ -106,13 +112,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var m = 0.0;
     for (var c = 0u; c < C; c++) {
       let d = abs(value(p, c) - values[p * C + c]);
-      if (!(d <= m)) {
+      if (above(d, m)) {
         m = d;
       }
     }
-    if (!(m <= pp.thr)) {
+    if (above(m, pp.thr)) {
+      var bad = false;
       for (var c = 0u; c < C; c++) {
-        values[p * C + c] = value(p, c);
+        let v = value(p, c);
+        bad = bad || non_finite(v);
+        values[p * C + c] = v;
+      }
+      if (bad) {
+        atomicStore(&counts[7], 1u);  // the engine re-seeds the slot (PlaneResult.nonFinite)
       }
       let i = atomicAdd(&counts[4], 1u);
       out_list[i] = p;

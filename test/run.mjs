@@ -18,6 +18,11 @@ const suites = [
   {name: 'calibration: stable keys, calibrate, thresholds files, CLI', args: ['test/run-jasmine.cjs', 'test/calibrate/jasmine.json']},
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
+  {name: 'delta-webgpu: shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-shared.json']},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode; Dawn, software adapter)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu'}},
+  {name: 'tfjs-core kernel suites on delta-webgpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
+    env: {DELTA_CORE_BACKEND: 'delta-webgpu', DELTA_CORE_PRIME: '1'}},
   // delta-webgpu in headless Chromium (Debian's chromium + playwright-core, SwiftShader): kernel specs, tfjs-core
   // suites, real models, the UMD build with the official tfjs bundles, an app built with esbuild and Vite.
   {name: 'delta-webgpu in headless Chromium (kernels, tfjs-core suites, models, UMD, bundlers)', args: ['test/browser/run.mjs']},

@@ -545,11 +545,13 @@ export class DeltaEngine {
    * Counts that a data plane reads back later (PlaneResult.deferredCounts): replace the provisional
    * numbers recorded for this run (the slot's last-run fields only if it has not run again since).
    */
-  private settleLater(slot: Slot, prov: PlaneResult, counts: Promise<{activePixels: number; macs: number}>) {
+  private settleLater(slot: Slot, prov: PlaneResult, counts: NonNullable<PlaneResult['deferredCounts']>) {
     const run = slot.runs;
     const provFraction = prov.activePixels / Math.max(1, prov.totalPixels);
     const total = prov.totalPixels;
-    counts.then(({activePixels, macs}) => {
+    counts.then(({activePixels, macs, nonFinite}) => {
+      // a NaN/Inf seen on the device: the slot re-seeds on its next call (as PlaneResult.nonFinite)
+      if (nonFinite) slot.poisoned = true;
       const fraction = activePixels / Math.max(1, total);
       slot.sumActiveFraction += fraction - provFraction;
       slot.totalPerformedMacs += macs - prov.macs;

@@ -47,9 +47,10 @@ export interface PlaneResult {
    * Optional, for data planes whose counts live on a device (delta-webgpu): activePixels and macs
    * above are provisional (usually 0) and this promise delivers the real ones later, without a
    * readback per layer. The engine patches the slot's stats when it resolves; `settleStats()` in the
-   * public API awaits every pending one (DataPlane.settle).
+   * public API awaits every pending one (DataPlane.settle). nonFinite: as above, found on the device
+   * (the slot re-seeds on its next call after the counts arrive).
    */
-  readonly deferredCounts?: Promise<{activePixels: number; macs: number}>;
+  readonly deferredCounts?: Promise<{activePixels: number; macs: number; nonFinite?: boolean}>;
 }
 
 export interface DebugRecord {

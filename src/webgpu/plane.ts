@@ -21,9 +21,13 @@ import {CallView, convInfo, input} from '../core/op_table';
 import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
 import type {Slot} from '../core/slot';
 import {
-  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, DenseDiffProgram, GateProgram, ConvMarkProgram, ConvProgram, INDEX_MODES, META,
-  PointwiseMarkProgram, PointwiseProgram, POINTWISE_OPS, SparsifyProgram, WG,
+  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, DenseDiffProgram, GateProgram, ConvMarkProgram, ConvProgram, GATHER_MAX_C,
+  GatherProgram, INDEX_MODES, MeanRowsProgram, META, PointwiseMarkProgram, PointwiseProgram, POINTWISE_OPS, RangesMarkProgram,
+  SparsifyProgram, WG,
 } from './programs';
+import {GatherPlan} from './gather';
+import {GATHER_KERNELS} from './kernels';
+import {BATCH_NORM_PACKED} from './kernels/elementwise';
 
 /** The tfjs-webgpu internals we share (plain fields in its JS; some private in its .d.ts). */
 export interface BackendInternals {
@@ -63,10 +67,10 @@ const UNARY: Readonly<Record<string, number>> = {
 };
 const BINARY: Readonly<Record<string, number>> = {Add: POINTWISE_OPS.add, Sub: POINTWISE_OPS.sub, Multiply: POINTWISE_OPS.mul};
 const CONV = new Set(['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
-/** Fused activations the conv shader has (prelu needs per-channel weights: not yet). */
-const CONV_ACTS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid']);
+/** Fused activations the conv shader has (prelu: per output channel or scalar weights). */
+const CONV_ACTS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid', 'prelu']);
 
-export const WEBGPU_DELTA_KERNELS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY), ...CONV];
+export const WEBGPU_DELTA_KERNELS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY), ...CONV, ...Object.keys(GATHER_KERNELS)];
 
 function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -94,10 +98,10 @@ function indexMode(shape: readonly number[], out: readonly number[]): number | n
 }
 
 interface CounterEntry {
-  resolve(c: {activePixels: number; macs: number}): void;
+  resolve(c: {activePixels: number; macs: number; nonFinite?: boolean}): void;
   reject(e: unknown): void;
-  /** words: CAND, args x3, OUT, TAPS of the step. */
-  convert(words: Uint32Array): {activePixels: number; macs: number};
+  /** words: CAND, args x3, OUT, TAPS, GEN, NONFINITE of the step. */
+  convert(words: Uint32Array): {activePixels: number; macs: number; nonFinite?: boolean};
 }
 
 /** A mappable page of per-step counter copies (32 bytes each). */
@@ -109,7 +113,14 @@ class CounterPage {
 }
 
 export class GpuSlotState {
-  kind: 'pointwise' | 'conv' = 'pointwise';
+  kind: 'pointwise' | 'conv' | 'gather' = 'pointwise';
+  /** Gather kernels: the plan (./kernels/), its mark tables per input, constant aux data (or Mean's row sums). */
+  plan: GatherPlan | null = null;
+  tables: Array<GPUBuffer | null> = [];
+  aux: GPUBuffer | null = null;
+  gatherProgram: GatherProgram | null = null;
+  /** config.debug: the record of the last run (filled when its readback maps; settle() waits for it). */
+  debug: DebugRecord | null = null;
   out!: GPUBuffer;
   outBytes = 0;
   /** Output tensors whose resource is `out` (it may be updated in place only when none is alive). */
@@ -134,18 +145,14 @@ export class GpuSlotState {
   owned: GPUBuffer[] = [];
   seq = 0;
   released = false;
-  computeProgram!: PointwiseProgram | ConvProgram;
-  markProgram!: PointwiseMarkProgram | ConvMarkProgram;
+  computeProgram!: PointwiseProgram | ConvProgram | GatherProgram;
+  markProgram!: PointwiseMarkProgram | ConvMarkProgram | RangesMarkProgram;
   /** Dense MACs of a seed. */
   seedMacs = 0;
   /** MACs of one candidate (pointwise) or of one in-bounds tap (conv). */
   unitMacs = 0;
   weightIds: object[] = [];
-  /** Settled count of the last delta step (cost model): touched (candidate) output pixels, -1 unknown. */
-  lastTouched = -1;
-  /** Settled count of the last delta step: output pixels propagated (OUT), -1 unknown. */
-  lastOut = -1;
-  /** Delta steps of this slot computed by the dense conv + diff pass. */
+  /** Delta steps of this slot that the device ran dense (conv + diff pass), as settled. */
   denseSteps = 0;
   /** Dense steps: the dense kernel's dispatch sizes (host copy of gateDims) and the gated indirect args. */
   gateDims: GPUBuffer | null = null;
@@ -161,7 +168,8 @@ export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER};
 export const livePlanes = new Set<{denseCrossover: number}>();
 
 export class WebGpuDataPlane implements DataPlane {
-  private live = 0;
+  /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
+  private gpuBuffers = 0;
   /** Output aliases: tensor dataId -> the value buffer it reads. */
   private readonly aliases = new Map<object, GPUBuffer>();
   /** Users of a value buffer: alive alias tensors, +1 while a slot owns it. */
@@ -179,6 +187,11 @@ export class WebGpuDataPlane implements DataPlane {
   private readonly convMark = new ConvMarkProgram();
   private readonly denseDiff = new DenseDiffProgram();
   private readonly gate = new GateProgram();
+  private readonly rangesMark = new RangesMarkProgram();
+  private readonly meanRows = new MeanRowsProgram();
+  private readonly gatherPrograms = new Map<string, GatherProgram>();
+  /** Debug readbacks recorded since the last submit (mapped after it). */
+  private debugCopies: Array<{buffer: GPUBuffer; fill(words: ArrayBuffer): void}> = [];
   private disposed = false;
   /** Steps and dispatches recorded (for tests and benchmarks). denseSteps: conv delta steps computed dense. */
   readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0};
@@ -205,12 +218,24 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   hasDeltaKernel(kernel: string): boolean {
-    return kernel in UNARY || kernel in BINARY || CONV.has(kernel);
+    return kernel in UNARY || kernel in BINARY || CONV.has(kernel) || kernel in GATHER_KERNELS;
+  }
+
+  private gatherPlan(call: CallView): GatherPlan | string {
+    const plan = GATHER_KERNELS[call.kernel](call);
+    if (typeof plan === 'string') return plan;
+    const C = plan.outShape.length ? plan.outShape[plan.outShape.length - 1] : 1;
+    if (C > GATHER_MAX_C) return `delta-webgpu ${call.kernel}: ${C} output channels > ${GATHER_MAX_C}`;
+    if (plan.outShape.some((d) => d === 0)) return `delta-webgpu ${call.kernel}: empty output`;
+    return plan;
   }
 
   unsupported(call: CallView): string | null {
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const i of call.inputs) {
+      // Cast int32 -> float32 on tfjs-webgpu keeps the int32 buffer (same data, the dtype changes)
+      const stored = this.b.tensorMap.get(i.info.dataId)?.dtype;
+      if (stored !== undefined && stored !== 'float32') return `input '${i.name}' is stored as ${stored} on the GPU (a cast without conversion)`;
       if (sizeOf(i.info.shape) * 4 > maxBinding) return `input '${i.name}' exceeds maxStorageBufferBindingSize (bindings are not split yet)`;
       if (sizeOf(i.info.shape) === 0) return `input '${i.name}' is empty`;
     }
@@ -221,7 +246,19 @@ export class WebGpuDataPlane implements DataPlane {
       if (info.outChannels > CONV_MAX_C) return `delta-webgpu conv: ${info.outChannels} output channels > ${CONV_MAX_C}`;
       if (info.batchSize * info.outHeight * info.outWidth * info.outChannels * 4 > maxBinding) return 'output exceeds maxStorageBufferBindingSize';
       const bias = input(call, 'bias');
-      if (bias && sizeOf(bias.shape) !== info.outChannels) return `delta-webgpu conv: bias of shape [${bias.shape}] (per-channel only)`;
+      if (bias && sizeOf(bias.shape) !== info.outChannels && sizeOf(bias.shape) !== 1) {
+        return `delta-webgpu conv: bias of shape [${bias.shape}] (per channel or one value only)`;
+      }
+      const prelu = input(call, 'preluActivationWeights');
+      if (act === 'prelu' && (!prelu || (sizeOf(prelu.shape) !== info.outChannels && sizeOf(prelu.shape) !== 1))) {
+        return `delta-webgpu conv: prelu weights of shape [${prelu?.shape}] (per output channel or one value only)`;
+      }
+      return null;
+    }
+    if (call.kernel in GATHER_KERNELS) {
+      const plan = this.gatherPlan(call);
+      if (typeof plan === 'string') return plan;
+      if (sizeOf(plan.outShape) * 4 > maxBinding) return 'output exceeds maxStorageBufferBindingSize';
       return null;
     }
     const out = this.pointwiseOutShape(call);
@@ -247,28 +284,73 @@ export class WebGpuDataPlane implements DataPlane {
     return st != null && st.baselines[i] != null;
   }
 
+  /** GPU buffers the plane holds for slots (state and value buffers; not the counter-page pool): flat over a long run. */
   bufferCount(): number {
-    return this.live;
+    return this.gpuBuffers;
   }
 
-  debugRecord(_slot: Slot): DebugRecord | null {
-    return null;  // would need a synchronous readback: not on the GPU (see docs/delta-webgpu.md)
+  /** The slot's record of its last run (config.debug); its arrays are filled once the readback maps: await settleStats() first. */
+  debugRecord(slot: Slot): DebugRecord | null {
+    return (slot.plane as GpuSlotState | null)?.debug ?? null;
+  }
+
+  /**
+   * config.debug: copies what the slot saw (dense inputs as it used them, raw values of diffed inputs)
+   * and its propagated output into one mappable buffer, read back after the next submit (no stall).
+   */
+  private recordDebug(st: GpuSlotState, call: PlaneCall, dense: readonly GPUBuffer[], raw: ReadonlyArray<GPUBuffer | null>) {
+    const enc = this.encoder();
+    const parts: Array<{buf: GPUBuffer; target: Float32Array}> = [];
+    const inputs = call.inputs.map((ni, i) => {
+      const values = new Float32Array(sizeOf(ni.info.shape));
+      parts.push({buf: dense[i], target: values});
+      return {name: ni.name, shape: [...ni.info.shape], dtype: ni.info.dtype, values};
+    });
+    const rawInputs = call.inputs.map((ni, i) => {
+      const b = raw[i];
+      if (!b) return null;
+      const values = new Float32Array(sizeOf(ni.info.shape));
+      parts.push({buf: b, target: values});
+      return values;
+    });
+    const output = new Float32Array(sizeOf(st.outShape));
+    parts.push({buf: st.out, target: output});
+    const total = parts.reduce((a, p) => a + p.target.length * 4, 0);
+    const staging = this.device.createBuffer({size: Math.max(16, total), usage: MAP_READ | COPY_DST, label: 'delta:debug'});
+    let off = 0;
+    for (const p of parts) {
+      if (p.target.length) enc.copyBufferToBuffer(p.buf, 0, staging, off, p.target.length * 4);
+      off += p.target.length * 4;
+    }
+    this.debugCopies.push({buffer: staging, fill: (ab) => {
+      let o = 0;
+      for (const p of parts) {
+        p.target.set(new Float32Array(ab, o, p.target.length));
+        o += p.target.length * 4;
+      }
+    }});
+    st.debug = {
+      kernel: call.kernel, attrs: call.attrs, inputs, output, outputShape: [...st.outShape],
+      outputThreshold: call.outputThreshold, inputThresholds: call.inputThresholds, rawInputs,
+    };
   }
 
   release(slot: Slot): void {
     const st = slot.plane as GpuSlotState | null;
     if (!st) return;
     slot.plane = null;
-    this.live--;
     st.released = true;
-    this.pendingDestroy.push(...st.owned);
+    this.retire(st.owned);
     this.dropUser(st.out);
   }
 
   // ---- buffers ------------------------------------------------------------------------------
 
-  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState): GPUBuffer {
-    const buf = this.device.createBuffer({size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label: `delta:${label}`});
+  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true): GPUBuffer {
+    // value buffers are exactly the tensor's size (tfjs reads a tensor's whole buffer); others >= 16 bytes
+    const size = Math.max(exact ? 4 : 16, Math.ceil(bytes / 4) * 4);
+    const buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+    if (counted) this.gpuBuffers++;
     owner?.owned.push(buf);
     return buf;
   }
@@ -279,11 +361,17 @@ export class WebGpuDataPlane implements DataPlane {
     return buf;
   }
 
+  /** A slot buffer leaves the plane now; it is destroyed after the next submit (recorded commands may use it). */
+  private retire(bufs: GPUBuffer[]) {
+    this.pendingDestroy.push(...bufs);
+    this.gpuBuffers -= bufs.length;
+  }
+
   private dropUser(buf: GPUBuffer) {
     const n = (this.users.get(buf) ?? 1) - 1;
     if (n <= 0) {
       this.users.delete(buf);
-      this.pendingDestroy.push(buf);
+      this.retire([buf]);
     } else {
       this.users.set(buf, n);
     }
@@ -309,6 +397,17 @@ export class WebGpuDataPlane implements DataPlane {
   afterSubmit(): void {
     for (const buf of this.pendingDestroy) buf.destroy();
     this.pendingDestroy = [];
+    const copies = this.debugCopies;
+    this.debugCopies = [];
+    for (const c of copies) {
+      const p = c.buffer.mapAsync(MAP_READ).then(() => {
+        c.fill(c.buffer.getMappedRange().slice(0));
+        c.buffer.unmap();
+        c.buffer.destroy();
+      }, () => c.buffer.destroy());
+      this.inflight.add(p);
+      p.finally(() => this.inflight.delete(p));
+    }
     const pages = this.closedPages;
     this.closedPages = [];
     for (const page of pages) {
@@ -329,7 +428,7 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   async settle(): Promise<void> {
-    if (this.openPage && this.openPage.entries.length) {
+    if ((this.openPage && this.openPage.entries.length) || this.debugCopies.length) {
       const b = this.b;
       b.ensureCommandEncoderReady();
       b.endComputePassEncoder();
@@ -346,15 +445,15 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   /** Records a copy of the step's counts (meta words 0..7) into the open counter page. */
-  private deferCounts(enc: GPUCommandEncoder, meta: GPUBuffer, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number}> {
+  private deferCounts(enc: GPUCommandEncoder, meta: GPUBuffer, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number; nonFinite?: boolean}> {
     if (!this.openPage) {
       this.openPage = this.freePages.pop() ??
-          new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters'));
+          new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters', undefined, false, false));
     }
     const page = this.openPage;
     const k = page.entries.length;
     enc.copyBufferToBuffer(meta, 0, page.buffer, k * CounterPage.ENTRY, CounterPage.ENTRY);
-    const promise = new Promise<{activePixels: number; macs: number}>((resolve, reject) => page.entries.push({resolve, reject, convert}));
+    const promise = new Promise<{activePixels: number; macs: number; nonFinite?: boolean}>((resolve, reject) => page.entries.push({resolve, reject, convert}));
     if (page.entries.length === CounterPage.ENTRIES) {
       this.closedPages.push(page);
       this.openPage = null;
@@ -419,12 +518,18 @@ export class WebGpuDataPlane implements DataPlane {
     this.release(slot);
     const st = new GpuSlotState();
     const conv = CONV.has(call.kernel);
-    st.kind = conv ? 'conv' : 'pointwise';
+    const gather = call.kernel in GATHER_KERNELS;
+    st.kind = conv ? 'conv' : gather ? 'gather' : 'pointwise';
     let geometry: ConvGeometry | null = null;
     if (conv) {
       const info = convInfo(call);
       st.outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
       geometry = this.geometry(call, info);
+    } else if (gather) {
+      const plan = this.gatherPlan(call);
+      if (typeof plan === 'string') throw new Error(`tfjs-backend-delta: ${plan}`);  // unsupported() said so first
+      st.plan = plan;
+      st.outShape = [...plan.outShape];
     } else {
       st.outShape = this.pointwiseOutShape(call)!;
     }
@@ -432,25 +537,27 @@ export class WebGpuDataPlane implements DataPlane {
     st.pixels = sizeOf(st.outShape) / st.channels;
     st.outBytes = sizeOf(st.outShape) * 4;
     const P = st.pixels;
-    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`);
+    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
     this.users.set(st.out, 1);
     st.meta = this.buffer(META.BYTES, STORAGE | COPY_SRC | COPY_DST, 'meta', st);
     st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st);
-    st.stamp = this.buffer(P * 4, STORAGE, 'stamp', st);
-    st.cand = this.buffer(P * 4, STORAGE, 'cand', st);
+    // candidates: output pixels (Mean: its rows)
+    const candPixels = st.plan ? sizeOf(st.plan.candView) : P;
+    st.stamp = this.buffer(candPixels * 4, STORAGE, 'stamp', st);
+    st.cand = this.buffer(candPixels * 4, STORAGE, 'cand', st);
     st.outList = this.buffer(P * 4, STORAGE, 'outList', st);
 
     const varying: number[] = [];
     const dense: GPUBuffer[] = [];
     const enc0 = this.encoder();
     call.inputs.forEach((ni, i) => {
-      const isConst = conv ? ni.name !== 'x' : false;
+      const isConst = conv ? ni.name !== 'x' : gather ? !st.plan!.marks.some((m) => m.input === i) : false;
       const buf = this.tensorBuffer(ni.info);
       st.inPixels[i] = sizeOf(ni.info.shape) / channelsOf(ni.info.shape);
-      st.bcast[i] = !conv && indexMode(ni.info.shape, st.outShape)! >= INDEX_MODES.channel;
+      st.bcast[i] = !conv && !gather && indexMode(ni.info.shape, st.outShape)! >= INDEX_MODES.channel;
       if (keepBaseline[i] && !isConst) {
         const bytes = sizeOf(ni.info.shape) * 4;
-        const base = this.buffer(bytes, STORAGE | COPY_DST, `baseline${i}`, st);
+        const base = this.buffer(bytes, STORAGE | COPY_DST | COPY_SRC, `baseline${i}`, st);
         enc0.copyBufferToBuffer(buf, 0, base, 0, bytes);
         st.baselines[i] = base;
         st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st);
@@ -477,6 +584,8 @@ export class WebGpuDataPlane implements DataPlane {
       st.unitMacs = g.depthwise ? g.outC : g.inC * g.outC;
       st.seedMacs = this.denseTaps(g) * st.unitMacs;
       st.weightIds = call.inputs.filter((i) => i.name !== 'x').map((i) => i.info.dataId);
+    } else if (gather) {
+      this.seedGather(st, call, enc0);
     } else {
       st.computeProgram = this.pointwise;
       st.markProgram = this.pointwiseMark;
@@ -496,7 +605,7 @@ export class WebGpuDataPlane implements DataPlane {
       st.seedMacs = P * st.unitMacs;
     }
     const markDiv = WG;
-    const candDiv = conv ? 1 : WG;
+    const candDiv = st.kind === 'pointwise' ? WG : 1;
     const bcastMask = st.bcast.reduce((m, bc, i) => (bc ? m | (1 << i) : m), 0);
     const bcastWgs = Math.min(CAP, Math.ceil(P / WG));
     st.u.args0 = this.uniform(ArgsProgram.params({mode: 0, nIn, inDiv: markDiv, candDiv, bcastMask, bcastWgs}), 'args0', st);
@@ -514,22 +623,79 @@ export class WebGpuDataPlane implements DataPlane {
     this.compute(pass, st, call, dense, true);
     pass.end();
     slot.plane = st;
-    this.live++;
     this.counters.seeds++;
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
-    return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false};
+    if (call.debug) this.recordDebug(st, call, dense, call.inputs.map(() => null));
+    // the seed's non-finite flag (NaN/Inf produced) comes back with the counters: the slot re-seeds
+    const seedMacs = st.seedMacs;
+    const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => ({activePixels: P, macs: seedMacs, nonFinite: w[META.NONFINITE] !== 0}));
+    return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false, deferredCounts};
+  }
+
+  /** Gather kernels: mark tables, aux data, uniforms (see ./gather.ts). */
+  private seedGather(st: GpuSlotState, call: PlaneCall, enc: GPUCommandEncoder) {
+    const plan = st.plan!;
+    let prog = this.gatherPrograms.get(plan.family);
+    if (!prog) this.gatherPrograms.set(plan.family, prog = new GatherProgram(plan.family));
+    st.computeProgram = prog;
+    st.markProgram = this.rangesMark;
+    for (const m of plan.marks) {
+      const t = this.buffer(m.table.byteLength, STORAGE | COPY_DST, `table${m.input}`, st);
+      this.device.queue.writeBuffer(t, 0, m.table as Int32Array<ArrayBuffer>);
+      st.tables[m.input] = t;
+      st.u[`mark${m.input}`] = this.uniform(RangesMarkProgram.params(META.IN(m.input), m.view, plan.candView), 'ranges-mark', st);
+    }
+    const thr = call.outputThreshold;
+    const C = st.channels;
+    if (plan.mean) {
+      const {H, W} = plan.mean;
+      const N = st.pixels;
+      st.aux = this.buffer(N * H * C * 4, STORAGE, 'mean-rows', st);
+      st.u.rowsDense = this.uniform(MeanRowsProgram.params(N * H, W, C, true, H * W), 'mean-rows-dense', st);
+      st.u.rowsDelta = this.uniform(MeanRowsProgram.params(N * H, W, C, false, H * W), 'mean-rows-delta', st);
+      st.u.dense = this.uniform(GatherProgram.params(N, C, 1, thr, plan.params), 'gather-dense', st);
+      st.u.delta = this.uniform(GatherProgram.params(N, C, 2, thr, plan.params), 'gather-delta', st);
+    } else {
+      st.u.dense = this.uniform(GatherProgram.params(st.pixels, C, 1, thr, plan.params), 'gather-dense', st);
+      st.u.delta = this.uniform(GatherProgram.params(st.pixels, C, 0, thr, plan.params), 'gather-delta', st);
+    }
+    if (plan.aux) {
+      st.aux = this.buffer(plan.aux.byteLength, STORAGE | COPY_DST, 'gather-aux', st);
+      this.device.queue.writeBuffer(st.aux, 0, plan.aux as Float32Array<ArrayBuffer>);
+    } else if (call.kernel === 'FusedBatchNorm') {
+      // the four statistics side by side in one buffer (constants of the layer: copied once)
+      const parts = BATCH_NORM_PACKED.map((name) => input(call, name)).filter((t): t is TensorInfo => t != null);
+      const total = parts.reduce((a, t) => a + sizeOf(t.shape), 0);
+      st.aux = this.buffer(total * 4, STORAGE | COPY_DST, 'batchnorm-consts', st);
+      let off = 0;
+      for (const t of parts) {
+        const n = sizeOf(t.shape) * 4;
+        enc.copyBufferToBuffer(this.tensorBuffer(t), 0, st.aux, off, n);
+        off += n;
+      }
+    }
+    st.unitMacs = plan.unitMacs;
+    st.seedMacs = call.spec.denseMacs(call, st.outShape);
+  }
+
+  /** Candidate-pixel MACs of a gather step from its counts (TAPS = work units; Mean adds its row sums). */
+  private gatherMacs(st: GpuSlotState, w: Uint32Array): number {
+    const m = st.plan!.mean;
+    return w[META.TAPS] * st.unitMacs + (m ? w[META.CAND] * m.W * m.C : 0);
   }
 
   private geometry(call: PlaneCall, info: backend_util.Conv2DInfo): ConvGeometry {
     const act = String(call.attrs['activation'] ?? 'linear');
+    const bias = input(call, 'bias');
     return {
       inH: info.inHeight, inW: info.inWidth, inC: info.inChannels, batch: info.batchSize,
       outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
       strideH: info.strideHeight, strideW: info.strideWidth, dilH: info.dilationHeight, dilW: info.dilationWidth,
       fH: info.filterHeight, fW: info.filterWidth, padT: info.padInfo.top, padL: info.padInfo.left,
-      depthwise: call.kernel.includes('Depthwise'), act: ACTIVATIONS[act] ?? 0,
-      hasBias: input(call, 'bias') != null, alpha: Number(call.attrs['leakyreluAlpha'] ?? 0),
+      depthwise: call.kernel.includes('Depthwise'),
+      act: act === 'prelu' && sizeOf(input(call, 'preluActivationWeights')!.shape) === 1 ? 8 : ACTIVATIONS[act] ?? 0,
+      bias: bias == null ? 0 : sizeOf(bias.shape) === 1 ? 2 : 1, alpha: Number(call.attrs['leakyreluAlpha'] ?? 0),
     };
   }
 
@@ -554,13 +720,31 @@ export class WebGpuDataPlane implements DataPlane {
   /** The compute dispatch (dense: every pixel, direct; delta: candidates, indirect). */
   private compute(pass: GPUComputePassEncoder, st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[], isDense: boolean) {
     const uni = isDense ? st.u.dense : st.u.delta;
+    if (st.kind === 'gather') {
+      const plan = st.plan!;
+      const ins = [0, 1, 2, 3].map((k) => {
+        const b = plan.bind[k];
+        if (b === undefined) return st.cand;  // unused binding (read-only, like cand itself)
+        return b === 'aux' ? st.aux! : dense[b.input];
+      });
+      if (plan.mean) {
+        const rows = plan.mean.H * st.pixels;
+        this.dispatch(pass, this.meanRows, {20: isDense ? st.u.rowsDense : st.u.rowsDelta, 21: dense[0], 22: st.aux!, 23: st.cand, 24: st.meta},
+            isDense ? [Math.min(rows, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+      }
+      const direct = isDense || plan.mean != null;
+      this.dispatch(pass, st.computeProgram, {0: uni, 1: ins[0], 2: ins[1], 3: ins[2], 4: ins[3], 5: st.out, 6: st.cand, 7: st.outList, 8: st.meta},
+          direct ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
+      return;
+    }
     if (st.kind === 'conv') {
       const xi = call.inputs.findIndex((i) => i.name === 'x');
       const wi = call.inputs.findIndex((i) => i.name === 'filter');
       const bi = call.inputs.findIndex((i) => i.name === 'bias');
+      const pi = call.inputs.findIndex((i) => i.name === 'preluActivationWeights');
       this.dispatch(pass, st.computeProgram, {
         0: uni, 1: dense[xi], 2: dense[wi], 3: bi >= 0 ? dense[bi] : st.cand /* unused when has_bias = 0 */,
-        4: st.out, 5: st.cand, 6: st.outList, 7: st.meta,
+        4: st.out, 5: st.cand, 6: st.outList, 7: st.meta, 8: pi >= 0 ? dense[pi] : st.cand /* unused unless prelu */,
       }, isDense ? [Math.min(st.pixels, CAP), 1] : {indirect: st.args, offset: META.CAND_ARGS * 4});
     } else {
       const binary = call.kernel in BINARY;
@@ -611,12 +795,13 @@ export class WebGpuDataPlane implements DataPlane {
       this.counters.emptySteps++;
       const out = this.alias(st);
       this.b.commandQueueOwnedIds.add(out.dataId);
+      if (call.debug) this.recordDebug(st, call, dense, raw);
       return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false};
     }
     // copy-on-write: an older output tensor still reads the value buffer
     const alive = this.aliveAliases(st);
     if (alive.length) {
-      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`);
+      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
       enc.copyBufferToBuffer(st.out, 0, nb, 0, st.outBytes);
       this.dropUser(st.out);
       st.out = nb;
@@ -641,17 +826,20 @@ export class WebGpuDataPlane implements DataPlane {
       const list = k === 'diff' ? st.inLists[i]! : updates[i]!.list;
       const mark = st.u[`mark${i}`];
       if (!mark) return;  // conv: only x carries changes (weights are constants)
-      this.dispatch(pass, st.markProgram, {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta},
-          {indirect: st.args, offset: META.IN_ARGS(i) * 4});
+      const entries: Record<number, GPUBuffer> = {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta};
+      if (st.kind === 'gather') entries[15] = st.tables[i]!;
+      this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4});
     });
     const conv = st.kind === 'conv';
-    const useDense = conv && this.denseStep(st, updates);
-    if (conv) this.traceConvStep?.(call.kernel, st.outShape, useDense);
-    if (useDense) {
-      // mostly active: tfjs-webgpu's dense conv over the whole output, then one diff pass (below), both
-      // gated on the device by this step's candidate count (a step without change costs ~nothing)
-      this.ensureGate(st, call);
-      this.dispatch(pass, this.gate, {10: st.u.gate, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!}, [1, 1]);
+    const mode = conv ? this.convMode() : 'sparse';
+    if (mode !== 'sparse') {
+      // the cost model on the device: `gate` picks dense (tfjs-webgpu's conv + one diff pass, below) when
+      // this step's candidates exceed the crossover share, else the sparse compute; both are recorded,
+      // indirect, and the one not taken (or both, without candidates) costs ~nothing
+      const minDense = mode === 'dense' ? 0 : Math.floor(this.denseCrossover * st.pixels);
+      const gateU = this.gateUniform(st, minDense, mode === 'both');
+      this.dispatch(pass, this.gate, {10: gateU, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!, 14: st.args}, [1, 1]);
+      if (mode === 'both') this.compute(pass, st, call, dense, false);
       pass.end();
       this.denseCompute(st, call, dense);
     } else {
@@ -661,32 +849,27 @@ export class WebGpuDataPlane implements DataPlane {
     }
     const unit = st.unitMacs;
     const seedMacs = st.seedMacs;
+    const kernel = call.kernel, outShape = st.outShape;
     const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => {
+      const ranDense = mode === 'dense' ? w[META.CAND] > 0 : mode === 'both' ? w[META.DENSE] === 1 : false;
       if (conv) {
-        st.lastTouched = w[META.CAND];
-        st.lastOut = w[META.OUT];
+        this.traceConvStep?.(kernel, outShape, ranDense);
+        if (ranDense) { st.denseSteps++; this.counters.denseSteps++; }
       }
-      const macs = useDense ? (w[META.CAND] > 0 ? seedMacs : 0) : conv ? w[META.TAPS] * unit : w[META.CAND] * unit;
-      return {activePixels: w[META.OUT], macs};
+      const macs = ranDense ? seedMacs : conv ? w[META.TAPS] * unit :
+          st.kind === 'gather' ? this.gatherMacs(st, w) : w[META.CAND] * unit;
+      return {activePixels: w[META.OUT], macs, nonFinite: w[META.NONFINITE] !== 0};
     });
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
+    if (call.debug) this.recordDebug(st, call, dense, raw);
     return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
   }
 
-  /** Cost model: whether this conv step runs dense (see denseCrossover). */
-  private denseStep(st: GpuSlotState, updates: ReadonlyArray<GpuUpdate | null>): boolean {
+  /** Which computes a conv step records (denseCrossover): 0 = dense only, > 1 = sparse only, else both (the device picks). */
+  private convMode(): 'sparse' | 'dense' | 'both' {
     const f = this.denseCrossover;
-    if (f <= 0) return true;
-    if (f > 1) return false;
-    let est = st.lastTouched >= 0 ? st.lastTouched / st.pixels : -1;
-    if (est < 0) {
-      // no settled count of this slot yet: the producer's last settled output fraction (a lower bound)
-      for (const u of updates) {
-        if (u && u.owner.lastOut >= 0) est = Math.max(est, u.owner.lastOut / u.owner.pixels);
-      }
-    }
-    return est > f;
+    return f <= 0 ? 'dense' : f > 1 ? 'sparse' : 'both';
   }
 
   /**
@@ -751,16 +934,20 @@ export class WebGpuDataPlane implements DataPlane {
     pass.end();
     for (const id of temps) b.commandQueueOwnedIds.add(id);
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
-    st.denseSteps++;
-    this.counters.denseSteps++;
   }
 
-  private ensureGate(st: GpuSlotState, _call: PlaneCall) {
+  /** The gate's uniform for (minDense, both), made once per slot and value; the gate buffers on first use. */
+  private gateUniform(st: GpuSlotState, minDense: number, both: boolean): GPUBuffer {
+    this.ensureGate(st);
+    const key = `gate:${minDense}:${both ? 1 : 0}`;
+    return st.u[key] ??= this.uniform(GateProgram.params(minDense, both), 'gate', st);
+  }
+
+  private ensureGate(st: GpuSlotState) {
     if (st.gateDims) return;
     const n = 3 * (GateProgram.SLOTS + 1);
     st.gateDims = this.buffer(n * 4, STORAGE | COPY_DST, 'gate-dims', st);
     st.gateArgs = this.buffer(n * 4, STORAGE | INDIRECT, 'gate-args', st);
-    st.u.gate = this.uniform(GateProgram.params(), 'gate', st);
     const diff = DenseDiffProgram.dispatch(st.pixels);
     st.gateCache = new Array(n).fill(-1);
     this.device.queue.writeBuffer(st.gateDims, 12 * GateProgram.SLOTS, new Uint32Array([diff[0], diff[1], 1]));

@@ -8,12 +8,14 @@ import {WGSL} from './wgsl.generated';
 
 /** Meta buffer layout (u32 words); see kernels-wgsl/common.wgsl. */
 export const META = {
-  CAND: 0, CAND_ARGS: 1, OUT: 4, TAPS: 5, GEN: 6,
+  CAND: 0, CAND_ARGS: 1, OUT: 4, TAPS: 5, GEN: 6, NONFINITE: 7,
+  /** meta word 1 (the args themselves live in the args buffer): 1 when the gate chose the dense compute. */
+  DENSE: 1,
   IN: (i: number) => 8 + 4 * i, IN_ARGS: (i: number) => 9 + 4 * i,
   /** Bytes of the meta buffer. */
   BYTES: 128,
-  /** Bytes the host clears at the start of a step: words 0..5 and 8..23 (GEN, word 6, is kept). */
-  CLEAR: [[0, 24], [32, 64]] as ReadonlyArray<[number, number]>,
+  /** Bytes the host clears at the start of a step: words 0..5 and 7..23 (GEN, word 6, is kept). */
+  CLEAR: [[0, 24], [28, 68]] as ReadonlyArray<[number, number]>,
 } as const;
 
 /** Max workgroups per dispatch dimension that we use (grid-stride loops cover the rest). */
@@ -42,6 +44,8 @@ export abstract class WgslProgram {
   /** kernels-wgsl files concatenated into the module (in order). */
   abstract readonly files: readonly string[];
   readonly constants: Record<string, number> = {};
+  /** Explicit bind group layout (when the shader does not use every binding it is given); else 'auto'. */
+  readonly layoutEntries: GPUBindGroupLayoutEntry[] | null = null;
   private static readonly cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
   private static readonly modules = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
 
@@ -67,9 +71,12 @@ export abstract class WgslProgram {
         module = device.createShaderModule({label: `delta:${mkey}`, code});
         mods.set(mkey, module);
       }
+      const layout = this.layoutEntries ? device.createPipelineLayout({
+        bindGroupLayouts: [device.createBindGroupLayout({label: `delta:${this.name}`, entries: this.layoutEntries})],
+      }) : 'auto';
       p = device.createComputePipeline({
         label: `delta:${this.name}`,
-        layout: 'auto',
+        layout,
         compute: {module, entryPoint: this.entryPoint, constants: this.constants},
       });
       byKey.set(this.key, p);
@@ -115,7 +122,7 @@ export class PointwiseMarkProgram extends WgslProgram {
 
 export const POINTWISE_OPS = {unary: 0, add: 1, sub: 2, mul: 3} as const;
 export const ACTIVATIONS: Readonly<Record<string, number>> = {
-  linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5, tanh: 6,
+  linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5, tanh: 6, prelu: 7,
 };
 /** How a pointwise input is indexed: same shape as the output, one value per pixel, per channel, scalar. */
 export const INDEX_MODES = {same: 0, pixel: 1, channel: 2, scalar: 3} as const;
@@ -137,7 +144,8 @@ export interface ConvGeometry {
   outH: number; outW: number; outC: number;
   strideH: number; strideW: number; dilH: number; dilW: number;
   fH: number; fW: number; padT: number; padL: number;
-  depthwise: boolean; act: number; hasBias: boolean; alpha: number;
+  /** act: ACTIVATIONS code (prelu with one weight: 8); bias: 0 none, 1 per channel, 2 one value. */
+  depthwise: boolean; act: number; bias: 0 | 1 | 2; alpha: number;
 }
 
 function convParams(g: ConvGeometry, dense: boolean, countIdx: number, thr: number): ArrayBuffer {
@@ -146,7 +154,7 @@ function convParams(g: ConvGeometry, dense: boolean, countIdx: number, thr: numb
     g.outH, g.outW, g.outC, g.batch * g.outH * g.outW,
     g.strideH, g.strideW, g.dilH, g.dilW,
     g.fH, g.fW, {i32: g.padT}, {i32: g.padL},
-    g.depthwise ? 1 : 0, g.depthwise ? g.outC / g.inC : 1, g.act, g.hasBias ? 1 : 0,
+    g.depthwise ? 1 : 0, g.depthwise ? g.outC / g.inC : 1, g.act, g.bias,
     dense ? 1 : 0, countIdx, {f32: thr}, {f32: g.alpha},
   ]);
 }
@@ -204,7 +212,59 @@ export class GateProgram extends WgslProgram {
   readonly files = ['densediff'];
   /** Dispatches of a tfjs-webgpu kernel that are gated (more run ungated); +1 entry for the diff pass. */
   static readonly SLOTS = 8;
-  static params(): ArrayBuffer {
-    return pack([GateProgram.SLOTS + 1, 0, 0, 0]);
+  /** minDense: candidates above which the step runs dense; both: the sparse compute is recorded too. */
+  static params(minDense: number, both: boolean): ArrayBuffer {
+    return pack([GateProgram.SLOTS + 1, minDense, both ? 1 : 0, CAP]);
+  }
+}
+
+/** ranges.wgsl `mark`: candidates of the gather kernels from one input's changed pixels (box per pixel). */
+export class RangesMarkProgram extends WgslProgram {
+  readonly name = 'ranges-mark';
+  readonly entryPoint = 'mark';
+  readonly files = ['ranges'];
+  static params(countIdx: number, inView: readonly number[], outView: readonly number[]): ArrayBuffer {
+    return pack([countIdx, inView[0], inView[1], inView[2], outView[0], outView[1], outView[2], 0]);
+  }
+}
+
+const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry =>
+  ({binding, visibility: 4 /* GPUShaderStage.COMPUTE */, buffer: {type}});
+
+/** Largest channel count of the gather epilogue (its workgroup array, kernels-wgsl/gather.wgsl). */
+export const GATHER_MAX_C = 1024;
+
+/** gather.wgsl `main` with a family's `exact` (pool, resize, concat, pad, mean, conv_transpose, elementwise). */
+export class GatherProgram extends WgslProgram {
+  readonly name: string;
+  readonly entryPoint = 'main';
+  readonly files: readonly string[];
+  override readonly layoutEntries: GPUBindGroupLayoutEntry[] = [
+    {binding: 0, visibility: 4, buffer: {type: 'uniform'}},
+    storage(1, 'read-only-storage'), storage(2, 'read-only-storage'), storage(3, 'read-only-storage'),
+    storage(4, 'read-only-storage'), storage(5, 'storage'), storage(6, 'read-only-storage'), storage(7, 'storage'),
+    storage(8, 'storage'),
+  ];
+  constructor(family: string) {
+    super();
+    this.name = `gather-${family}`;
+    this.files = [family, 'gather'];
+  }
+  /** Header (pixels, channels, mode, thr) + the family's words from word 8. */
+  static params(pixels: number, channels: number, mode: 0 | 1 | 2, thr: number, family: readonly Field[]): ArrayBuffer {
+    const words: Field[] = [pixels, channels, mode, {f32: thr}, {f32: -Infinity}, 0, 0, 0, ...family];
+    if (words.length > 64) throw new Error('gather params: more than 64 words');
+    while (words.length < 64) words.push(0);
+    return pack(words);
+  }
+}
+
+/** mean.wgsl `rows`: row sums of the candidate rows (or of every row on a seed). */
+export class MeanRowsProgram extends WgslProgram {
+  readonly name = 'mean-rows';
+  readonly entryPoint = 'rows';
+  readonly files = ['mean', 'gather'];
+  static params(rows: number, w: number, channels: number, dense: boolean, plane: number): ArrayBuffer {
+    return pack([rows, w, channels, dense ? 1 : 0, {f32: 0}, {f32: plane}, 0, 0]);
   }
 }

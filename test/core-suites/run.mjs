@@ -2,7 +2,10 @@
 //   npm run build && node test/core-suites/run.mjs
 // Env: DELTA_RESULT_FILE  where the counting reporter writes {passed, failed, skipped, failures}
 //      DELTA_CORE_BACKEND backend to test (default 'delta-cpu'; 'cpu' = tfjs's own cpu backend,
-//                         the reference used to check that an exclusion is not about our kernels)
+//                         the reference used to check that an exclusion is not about our kernels;
+//                         'delta-webgpu' / 'webgpu': Node + Dawn on the software adapter
+//                         DELTA_WEBGPU_ADAPTER (default lavapipe); no dataSync in Node, so the test
+//                         env has isDataSync false and tfjs-core skips its sync-only specs)
 //      DELTA_CORE_FILTER  optional regexp: run only the specs whose full name matches
 //      DELTA_CORE_DIST    build to test instead of dist/ (a directory with cjs/cpu/register.js and
 //                         cjs/index.js inside the repo, e.g. a snapshot under build/)
@@ -39,7 +42,8 @@ const backendName = process.env.DELTA_CORE_BACKEND || 'delta-cpu';
 const outDir = join(root, 'build/core-suites');
 const bundleFile = join(outDir, 'bundle.cjs');
 const distDir = resolve(root, process.env.DELTA_CORE_DIST || 'dist');
-const registerFile = join(distDir, 'cjs/cpu/register.js');
+const webgpu = /webgpu$/.test(backendName);
+const registerFile = join(distDir, webgpu ? 'cjs/webgpu/register.js' : 'cjs/cpu/register.js');
 const apiFile = join(distDir, 'cjs/index.js');
 const t0 = Date.now();
 
@@ -65,6 +69,8 @@ const entry = [
   // As tfjs-backend-webgl's setup_test does: the ESM index does not register these, the tests use them.
   `import '${core}/public/chained_ops/register_all_chained_ops.js';`,
   `import '${core}/register_all_gradients.js';`,
+  // WebGPU in Node: navigator.gpu (Dawn) before tfjs-backend-webgpu is imported (see docs/webgpu-setup.md)
+  ...(webgpu ? [`import './webgpu-env.mjs';`, `import 'delta-dist/webgpu/register.js';`] : []),
   `import 'delta-dist/cpu/register.js';`,
   `import './setup.mjs';`,
   ...testFiles.map((f) => `import '${core}/${f}';`),
@@ -81,10 +87,11 @@ const built = await esbuild.build({
   mainFields: ['module', 'main'],     // --main-fields=module,main: tfjs-core/-backend-cpu -> ESM dist/index.js
   ignoreAnnotations: true,            // --ignore-annotations: keep side-effect imports (sideEffects lists)
   define: {__DELTA_CORE_BACKEND__: JSON.stringify(backendName)},
+  // the Dawn addon package loads its native module itself
   // jasmine_util require()s a jasmine-core path that jasmine-core 7 no longer exports: see the shim.
   alias: {'jasmine-core/lib/jasmine-core/jasmine.js': join(here, 'jasmine-core-shim.cjs')},
   // Native addons cannot be bundled (none expected on the CPU path).
-  external: ['*.node'],
+  external: ['*.node', 'webgpu'],
   // 'delta-dist/<path>': <path> in the CJS build under test (dist/cjs, or $DELTA_CORE_DIST/cjs).
   plugins: [{name: 'delta-dist', setup(b) {
     b.onResolve({filter: /^delta-dist\//}, (a) => ({path: join(distDir, 'cjs', a.path.slice('delta-dist/'.length))}));

@@ -23,12 +23,21 @@ const factories = Object.keys(ENGINE.registryFactory);
 if (!factories.includes(BACKEND)) {
   throw new Error(`backend '${BACKEND}' is not registered with the tests' engine (registered: ${factories})`);
 }
-const backend = ENGINE.findBackend(BACKEND);
-if (!(backend instanceof KernelBackend)) {
-  throw new Error(`'${BACKEND}' backend is not a KernelBackend of the tests' tfjs-core: two tfjs-core instances`);
+const WEBGPU = /webgpu$/.test(BACKEND);
+function checkInstance(backend) {
+  if (!(backend instanceof KernelBackend)) {
+    throw new Error(`'${BACKEND}' backend is not a KernelBackend of the tests' tfjs-core: two tfjs-core instances`);
+  }
+  // (WebGPU: not imported here, so that the cpu bundles stay without it; its backend has a device)
+  if (WEBGPU ? !(backend.device && backend.tensorMap) : !(backend instanceof MathBackendCPU)) {
+    throw new Error(`'${BACKEND}' backend is not a ${WEBGPU ? 'WebGPUBackend' : 'MathBackendCPU of the bundled tfjs-backend-cpu'}`);
+  }
 }
-if (!(backend instanceof MathBackendCPU)) {
-  throw new Error(`'${BACKEND}' backend is not a MathBackendCPU of the bundled tfjs-backend-cpu`);
+if (WEBGPU) {
+  // an async factory (device request): checked once it exists
+  beforeAll(async () => { await ENGINE.setBackend(BACKEND); checkInstance(ENGINE.findBackend(BACKEND)); });
+} else {
+  checkInstance(ENGINE.findBackend(BACKEND));
 }
 const nKernels = getKernelsForBackend(BACKEND).length;
 if (nKernels === 0) throw new Error(`no kernels registered for '${BACKEND}' in the tests' kernel registry`);
@@ -105,7 +114,8 @@ globalThis.__deltaCoreSuitesTakeRunCounts = () => {
   return out;
 };
 
-setTestEnvs([{name: BACKEND, backendName: BACKEND, isDataSync: true}]);
+// dataSync of a GPU tensor needs OffscreenCanvas, which Node lacks: tfjs-core then skips its sync-only specs
+setTestEnvs([{name: BACKEND, backendName: BACKEND, isDataSync: !WEBGPU}]);
 
 // One filter per suite: specs whose full name starts with '<describe> <env> ' run, unless they
 // contain one of the op's documented exclusions (see suites.mjs). Nothing else runs (the test

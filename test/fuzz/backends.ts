@@ -1,11 +1,12 @@
 // The delta backends the reliability tests (test/fuzz, test/hostile) run on. Every check there is
 // backend-parametric: it takes a backend name from this list and compares against tfjs' own dense
-// 'cpu' backend (the oracle). Only delta-cpu exists today; delta-webgpu and delta-cuda register here
-// once their entry points land in package.json "exports".
+// 'cpu' backend (the oracle). delta-webgpu runs in Node on Dawn's software adapter (setUpWebGPU below);
+// delta-cuda registers here once its entry point lands in package.json "exports".
 //
 // Select with DELTA_BACKENDS=delta-cpu,delta-webgpu (specs) or `npm run fuzz -- --backend B`.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import {configureHarness} from '../kernels/harness';
 
 /** Known delta backends and the package entry point that registers each. */
 export const DELTA_BACKENDS: Record<string, string> = {
@@ -26,6 +27,46 @@ export function loadBackend(name: string): void {
     throw new Error(`delta backend '${name}' is not available in this build (${entry}: ${(e as Error).message.split('\n')[0]})`);
   }
   if (!tf.findBackendFactory(name)) throw new Error(`${entry} loaded but did not register '${name}'`);
+  if (name === 'delta-webgpu') setUpWebGPU(entry);
+}
+
+/**
+ * delta-webgpu in Node: Dawn on the software adapter ($DELTA_WEBGPU_ADAPTER, default lavapipe), the GPU
+ * exact-mode tolerance (1e-4: float32 in another order than cpu) and validation/internal/OOM error scopes
+ * around every harness frame (a device error fails the case). The cost model's dense path is off
+ * (denseCrossover 2): the harness' MAC checks expect sparse work on every sparse frame, and the model
+ * decides from the previous frame (a sparse frame after a 30% one would run dense); that path has its own
+ * specs (test/webgpu/kernels.spec.ts).
+ */
+function setUpWebGPU(entry: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const w = require(entry) as {installNodeWebGPU(a?: string): {ok: boolean; why: string}; configureDeltaWebGPU(o: {denseCrossover?: number}): unknown};
+  const r = w.installNodeWebGPU(process.env.DELTA_WEBGPU_ADAPTER || 'lavapipe');
+  if (!r.ok) throw new Error(`delta backend 'delta-webgpu' is not available: ${r.why}`);
+  w.configureDeltaWebGPU({denseCrossover: 2});
+  const uncaptured: string[] = [];
+  let hooked: unknown = null;
+  configureHarness({
+    exactTol: 1e-4,
+    frameCheck: () => {
+      const b = tf.findBackend('delta-webgpu') as unknown as {device?: GPUDevice} | null;
+      const device = b?.device;
+      if (!device) return async () => null;
+      if (hooked !== device) {
+        hooked = device;
+        device.addEventListener('uncapturederror', (e: Event) => uncaptured.push(String((e as GPUUncapturedErrorEvent).error?.message ?? e)));
+      }
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('internal');
+      device.pushErrorScope('validation');
+      return async () => {
+        const errs = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()].filter((e) => e);
+        const msgs = errs.map((e) => `${e!.constructor?.name ?? 'GPUError'}: ${e!.message}`);
+        msgs.push(...uncaptured.splice(0).map((m) => `uncaptured: ${m}`));
+        return msgs.length ? `device errors: ${msgs.join(' | ').slice(0, 2000)}` : null;
+      };
+    },
+  });
 }
 
 /** The backends to test: $DELTA_BACKENDS (comma separated) or delta-cpu. Each is loaded. */

@@ -158,7 +158,12 @@ for (const backend of testBackends()) {
         const x = toTensor(ins[f]);
         const ys = await take(net.run(x));
         x.dispose();
-        if (f === 3) {
+        if (f === 3 && backend === 'delta-webgpu') {
+          // the GPU finds the NaN/Inf on the device and reports it with the deferred counters: the bad frame
+          // runs as a threshold-mode step (non-finite pixels always propagate: same NaN/Inf positions as
+          // dense, within the thresholds elsewhere), the re-seed comes on the next call (frame 4, below)
+          ys.forEach((y, k) => expect(relErrNaN(y, ref[f][k])).withContext(`bad frame output ${k}`).toBeLessThan(0.1));
+        } else if (f === 3) {
           ys.forEach((y, k) => expect(relErrNaN(y, ref[f][k])).withContext(`bad frame output ${k}`).toBeLessThanOrEqual(TOL));
         } else if (f === 4) {
           // every slot that saw a non-finite value re-seeds: dense again
@@ -319,6 +324,11 @@ for (const backend of testBackends()) {
     });
 
     it('switching backends (delta -> cpu -> delta) with a GraphModel loaded stays exact and resumes the delta path', async () => {
+      if (backend === 'delta-webgpu' && typeof (globalThis as {OffscreenCanvas?: unknown}).OffscreenCanvas === 'undefined') {
+        // tfjs moves the weights with readSync, which tfjs-webgpu implements with OffscreenCanvas: not in Node
+        pending('tfjs-webgpu readSync needs OffscreenCanvas (browser only): backend switching with weights cannot run in Node');
+        return;
+      }
       const ins = Array.from({length: 9}, (_, f) => scene(31, f, 16, 16));
       const ref = await denseSynthetic(32, ins as Array<{shape: number[]; values: Float32Array}>);
       const model = await loadSyntheticModel(32);

@@ -1,5 +1,6 @@
 /**
- * Long runs, on every backend of DELTA_BACKENDS (test/fuzz/backends.ts; delta-cpu today):
+ * Long runs, on every backend of DELTA_BACKENDS (test/fuzz/backends.ts; delta-cpu by default, delta-webgpu
+ * in Node on Dawn's software adapter with DELTA_BACKENDS=delta-webgpu):
  *  - 1,000 frames of a small MobileNet-like net (test/hostile/nets.ts SmallNet, 32x32 scene with moving
  *    objects) in exact mode: every frame equals dense cpu within 1e-5 (relative; no drift of the
  *    accumulators between keyframes), the delta path is taken on every frame but the first and the
@@ -105,7 +106,9 @@ for (const backend of testBackends()) {
       }
       log(`exact: ${FRAMES} frames, worst rel error ${worst.toExponential(2)} at frame ${worstAt}, memory ${JSON.stringify(snaps[FRAMES - 1])}, ` +
         `heap ${heapAt100.toFixed(1)} -> ${heapMB().toFixed(1)} MB${gc ? '' : ' (no --expose-gc)'}`);
-      expect(worst).withContext(`worst relative error ${worst} at frame ${worstAt}`).toBeLessThanOrEqual(1e-5);
+      // delta-webgpu: float32 in another order than cpu (the GPU kernel specs' tolerance)
+      const tol = backend === 'delta-webgpu' ? 1e-4 : 1e-5;
+      expect(worst).withContext(`worst relative error ${worst} at frame ${worstAt}`).toBeLessThanOrEqual(tol);
       expect(notDelta).withContext('frames where a slot did not take the delta path').toEqual([]);
       expect(flat(snaps, 2).slice(0, 5)).toEqual([]);
       if (gc && FRAMES >= 1000) expect(heapMB() - heapAt100).withContext('heap growth, MB').toBeLessThan(4);
@@ -133,6 +136,7 @@ for (const backend of testBackends()) {
         const ys = await take(net.run(x));
         x.dispose();
         if (sample) {
+          await delta.settleStats();  // delta-webgpu: debug records are read back after the submit
           const records = delta.debug() as unknown as DebugRec[];
           delta.configure({debug: false});
           const run = {values: [], shape: [], stats: [], debug: [records], problems: []} as DeltaRun;

@@ -44,6 +44,36 @@ export function definePages(ctx) {
   }
   const env = (extra = {}) => ({...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DELTA_'))), ...extra});
 
+  // The spec and helper sources (test/.../*.ts) a jasmine config of the Node suites selects (its globs are
+  // over the transpiled build/test/.../*.js; `!` excludes).
+  function sourcesOf(configFile) {
+    const cfg = JSON.parse(readFileSync(join(root, configFile), 'utf8'));
+    const walk = (dir) => readdirSync(join(root, dir), {withFileTypes: true}).flatMap((e) =>
+      (e.isDirectory() ? walk(`${dir}/${e.name}`) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [`${dir}/${e.name}`] : []));
+    const all = walk('test').map((f) => f.slice('test/'.length).replace(/\.ts$/, '.js'));
+    const re = (g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(?:.*/)?').replace(/\*/g, '[^/]*')}$`);
+    const select = (globs) => {
+      const inc = globs.filter((g) => !g.startsWith('!')).map(re), exc = globs.filter((g) => g.startsWith('!')).map((g) => re(g.slice(1)));
+      return all.filter((f) => inc.some((r) => r.test(f)) && !exc.some((r) => r.test(f))).sort().map((f) => `test/${f.replace(/\.js$/, '.ts')}`);
+    };
+    return {helpers: select(cfg.helpers ?? []), specs: select(cfg.spec_files ?? [])};
+  }
+
+  function jasminePageFromConfig(name, configFile, what) {
+    return {
+      name, what,
+      async run() {
+        const {helpers, specs} = sourcesOf(configFile);
+        if (!specs.length) throw new Error(`${configFile} selects no spec under test/`);
+        const entry = [...helpers, ...specs].map((f) => `import './${f}';`).join('\n') + '\nwindow.__bundleLoaded = true;\n';
+        const b = await bundle(name, entry);
+        log(`${name}: bundled ${[...helpers, ...specs].map((f) => f.slice(5)).join(', ')} (${b.ms} ms)`);
+        pages.set(name, jasminePage(name, env()));
+        return runJasminePage(name, 30 * 60_000);
+      },
+    };
+  }
+
   /** tfjs-core's suites on delta-webgpu; primed: every dense run of a delta kernel becomes a seed on zeros
    *  plus a delta step (configure({primeDeltaPath: true}), as test/core-suites with DELTA_CORE_PRIME=1). */
   function corePage(name, primed) {
@@ -78,18 +108,11 @@ export function definePages(ctx) {
   }
 
   return [
-    {
-      name: 'kernels',
-      what: 'delta-webgpu kernel specs (harness, cpu reference in the page)',
-      async run() {
-        const specs = readdirSync(join(root, 'test/webgpu')).filter((f) => f.endsWith('.spec.ts')).sort();
-        const entry = specs.map((f) => `import './test/webgpu/${f}';`).join('\n') + '\nwindow.__bundleLoaded = true;\n';
-        const b = await bundle('kernels', entry);
-        log(`kernels: bundled ${specs.join(', ')} (${b.ms} ms)`);
-        pages.set('kernels', jasminePage('kernels', env()));
-        return runJasminePage('kernels', 20 * 60_000);
-      },
-    },
+    // The Node suites' own jasmine configs say which specs and helpers run on delta-webgpu: the same files
+    // run here (test/webgpu/models.spec.ts is excluded there and replaced by the 'models' page here).
+    jasminePageFromConfig('kernels', 'test/jasmine-webgpu.json', 'delta-webgpu kernel specs (test/webgpu: harness, cpu reference in the page)'),
+    jasminePageFromConfig('shared-kernels', 'test/jasmine-webgpu-shared.json',
+        'shared per-kernel delta specs (test/kernels) on delta-webgpu, exact + threshold mode'),
     corePage('core', false),
     corePage('core-primed', true),
     {

@@ -31,7 +31,8 @@ if (nonZero.length) throw new Error(`not in exact mode: ${nonZero.map(([k, v]) =
 const PRIMED = __DELTA_CORE_PRIME__;
 if (PRIMED) delta.configure({primeDeltaPath: true});
 
-setTestEnvs([{name: BACKEND, backendName: BACKEND, flags: {WEBGPU_CPU_FORWARD: false}, isDataSync: true}]);
+// isDataSync false: a synchronous read of a GPU tensor does not work in this headless Chromium (docs/browser.md).
+setTestEnvs([{name: BACKEND, backendName: BACKEND, flags: {WEBGPU_CPU_FORWARD: false}, isDataSync: false}]);
 const TEST_FILTERS = suites.flatMap((s) => s.describes.map((d) => ({
   startsWith: `${d} ${BACKEND} `,
   excludes: [...(s.excludes ?? []).map((e) => e.match),

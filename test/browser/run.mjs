@@ -93,6 +93,7 @@ async function bundle(name, contents, {define = {}, resolveDir = root, loader = 
 // ---- the server -------------------------------------------------------------------------------
 
 const pages = new Map();   // name -> html
+let adapter = null;            // the page's WebGPU adapter (first page)
 const cpuSeconds = new Map();  // browser page -> CPU seconds of its browser processes (for CI time budgets)
 const frames = new Map();  // 'model/clip' -> Uint8Array (all frames, concatenated)
 function setInputSize(json, h, w) {
@@ -206,6 +207,14 @@ async function withBrowser(name, timeoutMs, fn, path = `/page/${name}`) {
     page.on('pageerror', (e) => { lines.push(`pageerror: ${e.stack ?? e.message}`); console.log(`  ${name}: pageerror ${e.message}`); });
     page.on('crash', () => lines.push('page crashed'));
     await page.goto(`${base}${path}`, {waitUntil: 'load'});
+    if (!adapter) {
+      // Which adapter Dawn gives the page (SwiftShader here: docs/webgpu-setup.md §4), once per run.
+      adapter = await page.evaluate(async () => {
+        const a = await navigator.gpu?.requestAdapter();
+        return a ? {vendor: a.info.vendor, architecture: a.info.architecture, fallback: a.info.isFallbackAdapter, chromium: navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0]} : null;
+      });
+      log(`WebGPU adapter in the page: ${JSON.stringify(adapter)}`);
+    }
     return await fn(page);
   } finally {
     const cpu = cpuSecondsOfTree(marker);
@@ -277,7 +286,7 @@ server.close();
 console.table(rows);
 // Load average too: on a shared machine wall times say little; the browsers' CPU seconds say more.
 writeFileSync(join(out, 'results.json'), JSON.stringify({date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000,
-  loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), rows, failures: total.failures}, null, 1));
+  loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), adapter, rows, failures: total.failures}, null, 1));
 writeResult(total);
 console.log(`browser: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -149,11 +149,12 @@ async function runInWorkers(o) {
       if (!acc) { byBackend.set(s.backend, {...s, seed: o.seed}); continue; }
       acc.cases += s.cases;
       acc.failed.push(...s.failed);
+      (acc.unsupported ??= []).push(...(s.unsupported ?? []));
       acc.ms = Math.max(acc.ms, s.ms);
       for (const [k, v] of Object.entries(s.perKernel)) {
         const a = acc.perKernel[k];
         if (!a) { acc.perKernel[k] = v; continue; }
-        a.cases += v.cases; a.failed += v.failed; a.ms += v.ms;
+        a.cases += v.cases; a.failed += v.failed; a.ms += v.ms; a.unsupported = (a.unsupported ?? 0) + (v.unsupported ?? 0);
         a.worstRel = Math.max(a.worstRel, v.worstRel); a.worstInv = Math.max(a.worstInv, v.worstInv);
       }
     }
@@ -168,7 +169,7 @@ function report(summaries, o, wallMs) {
   const results = {passed: 0, failed: 0, skipped: 0, failures: []};
   for (const s of summaries) {
     const rows = Object.entries(s.perKernel).sort(([a], [b]) => a.localeCompare(b)).map(([kernel, v]) => ({
-      kernel, cases: v.cases, failed: v.failed, 'worst exact rel': v.worstRel.toExponential(2),
+      kernel, cases: v.cases, failed: v.failed, unsupported: v.unsupported ?? 0, 'worst exact rel': v.worstRel.toExponential(2),
       'worst invariant (x tol)': v.worstInv.toFixed(2), 'ms/case': (v.ms / Math.max(1, v.cases)).toFixed(1),
     }));
     console.table(rows);
@@ -176,6 +177,13 @@ function report(summaries, o, wallMs) {
     console.log(`[fuzz] ${s.backend}: ${s.cases} cases (seeds ${s.seed}..${s.seed + s.cases - 1}), ${s.cases - s.failed.length} passed, ` +
       `${s.failed.length} failed, ${(wallMs / 1000).toFixed(1)} s wall (${o.jobs} job${o.jobs > 1 ? 's' : ''})`);
     if (s.uncovered.length) console.log(`[fuzz] FAILED: op-table kernels without a fuzz generator: ${s.uncovered.join(', ')}`);
+    if (s.unsupported?.length) {
+      // not failures: configurations this backend's data plane runs dense (values still checked); by reason
+      const by = new Map();
+      for (const u of s.unsupported) by.set(u.reason, [...(by.get(u.reason) ?? []), u.seed]);
+      console.log(`[fuzz] ${s.backend}: ${s.unsupported.length} cases ran dense (unsupported by its data plane, values checked):`);
+      for (const [why, seeds] of by) console.log(`  ${seeds.length} x ${why} (seeds ${seeds.slice(0, 5).join(' ')}${seeds.length > 5 ? ' ...' : ''})`);
+    }
     for (const [kernel, v] of Object.entries(s.perKernel)) {
       const failed = s.failed.filter((c) => c.target === kernel);
       if (v.failed === 0) results.passed++;

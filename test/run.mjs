@@ -23,6 +23,11 @@ const suites = [
     env: {DELTA_CORE_BACKEND: 'delta-webgpu'}},
   {name: 'tfjs-core kernel suites on delta-webgpu (exact mode, delta path primed)', args: ['test/core-suites/run.mjs'],
     env: {DELTA_CORE_BACKEND: 'delta-webgpu', DELTA_CORE_PRIME: '1'}},
+  {name: 'delta-webgpu: real models on real video vs tfjs-webgpu (5 models x 2 clips, 3 frames)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-models.json']},
+  // a bounded share of the fuzz on delta-webgpu (configurations its shaders lack run dense: listed, not failed)
+  {name: 'fuzz on delta-webgpu: 300 cases vs dense cpu', args: ['scripts/fuzz.mjs', '--no-build', '--backend', 'delta-webgpu', '--cases', '300', '--jobs', '1']},
+  {name: 'reliability on delta-webgpu: hostile input, 1,000-frame long runs, leaks', args: ['--expose-gc', 'test/run-jasmine.cjs', 'test/hostile/jasmine.json'],
+    env: {DELTA_BACKENDS: 'delta-webgpu'}},
   // delta-webgpu in headless Chromium (Debian's chromium + playwright-core, SwiftShader): kernel specs, tfjs-core
   // suites, real models, the UMD build with the official tfjs bundles, an app built with esbuild and Vite.
   {name: 'delta-webgpu in headless Chromium (kernels, tfjs-core suites, models, UMD, bundlers)', args: ['test/browser/run.mjs']},

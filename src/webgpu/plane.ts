@@ -89,11 +89,12 @@ function indexMode(shape: readonly number[], out: readonly number[]): number | n
   if (sameShape(shape, out)) return INDEX_MODES.same;
   const n = sizeOf(shape);
   if (n === 1) return INDEX_MODES.scalar;
+  // (the shapes broadcast to `out`: checked by the caller) leading 1s aside, the same layout
+  const trim = (s: readonly number[]) => { let k = 0; while (k < s.length - 1 && s[k] === 1) k++; return s.slice(k); };
   const C = channelsOf(out);
+  if (sameShape(trim(shape), trim(out))) return INDEX_MODES.same;
   if (n === C && channelsOf(shape) === C) return INDEX_MODES.channel;
-  if (shape.length === out.length && channelsOf(shape) === 1 && sameShape(shape.slice(0, -1), out.slice(0, -1))) {
-    return INDEX_MODES.pixel;
-  }
+  if (channelsOf(shape) === 1 && sameShape(trim(shape.slice(0, -1)), trim(out.slice(0, -1)))) return INDEX_MODES.pixel;
   return null;
 }
 
@@ -163,9 +164,9 @@ export class GpuSlotState {
 /** Fraction of touched output pixels above which a conv delta step runs dense (measured on lavapipe, docs/delta-webgpu.md). */
 export const DEFAULT_DENSE_CROSSOVER = 0.12;
 /** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
-export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER};
+export const webgpuOptions = {denseCrossover: DEFAULT_DENSE_CROSSOVER, seedWithTfjs: true};
 /** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
-export const livePlanes = new Set<{denseCrossover: number}>();
+export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean}>();
 
 export class WebGpuDataPlane implements DataPlane {
   /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
@@ -194,7 +195,10 @@ export class WebGpuDataPlane implements DataPlane {
   private debugCopies: Array<{buffer: GPUBuffer; fill(words: ArrayBuffer): void}> = [];
   private disposed = false;
   /** Steps and dispatches recorded (for tests and benchmarks). denseSteps: conv delta steps computed dense. */
-  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0};
+  readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0,
+    /** Settled delta steps: MACs performed, and MACs of the touched pixels only (a dense-run conv step: its
+     *  candidates' share of the dense MACs): the arithmetic ceiling of a perfect sparse kernel. */
+    performedMacs: 0, touchedMacs: 0};
   /**
    * Cost model of conv delta steps: when the touched output pixels are estimated above this fraction of
    * the output, the step runs tfjs-webgpu's dense conv over the whole output + one diff pass (same update
@@ -203,6 +207,8 @@ export class WebGpuDataPlane implements DataPlane {
    * count. 0: always dense; > 1: never (test hook; `configureDeltaWebGPU`).
    */
   denseCrossover = webgpuOptions.denseCrossover;
+  /** Conv seeds (dense runs) through tfjs-webgpu's kernel (default) or our conv shader (bit-identical to later steps). */
+  seedWithTfjs = webgpuOptions.seedWithTfjs;
   /** Test hook: called for every conv delta step with a change, with the cost model's decision. */
   traceConvStep: ((kernel: string, outShape: readonly number[], dense: boolean) => void) | null = null;
 
@@ -243,7 +249,8 @@ export class WebGpuDataPlane implements DataPlane {
       const act = String(call.attrs['activation'] ?? 'linear');
       if (!CONV_ACTS.has(act)) return `delta-webgpu conv: fused activation '${act}' not implemented`;
       const info = convInfo(call);
-      if (info.outChannels > CONV_MAX_C) return `delta-webgpu conv: ${info.outChannels} output channels > ${CONV_MAX_C}`;
+      // more output channels than the sparse shader's workgroup array: every step dense + diff (convMode)
+      if (info.outChannels > CONV_MAX_C && this.denseCrossover > 1) return `delta-webgpu conv: ${info.outChannels} output channels > ${CONV_MAX_C} (sparse shader only)`;
       if (info.batchSize * info.outHeight * info.outWidth * info.outChannels * 4 > maxBinding) return 'output exceeds maxStorageBufferBindingSize';
       const bias = input(call, 'bias');
       if (bias && sizeOf(bias.shape) !== info.outChannels && sizeOf(bias.shape) !== 1) {
@@ -479,19 +486,47 @@ export class WebGpuDataPlane implements DataPlane {
     return b.tensorMap.get(info.dataId).resource as GPUBuffer;
   }
 
+  /** Host cost per dispatch matters (tens of dispatches per frame): pipelines per program and bind groups per buffer set are cached. */
+  private readonly pipelines = new Map<object, {pipeline: GPUComputePipeline; layout: GPUBindGroupLayout}>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+
   private dispatch(pass: GPUComputePassEncoder, program: {pipeline(d: GPUDevice): GPUComputePipeline},
                    entries: Record<number, GPUBuffer>, groups: [number, number] | {indirect: GPUBuffer; offset: number}) {
-    const pipeline = program.pipeline(this.device);
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: Object.entries(entries).map(([binding, buffer]) => ({binding: Number(binding), resource: {buffer}})),
-    });
+    let p = this.pipelines.get(program);
+    if (!p) {
+      const pipeline = program.pipeline(this.device);
+      this.pipelines.set(program, p = {pipeline, layout: pipeline.getBindGroupLayout(0)});
+    }
+    const pipeline = p.pipeline;
+    // bind groups keyed by (program, binding -> buffer identity); buffers are never reused after destroy,
+    // so a cached group is only found again for live buffers. Bounded: cleared when it grows large.
+    let key = '';
+    for (const k in entries) {
+      const buf = entries[k];
+      let id = this.bufferIds.get(buf);
+      if (id === undefined) this.bufferIds.set(buf, id = this.nextBufferId++);
+      key += `${k}:${id},`;
+    }
+    let progId = this.bufferIds.get(program as unknown as GPUBuffer);
+    if (progId === undefined) this.bufferIds.set(program as unknown as GPUBuffer, progId = this.nextBufferId++);
+    key += `p${progId}`;
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      bindGroup = this.device.createBindGroup({
+        layout: p.layout,
+        entries: Object.entries(entries).map(([binding, buffer]) => ({binding: Number(binding), resource: {buffer}})),
+      });
+      this.bindGroups.set(key, bindGroup);
+    }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     if (Array.isArray(groups)) pass.dispatchWorkgroups(groups[0], groups[1]);
     else pass.dispatchWorkgroupsIndirect(groups.indirect, groups.offset);
     this.counters.dispatches++;
-    this.b.dispatchCountInPass++;
+    // (not counted in tfjs' dispatchCountInPass: our dispatches would make it submit more often)
   }
 
   /** A tensor whose resource is the slot's value buffer (tfjs will not free it: external). */
@@ -617,11 +652,20 @@ export class WebGpuDataPlane implements DataPlane {
       }
     });
 
-    // the dense run, with the shader the delta steps use (so recomputed pixels agree bit for bit)
-    const enc = this.encoder();
-    const pass = enc.beginComputePass();
-    this.compute(pass, st, call, dense, true);
-    pass.end();
+    if (conv && this.seedWithTfjs) {
+      // the dense run of a conv: tfjs-webgpu's own tiled kernel (dense speed; a keyframe costs about a
+      // dense frame), copied into the value buffer; later steps recompute pixels with our shader (same
+      // float32 math in another order: exact mode agrees within float tolerance)
+      const {res, temps} = this.tfjsKernel(st, call, dense, false);
+      this.encoder().copyBufferToBuffer(this.tensorBuffer(res), 0, st.out, 0, st.outBytes);
+      this.disposeTfjs(res, temps);
+    } else {
+      // the dense run with the shader the delta steps use (recomputed pixels agree bit for bit)
+      const enc = this.encoder();
+      const pass = enc.beginComputePass();
+      this.compute(pass, st, call, dense, true);
+      pass.end();
+    }
     slot.plane = st;
     this.counters.seeds++;
     const out = this.alias(st);
@@ -831,7 +875,7 @@ export class WebGpuDataPlane implements DataPlane {
       this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4});
     });
     const conv = st.kind === 'conv';
-    const mode = conv ? this.convMode() : 'sparse';
+    const mode = conv ? this.convMode(st) : 'sparse';
     if (mode !== 'sparse') {
       // the cost model on the device: `gate` picks dense (tfjs-webgpu's conv + one diff pass, below) when
       // this step's candidates exceed the crossover share, else the sparse compute; both are recorded,
@@ -858,6 +902,8 @@ export class WebGpuDataPlane implements DataPlane {
       }
       const macs = ranDense ? seedMacs : conv ? w[META.TAPS] * unit :
           st.kind === 'gather' ? this.gatherMacs(st, w) : w[META.CAND] * unit;
+      this.counters.performedMacs += macs;
+      this.counters.touchedMacs += ranDense ? seedMacs * w[META.CAND] / st.pixels : macs;
       return {activePixels: w[META.OUT], macs, nonFinite: w[META.NONFINITE] !== 0};
     });
     const out = this.alias(st);
@@ -867,9 +913,11 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   /** Which computes a conv step records (denseCrossover): 0 = dense only, > 1 = sparse only, else both (the device picks). */
-  private convMode(): 'sparse' | 'dense' | 'both' {
+  private convMode(st: GpuSlotState): 'sparse' | 'dense' | 'both' {
     const f = this.denseCrossover;
-    return f <= 0 ? 'dense' : f > 1 ? 'sparse' : 'both';
+    // the sparse conv shader keeps one pixel's channels in workgroup memory: wider convs run dense + diff
+    if (f <= 0 || st.channels > CONV_MAX_C) return 'dense';
+    return f > 1 ? 'sparse' : 'both';
   }
 
   /**
@@ -879,6 +927,23 @@ export class WebGpuDataPlane implements DataPlane {
    * in place and writes the output update's list and count as the sparse compute pass does.
    */
   private denseCompute(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[]) {
+    const {res, temps} = this.tfjsKernel(st, call, dense, true);
+    const resBuf = this.tensorBuffer(res);
+    if (!st.u.diff) st.u.diff = this.uniform(DenseDiffProgram.params(st.pixels, st.channels, call.outputThreshold), 'dense-diff', st);
+    const enc = this.encoder();
+    const pass = enc.beginComputePass();
+    this.dispatch(pass, this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
+        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS});
+    pass.end();
+    this.disposeTfjs(res, temps);
+  }
+
+  /**
+   * tfjs-webgpu's own kernel for the call (its tiled conv programs) over the slot's dense inputs (a
+   * diffed input's baseline is passed as an external alias tensor). gated: its dispatches become
+   * indirect through the slot's gate args (see `gate`); else recorded as tfjs records them (a seed).
+   */
+  private tfjsKernel(st: GpuSlotState, call: PlaneCall, dense: readonly GPUBuffer[], gated: boolean): {res: TensorInfo; temps: object[]} {
     const b = this.b;
     const temps: object[] = [];
     const inputs: NamedTensorInfoMap = {};
@@ -897,12 +962,16 @@ export class WebGpuDataPlane implements DataPlane {
     });
     const kernel = getKernel(call.kernel, 'webgpu');
     if (!kernel) throw new Error(`delta-webgpu: no tfjs-webgpu kernel ${call.kernel}`);
+    if (!gated) {
+      this.encoder();  // tfjs opens its own pass after ours
+      return {res: kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo, temps};
+    }
     // tfjs records its dispatches into b.computePassEncoder (created when null): hand it a pass whose
     // dispatchWorkgroups(x, y, z) becomes an indirect dispatch through the gated args (the sizes go to
     // gateDims with queue.writeBuffer, which lands before this command buffer runs; same sizes every step).
     const real = this.encoder().beginComputePass();
     let k = 0;
-    const gated = (x: number, y = 1, z = 1) => {
+    const gatedDispatch = (x: number, y = 1, z = 1) => {
       if (k >= GateProgram.SLOTS) { real.dispatchWorkgroups(x, y, z); return; }
       const c = st.gateCache;
       if (c[3 * k] !== x || c[3 * k + 1] !== y || c[3 * k + 2] !== z) {
@@ -914,25 +983,20 @@ export class WebGpuDataPlane implements DataPlane {
     };
     b.computePassEncoder = new Proxy(real, {
       get: (t, p) => {
-        if (p === 'dispatchWorkgroups') return gated;
+        if (p === 'dispatchWorkgroups') return gatedDispatch;
         const v = (t as unknown as Record<string | symbol, unknown>)[p];
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
       },
     });
-    let res: TensorInfo;
     try {
-      res = kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo;
+      return {res: kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo, temps};
     } finally {
       this.encoder();  // ends the (wrapped) pass
     }
-    const resBuf = this.tensorBuffer(res);
-    if (!st.u.diff) st.u.diff = this.uniform(DenseDiffProgram.params(st.pixels, st.channels, call.outputThreshold), 'dense-diff', st);
-    const enc = this.encoder();
-    const pass = enc.beginComputePass();
-    this.dispatch(pass, this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
-        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS});
-    pass.end();
-    for (const id of temps) b.commandQueueOwnedIds.add(id);
+  }
+
+  private disposeTfjs(res: TensorInfo, temps: readonly object[]) {
+    for (const id of temps) this.b.commandQueueOwnedIds.add(id);
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
   }
 

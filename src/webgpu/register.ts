@@ -19,13 +19,19 @@ import {livePlanes, webgpuOptions} from './plane';
 /**
  * delta-webgpu options (also a test hook). denseCrossover: fraction of a conv's output pixels touched
  * by a step above which the step runs tfjs-webgpu's dense conv + one diff pass instead of the sparse
- * shader (0: always dense, > 1: never). Applies to existing backends and new ones. Returns the previous options.
+ * shader (0: always dense, > 1: never). seedWithTfjs (default true): dense runs (seeds, keyframes) of convs use
+ * tfjs-webgpu's kernel; false: our conv shader (bit-identical to later steps). Applies to existing backends and new ones.
+ * Returns the previous options.
  */
-export function configureDeltaWebGPU(o: {denseCrossover?: number}): {denseCrossover: number} {
+export function configureDeltaWebGPU(o: {denseCrossover?: number; seedWithTfjs?: boolean}): {denseCrossover: number; seedWithTfjs: boolean} {
   const prev = {...webgpuOptions};
   if (o.denseCrossover !== undefined) {
     webgpuOptions.denseCrossover = o.denseCrossover;
     for (const p of livePlanes) p.denseCrossover = o.denseCrossover;
+  }
+  if (o.seedWithTfjs !== undefined) {
+    webgpuOptions.seedWithTfjs = o.seedWithTfjs;
+    for (const p of livePlanes) p.seedWithTfjs = o.seedWithTfjs;
   }
   return prev;
 }

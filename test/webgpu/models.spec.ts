@@ -34,7 +34,7 @@ const CLIPS = ['vtest', 'pose_1'].filter((c) => !clipFilter || clipFilter.test(c
 
 /** Fallbacks of implemented kernels that are expected on these models, by reason (substring). */
 const ALLOWED_FALLBACK = [
-  'stored as int32',          // movenet: int32 input cast to float32 (tfjs-webgpu keeps the int buffer)
+  'is stored as',             // movenet: int32 input, centernet: bool mask cast to float32 (tfjs-webgpu keeps the buffer)
   'dtype int32',              // int tensors (post-processing) are not delta tensors
   'exceeds maxStorageBufferBindingSize',
 ];

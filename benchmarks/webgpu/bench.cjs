@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+// delta-webgpu vs tfjs-backend-webgpu (dense) on the same video frames, in Node through Dawn (issue 4's
+// benchmark). One configuration per run:
+//   node benchmarks/webgpu/bench.cjs --model posenet|movenet-thunder --frames FILE(.rgb|.rgbd.xz, + .json)
+//     [--batch B] [--warmup 5] [--timed 10] [--nochange 5] [--seeds 3] [--thresholds 0/0,0.02/0.01]
+//     [--adapter lavapipe|swiftshader|default] [--crossover F] [--backends webgpu,delta-webgpu] [--out FILE.json]
+// Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
+// B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
+// `timed` frames (wall time from making the input tensor to every output's `await data()`: what an app
+// sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per threshold pair (input/inner): the same, then
+// `nochange` frames repeating the last frame's values (a new tensor each), then `seeds` dense frames
+// after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed
+// frames (stats, the arithmetic ceiling), keypoint agreement with dense (posenet: share of the 17
+// heatmap maxima per stream within one cell of dense; movenet: share of keypoints within one heatmap
+// cell = 4 px of the 256 input), max relative error of every output vs dense, device errors (scopes).
+'use strict';
+const {existsSync, readFileSync, writeFileSync} = require('node:fs');
+const {spawnSync} = require('node:child_process');
+const {dirname, join} = require('node:path');
+
+const argv = process.argv.slice(2);
+const opt = (n, d) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : d; };
+const MODEL = opt('--model', 'posenet');
+const FRAMES = opt('--frames');
+const BATCH = Number(opt('--batch', 1));
+const WARMUP = Number(opt('--warmup', 5)), TIMED = Number(opt('--timed', 10));
+const NOCHANGE = Number(opt('--nochange', 5)), SEEDS = Number(opt('--seeds', 3));
+const THRESHOLDS = opt('--thresholds', '0/0,0.02/0.01').split(',').map((p) => p.split('/').map(Number));
+const ADAPTER = opt('--adapter', 'lavapipe');
+const CROSSOVER = opt('--crossover', null);
+const BACKENDS = opt('--backends', 'webgpu,delta-webgpu').split(',');
+const OUTFILE = opt('--out', null);
+// --profile: host-side split of the timed frames (execute() returning vs awaiting the outputs) and, on
+// delta-webgpu, host ms per frame in the data plane's methods (wrapped timers; nested calls overlap)
+const PROFILE = argv.includes('--profile');
+const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
+
+// WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported)
+const {installNodeWebGPU} = require('../../dist/cjs/webgpu/node_gpu.js');
+const inst = installNodeWebGPU(ADAPTER === 'default' ? undefined : ADAPTER);
+if (!inst.ok) throw new Error(inst.why);
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-webgpu');
+const deltaWebgpu = require('../../dist/cjs/webgpu/register.js');
+const delta = require('../../dist/cjs/index.js');
+const {loadGraphModel} = require('@tensorflow/tfjs-converter');
+if (CROSSOVER !== null) deltaWebgpu.configureDeltaWebGPU({denseCrossover: Number(CROSSOVER)});
+
+const SPECS = {
+  'posenet': {dir: 'posenet', json: 'model.json', dtype: 'float32', map: (v) => v / 127.5 - 1, heatmap: 'MobilenetV1/heatmap_2/BiasAdd',
+    outputs: ['MobilenetV1/displacement_fwd_2/BiasAdd', 'MobilenetV1/heatmap_2/BiasAdd', 'MobilenetV1/displacement_bwd_2/BiasAdd', 'MobilenetV1/offset_2/BiasAdd']},
+  'movenet-thunder': {dir: 'movenet-thunder', json: 'movenet-thunder.json', dtype: 'int32', map: (v) => v, outputs: ['Identity']},
+};
+const spec = SPECS[MODEL];
+if (!spec) throw new Error(`--model ${MODEL}: one of ${Object.keys(SPECS)}`);
+
+function loadFrames(file) {
+  const meta = JSON.parse(readFileSync(file.replace(/\.(rgb|rgbd\.xz)$/, '.json'), 'utf8'));
+  let data;
+  if (file.endsWith('.rgbd.xz')) {
+    const r = spawnSync('xz', ['-dc', file], {maxBuffer: 1 << 30});
+    if (r.status !== 0) throw new Error(`xz -dc ${file}: ${r.stderr}`);
+    data = new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.length);
+    const frame = meta.width * meta.height * 3;
+    for (let i = frame; i < data.length; i++) data[i] = (data[i] + data[i - frame]) & 255;
+  } else {
+    data = new Uint8Array(readFileSync(file));
+  }
+  return {...meta, data};
+}
+const clip = loadFrames(FRAMES);
+const [H, W] = [clip.height, clip.width];
+const frameBytes = H * W * 3;
+const needed = WARMUP + TIMED + 2 * (BATCH - 1);
+if (clip.frames < needed) throw new Error(`${FRAMES}: ${clip.frames} frames, need ${needed} (warmup + timed + 2 x (batch - 1))`);
+
+/** The model input for frame t: stream b reads frame t + 2b. */
+function input(t) {
+  const n = BATCH * frameBytes;
+  const v = spec.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  for (let b = 0; b < BATCH; b++) {
+    const src = clip.data.subarray((t + 2 * b) * frameBytes, (t + 2 * b + 1) * frameBytes);
+    const o = b * frameBytes;
+    for (let i = 0; i < frameBytes; i++) v[o + i] = spec.map(src[i]);
+  }
+  return tf.tensor4d(v, [BATCH, H, W, 3], spec.dtype);
+}
+
+function handler() {
+  const json = join(MODELS_DIR, spec.dir, spec.json);
+  return {async load() {
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    for (const node of j.modelTopology.node) {
+      const d = node.op === 'Placeholder' ? node.attr?.shape?.shape?.dim : null;
+      if (d?.length === 4) { d[0].size = String(BATCH); d[1].size = String(H); d[2].size = String(W); }
+    }
+    return tf.io.getModelArtifactsForJSON(j, async (manifest) => {
+      const specs = [], bufs = [];
+      for (const g of manifest) { specs.push(...g.weights); for (const p of g.paths) bufs.push(readFileSync(join(dirname(json), p))); }
+      const all = Buffer.concat(bufs);
+      return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
+    });
+  }};
+}
+
+const median = (a) => { if (!a.length) return NaN; const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2; };
+function relErr(a, b) { let m = 0, r = 0; for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i] - b[i]); if (!(d <= m)) m = d; r = Math.max(r, Math.abs(b[i])); } return m / Math.max(r, 1e-6); }
+
+/** Keypoints per stream: posenet heatmap argmax cells [y, x]; movenet (y, x) in input pixels. */
+function keypoints(outs, model) {
+  const res = [];
+  if (MODEL === 'posenet') {
+    const hm = outs[spec.outputs.indexOf(spec.heatmap)];
+    const {h, w} = model.hm;
+    for (let b = 0; b < BATCH; b++) {
+      for (let k = 0; k < 17; k++) {
+        let best = -Infinity, at = 0;
+        for (let p = 0; p < h * w; p++) { const v = hm[(b * h * w + p) * 17 + k]; if (v > best) { best = v; at = p; } }
+        res.push([Math.floor(at / w), at % w]);
+      }
+    }
+  } else {
+    const o = outs[0];
+    for (let b = 0; b < BATCH; b++) for (let k = 0; k < 17; k++) res.push([o[(b * 17 + k) * 3] * H, o[(b * 17 + k) * 3 + 1] * W]);
+  }
+  return res;
+}
+function agreement(a, b) {
+  const cell = MODEL === 'posenet' ? 1 : 4;
+  let ok = 0;
+  a.forEach((p, i) => { if (Math.abs(p[0] - b[i][0]) <= cell && Math.abs(p[1] - b[i][1]) <= cell) ok++; });
+  return ok / a.length;
+}
+
+async function runFrame(model, t, device, errors) {
+  device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
+  const t0 = performance.now();
+  const x = input(t);
+  const y = model.execute(x, spec.outputs);
+  const ys = Array.isArray(y) ? y : [y];
+  const tExec = performance.now();
+  const outs = await Promise.all(ys.map((y) => y.data()));
+  const ms = performance.now() - t0;
+  if (PROFILE) { model.execMs = (model.execMs ?? 0) + (tExec - t0); model.awaitMs = (model.awaitMs ?? 0) + (performance.now() - tExec); }
+  if (!model.hm) { const s = ys[spec.outputs.indexOf(spec.heatmap)]?.shape; model.hm = s ? {h: s[1], w: s[2]} : {}; }
+  tf.dispose([x, ...ys]);
+  for (const e of [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()]) if (e) errors.push(`frame ${t}: ${e.message.split('\n')[0]}`);
+  return {ms, outs};
+}
+
+async function runBackend(name, thr) {
+  await tf.setBackend(name);
+  const b = tf.backend();
+  const device = b.device;
+  const isDelta = name === 'delta-webgpu';
+  if (isDelta) { delta.configure({inputThreshold: thr[0], threshold: thr[1], thresholds: {}, keyframeInterval: 0}); delta.reset(); }
+  const model = await loadGraphModel(handler());
+  const errors = [];
+  const r = {backend: name, thresholds: isDelta ? {input: thr[0], inner: thr[1]} : null, warmupMs: [], ms: [], outs: [], macs: null,
+    nochangeMs: [], seedMs: [], denseSteps: 0, modes: null, errors};
+  let t = 0;
+  for (; t < WARMUP; t++) r.warmupMs.push((await runFrame(model, t, device, errors)).ms);
+  let dm = 0, pm = 0;
+  if (isDelta) await delta.settleStats();
+  const c0 = isDelta ? {...b.plane.counters} : null;
+  const T = {};
+  if (PROFILE) {
+    model.execMs = 0; model.awaitMs = 0;
+    const wrap = (o, name, label) => { if (!o[name]) return; const f = o[name]; o[name] = function(...a) { const t = performance.now(); try { return f.apply(this, a); } finally { T[label] = (T[label] ?? 0) + performance.now() - t; } }; };
+    wrap(b, 'submitQueue', 'submitQueue');
+    if (isDelta) {
+      for (const k of ['step', 'seed', 'dispatch', 'deferCounts', 'denseCompute', 'tfjsKernel', 'recordDebug']) wrap(b.plane, k, `plane.${k}`);
+      wrap(b.deltaEngine, 'call', 'engine.call');
+    }
+  }
+  for (let k = 0; k < TIMED; k++, t++) {
+    const f = await runFrame(model, t, device, errors);
+    r.ms.push(f.ms);
+    r.outs.push(f.outs);
+    if (isDelta) {
+      await delta.settleStats();  // outside the timing
+      const s = delta.stats();
+      dm += s.totals.denseMacs; pm += s.totals.performedMacs;
+      const modes = {};
+      for (const l of s.layers) modes[l.mode] = (modes[l.mode] ?? 0) + 1;
+      r.modes = modes;
+    }
+  }
+  if (PROFILE) {
+    r.profile = {execMs: model.execMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
+    if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} (ms per timed frame): ${JSON.stringify(Object.fromEntries(Object.entries(r.profile).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+  }
+  if (isDelta) {
+    const c = b.plane.counters;
+    // touched: a dense-computed conv step counted at its candidates' share (what a perfect sparse kernel does)
+    const touched = pm - (c.performedMacs - c0.performedMacs) + (c.touchedMacs - c0.touchedMacs);
+    r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
+    r.denseSteps = c.denseSteps - c0.denseSteps;
+    for (let k = 0; k < NOCHANGE; k++) r.nochangeMs.push((await runFrame(model, t - 1, device, errors)).ms);
+    for (let k = 0; k < SEEDS; k++) { delta.reset(); r.seedMs.push((await runFrame(model, t - 1, device, errors)).ms); }
+  }
+  r.hm = model.hm;
+  model.dispose();
+  return r;
+}
+
+(async () => {
+  const adapterInfo = await (async () => { const a = await navigator.gpu.requestAdapter(); return a?.info ? `${a.info.vendor} ${a.info.architecture} ${a.info.device} ${a.info.description}`.trim() : '?'; })();
+  const t0 = Date.now();
+  const runs = [];
+  const dense = BACKENDS.includes('webgpu') ? await runBackend('webgpu', null).catch((e) => ({backend: 'webgpu', error: String(e.message ?? e)})) : null;
+  if (dense) runs.push(dense);
+  if (BACKENDS.includes('delta-webgpu')) {
+    for (const thr of THRESHOLDS) runs.push(await runBackend('delta-webgpu', thr).catch((e) => ({backend: 'delta-webgpu', thresholds: thr, error: String(e.stack ?? e)})));
+  }
+  const denseMs = dense && !dense.error ? median(dense.ms) : NaN;
+  const rows = runs.map((r) => {
+    if (r.error) return {backend: r.backend, thresholds: r.thresholds, error: r.error};
+    const row = {backend: r.backend, thresholds: r.thresholds ? `${r.thresholds.input}/${r.thresholds.inner}` : 'dense',
+      medianMs: +median(r.ms).toFixed(2), minMs: +Math.min(...r.ms).toFixed(2), warmupFirstMs: +r.warmupMs[0].toFixed(0)};
+    if (r.backend === 'delta-webgpu') {
+      row.speedup = +(denseMs / row.medianMs).toFixed(3);
+      row.macCeiling = +r.macs.ceiling.toFixed(3);
+      row.touchedCeiling = +r.macs.touchedCeiling.toFixed(3);
+      row.shareOfCeiling = +(row.speedup / row.macCeiling).toFixed(3);
+      row.noChangeMs = +median(r.nochangeMs).toFixed(2);
+      row.noChangeShareOfDense = +(row.noChangeMs / denseMs).toFixed(3);
+      row.seedMs = +median(r.seedMs).toFixed(2);
+      row.seedVsDense = +(row.seedMs / denseMs).toFixed(3);
+      row.denseSteps = r.denseSteps;
+      row.modes = JSON.stringify(r.modes);
+      if (dense && !dense.error) {
+        let agree = 0, worst = 0;
+        r.outs.forEach((o, k) => {
+          agree += agreement(keypoints(o, {hm: dense.hm ?? r.hm}), keypoints(dense.outs[k], {hm: dense.hm ?? r.hm}));
+          o.forEach((v, i) => { worst = Math.max(worst, relErr(v, dense.outs[k][i])); });
+        });
+        row.keypointAgreement = +(agree / r.outs.length).toFixed(4);
+        row.maxRelErr = +worst.toExponential(2);
+      }
+    }
+    row.deviceErrors = r.errors.length ? r.errors.slice(0, 3).join(' | ') : '';
+    return row;
+  });
+  const result = {date: new Date().toISOString(), adapter: adapterInfo, model: MODEL, clip: clip.clip, size: `${W}x${H}`, batch: BATCH,
+    warmup: WARMUP, timed: TIMED, crossover: CROSSOVER ?? deltaWebgpu.DEFAULT_DENSE_CROSSOVER, seconds: (Date.now() - t0) / 1000,
+    command: `node benchmarks/webgpu/bench.cjs ${argv.join(' ')}`, rows,
+    perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))]))};
+  console.log(`[bench] ${MODEL} ${clip.clip} ${W}x${H} batch ${BATCH} on ${adapterInfo} (${result.seconds.toFixed(0)} s)`);
+  console.table(rows.map((r) => { const {modes, ...rest} = r; void modes; return rest; }));
+  if (OUTFILE) writeFileSync(OUTFILE, JSON.stringify(result, null, 1));
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });

@@ -116,30 +116,6 @@ export function definePages(ctx) {
     corePage('core', false),
     corePage('core-primed', true),
     {
-      name: 'models',
-      what: 'real models on vtest.avi and pose_1.mp4: delta-webgpu exact mode vs cpu',
-      async run() {
-        const n = Number(process.env.DELTA_BROWSER_FRAMES || 2);
-        const modelRe = process.env.DELTA_MODELS ? new RegExp(process.env.DELTA_MODELS) : null;
-        const clipRe = process.env.DELTA_CLIPS ? new RegExp(process.env.DELTA_CLIPS) : null;
-        const jobs = [];
-        const t = Date.now();
-        for (const clip of ['vtest', 'pose_1']) {
-          if (clipRe && !clipRe.test(clip)) continue;
-          for (const model of Object.keys(cli().MODELS)) {
-            if (modelRe && !modelRe.test(model)) continue;
-            serveFrames(model, clip, n);
-            jobs.push({model, clip, frames: n});
-          }
-        }
-        log(`models: decoded ${jobs.length} x ${n} frames (${Date.now() - t} ms)`);
-        const b = await bundle('models', `import './test/browser/models.spec.ts';\nwindow.__bundleLoaded = true;\n`);
-        log(`models: bundled (${b.ms} ms)`);
-        pages.set('models', jasminePage('models', env({DELTA_BROWSER_JOBS: JSON.stringify(jobs)})));
-        return runJasminePage('models', 40 * 60_000);
-      },
-    },
-      {
       name: 'umd',
       what: 'dist/tf-backend-delta.min.js + official tfjs UMD bundles (<script>, global tf): posenet frames',
       async run() {
@@ -226,5 +202,30 @@ export function definePages(ctx) {
           failures: [...a.failures, ...x.failures]}), {passed: 0, failed: 0, skipped: 0, failures: []});
       },
     },
-  ];
+    // Last: by far the slowest page (SwiftShader).
+    {
+      name: 'models',
+      what: 'real models on vtest.avi and pose_1.mp4: delta-webgpu exact mode vs cpu',
+      async run() {
+        const n = Number(process.env.DELTA_BROWSER_FRAMES || 2);
+        const modelRe = process.env.DELTA_MODELS ? new RegExp(process.env.DELTA_MODELS) : null;
+        const clipRe = process.env.DELTA_CLIPS ? new RegExp(process.env.DELTA_CLIPS) : null;
+        const jobs = [];
+        const t = Date.now();
+        for (const clip of ['vtest', 'pose_1']) {
+          if (clipRe && !clipRe.test(clip)) continue;
+          for (const model of Object.keys(cli().MODELS)) {
+            if (modelRe && !modelRe.test(model)) continue;
+            serveFrames(model, clip, n);
+            jobs.push({model, clip, frames: n});
+          }
+        }
+        log(`models: decoded ${jobs.length} x ${n} frames (${Date.now() - t} ms)`);
+        const b = await bundle('models', `import './test/browser/models.spec.ts';\nwindow.__bundleLoaded = true;\n`);
+        log(`models: bundled (${b.ms} ms)`);
+        pages.set('models', jasminePage('models', env({DELTA_BROWSER_JOBS: JSON.stringify(jobs)})));
+        return runJasminePage('models', 40 * 60_000);
+      },
+    },
+    ];
 }

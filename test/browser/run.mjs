@@ -263,6 +263,12 @@ const base = `http://127.0.0.1:${server.address().port}`;
 log(`chromium ${EXECUTABLE}, server ${base}, pages ${PAGES.filter((p) => !only || only.test(p.name)).map((p) => p.name).join(', ')}`);
 
 const total = {passed: 0, failed: 0, skipped: 0, failures: []};
+// After every page (partial results survive an interrupted run). Load average too: on a shared machine
+// wall times say little; the browsers' CPU seconds say more.
+function writeResults(complete) {
+  writeFileSync(join(out, 'results.json'), JSON.stringify({date: new Date().toISOString(), complete, seconds: (Date.now() - t0) / 1000,
+    loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), adapter, rows, failures: total.failures}, null, 1));
+}
 const rows = [];
 for (const p of PAGES) {
   if (only && !only.test(p.name)) continue;
@@ -281,12 +287,11 @@ for (const p of PAGES) {
   rows.push({page: p.name, what: p.what, passed: r.passed, failed: r.failed, skipped: r.skipped, seconds: +secs.toFixed(1), 'browser cpu s': +cpu.toFixed(0), ...(r.note ? {note: r.note} : {})});
   log(`${p.name}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${secs.toFixed(1)} s)`);
   for (const f of r.failures.slice(0, 20)) console.log(`FAILED: ${f.name}\n  ${f.messages.join('\n  ').slice(0, 1500)}`);
+  writeResults(false);
 }
 server.close();
 console.table(rows);
-// Load average too: on a shared machine wall times say little; the browsers' CPU seconds say more.
-writeFileSync(join(out, 'results.json'), JSON.stringify({date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000,
-  loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), adapter, rows, failures: total.failures}, null, 1));
+writeResults(true);
 writeResult(total);
 console.log(`browser: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -32,3 +32,7 @@ esmWrapper('cli/index.js', 'cli.mjs');     // tfjs-backend-delta/cli: Node helpe
 writeFileSync('dist/esm/cpu.mjs', `import '../cjs/cpu/register.js';\n`);
 esmWrapper('webgpu/register.js', 'webgpu.mjs');  // tfjs-backend-delta/webgpu: registers delta-webgpu
 chmodSync('dist/cjs/cli/main.js', 0o755);         // the tfjs-delta bin (npx runs it directly)
+
+// Browser builds: ESM for bundlers (dist/browser) and the UMD bundles (dist/tf-backend-delta(.min).js).
+const {buildBrowser} = await import('./build-browser.mjs');
+await buildBrowser();

@@ -33,6 +33,9 @@ const suites = [
   // The browser demo (issue 7): vite build, then Debian's headless Chromium (WebGPU on SwiftShader; and
   // without WebGPU, delta-cpu); skipped with the reason when /usr/bin/chromium is missing.
   {name: 'browser demo in headless Chromium (page, overlays, fps, threshold slider, no-WebGPU path)', args: ['test/demo/demo.mjs']},
+  // delta-webgpu in headless Chromium (Debian's chromium + playwright-core, SwiftShader): kernel specs, tfjs-core
+  // suites, real models, the UMD build with the official tfjs bundles, an app built with esbuild and Vite.
+  {name: 'delta-webgpu in headless Chromium (kernels, tfjs-core suites, models, UMD, bundlers)', args: ['test/browser/run.mjs']},
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
   {name: 'delta-cuda addon + sparsify (GPU specs skipped without a device)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},

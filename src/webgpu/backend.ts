@@ -32,6 +32,17 @@ export class DeltaWebGPUBackend extends WebGPUBackend {
     };
   }
 
+  /**
+   * Weight values for the engine's stable layer keys (src/core/engine.ts weightHash), only while they are
+   * still on the CPU; never a readSync of a GPU buffer: in browsers tfjs-webgpu's readSync goes through a
+   * WebGPU canvas (a GPU stall per weight; in headless Chromium on SwiftShader it loses the WebGPU
+   * instance, every later call fails), and in Node it throws. null: the key uses dtype and shape, as in Node.
+   */
+  readValuesForKey(dataId: object): ArrayBufferView | null {
+    const values = this.tensorMap.get(dataId)?.values;
+    return values && ArrayBuffer.isView(values) ? values : null;
+  }
+
   override write(values: backend_util.BackendValues | null, shape: number[], dtype: DataType): object {
     const dataId = super.write(values as backend_util.BackendValues, shape, dtype);
     this.deltaEngine.noteWrite(dataId);

@@ -33,12 +33,16 @@ class Runtime {
   void init(int device);                // selects the device, creates the stream and staging
   bool ready() const { return ready_; }
   int device() const { return device_; }
+  // The one stream every launch goes on (uploads, downloads, dense and delta kernels): stream order is
+  // the only synchronisation between kernels.
   cudaStream_t stream();
   uint32_t alloc(size_t bytes);
   void free(uint32_t h);
   size_t size(uint32_t h) const;
   // The device address of [offset, offset + bytes) of buffer h; throws if out of bounds.
   void* ptr(uint32_t h, size_t offset, size_t bytes) const;
+  // The device address of buffer h (its first byte); throws for an unknown or freed handle.
+  void* ptr(uint32_t h) const { return ptr(h, 0, size(h)); }
   void upload(uint32_t h, size_t offset, const void* src, size_t bytes);   // returns once src is copied
   void download(uint32_t h, size_t offset, void* dst, size_t bytes);       // returns when dst is filled
   void copy(uint32_t dst, size_t dstOff, uint32_t src, size_t srcOff, size_t bytes);  // device to device

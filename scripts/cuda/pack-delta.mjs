@@ -27,7 +27,7 @@ rmSync(out, {recursive: true, force: true});
 mkdirSync(join(out, 'data'), {recursive: true});
 copyFileSync('build/cuda/Release/delta_cuda.node', join(out, 'delta_cuda.node'));
 const common = {bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error', external: ['*.node']};
-for (const spec of ['delta_plane', 'sparsify']) {
+for (const spec of (process.env.DELTA_PACK_SPECS ?? 'delta_plane,delta_kernels').split(',')) {
   await esbuild.build({...common, entryPoints: [`build/test/cuda/${spec}.spec.js`], outfile: join(out, 'spec', `${spec}.spec.js`)});
 }
 await esbuild.build({...common, entryPoints: ['test/run-jasmine.cjs'], outfile: join(out, 'run-jasmine.cjs'),

@@ -1,7 +1,10 @@
 // Bindings of the sparse conv kernels (kernels-cuda/delta_conv.cuh), called by src/cuda/delta/conv.ts.
 //
 //   deltaConvMark(geom, list, listCountH, listCountOff, stamp, gen, cand, ctrH, ctrOff)
-//   deltaConvCompute(geom, x, w, bias|0, alpha|0, act, leaky, cand|0, ctrH|0, ctrOff, e)
+//   deltaConvCompute(geom, x, w, bias|0, alpha|0, act, leaky, cand|0, ctrH|0, ctrOff, e
+//                    [, vals, thr, list, groups])
+// With vals (a delta step) the truncation is fused: propagated pixels update vals and go to list, counts to
+// the entry's OUT / NONFINITE words; groups: the slot's per-group arrival counters, zeroed at seed.
 // geom: Int32Array(16) [batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padT,
 // padL, depthwise]. ctr: the step's counter entry (CAND for mark; CAND read and MACS added by compute);
 // compute with cand = 0 runs every output pixel (a dense run) and needs no counters.
@@ -68,7 +71,18 @@ Napi::Value ConvCompute(const Napi::CallbackInfo& info) {
     p.count = ctr ? ctr + counters::CAND : nullptr;
     p.macs = macsOf(ctr);
     p.e = bufArg<float>(info, 10, P * g.outC * 4);
-    check(launchConvCompute(g, p, Runtime::get().stream()), "deltaConvCompute launch");
+    const bool fused = info.Length() > 11 && !info[11].IsUndefined();
+    ConvTruncateParams t{};
+    if (fused) {
+      if (!p.cand) throw std::runtime_error("delta-cuda: deltaConvCompute: truncation needs candidates");
+      t.vals = bufArg<float>(info, 11, P * g.outC * 4);
+      t.thr = numArg(info, 12, 0);
+      t.list = bufArg<int32_t>(info, 13, P * 4);
+      t.listCount = ctr + counters::OUT;
+      t.nonFinite = ctr + counters::NONFINITE;
+      t.groups = bufArg<uint32_t>(info, 14, ((P + 7) / 8) * 4);
+    }
+    check(launchConvCompute(g, p, fused ? &t : nullptr, Runtime::get().stream()), "deltaConvCompute launch");
     return info.Env().Undefined();
   });
 }

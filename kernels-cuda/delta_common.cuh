@@ -53,6 +53,34 @@ __device__ __forceinline__ float activate(int act, float x, double leaky, float 
     default: return x;
   }
 }
+
+// Truncation of rows [k0, k0 + n) of the exact values e (row k = output pixel pix[k - k0]), by the whole
+// block (one warp per pixel, channels over the lanes): a pixel is propagated when max_c |e - vals| > thr in
+// double (as delta-cpu), or when a value is NaN/Inf; then vals is updated in place and the pixel appended
+// to list. Same rule as delta_truncate.cu (the unfused kernel).
+__device__ __forceinline__ void truncateRows(float* vals, const float* e, long long k0, int n, const int* pix, int C,
+                                             double thr, int32_t* list, uint32_t* listCount, uint32_t* nonFinite) {
+  const int lane = threadIdx.x & 31;
+  for (int q = threadIdx.x >> 5; q < n; q += blockDim.x >> 5) {
+    const long long p = pix[q];
+    const float* eq = e + (k0 + q) * C;
+    float* v = vals + p * C;
+    bool change = false, bad = false;
+    for (int c = lane; c < C; c += 32) {
+      const float ev = __ldcg(eq + c);  // rows written by other blocks of this launch: read from L2, never a stale L1 line
+      change |= !(fabs(static_cast<double>(ev) - static_cast<double>(v[c])) <= thr);
+      bad |= !isfinite(ev);
+    }
+    change = __any_sync(0xffffffffu, change | bad);
+    bad = __any_sync(0xffffffffu, bad);
+    if (!change) continue;
+    for (int c = lane; c < C; c += 32) v[c] = __ldcg(eq + c);
+    if (lane == 0) {
+      list[atomicAdd(listCount, 1u)] = static_cast<int32_t>(p);
+      if (bad) atomicOr(nonFinite, 1u);
+    }
+  }
+}
 #endif  // __CUDACC__
 
 // Blocks of a grid-stride launch that may have up to `items` work items of `per` each.

@@ -7,8 +7,12 @@
 // output channels) and used for 16 pixels. Candidates come compacted, so a block always gets 16 useful
 // pixels whatever the layer's active fraction: weight traffic per useful pixel is the same as in a dense
 // run of this kernel (which is this kernel with every pixel as a candidate).
-// compute (depthwise): one thread per (candidate, output channel), taps in the cpu order.
+// compute (depthwise): a block of 256 threads takes 8 candidates x every output channel, taps in the cpu order.
 // mark: one thread per changed input pixel, visiting the output pixels whose window holds it.
+// Truncation (delta step) is fused: the block that completes a group of candidates (the last of its
+// output-channel chunks to finish, counted by a modulo counter per group, atomicInc) truncates the group's
+// rows while they are hot in L2, updates the values in place and appends the update list: no separate
+// launch, no second pass over the candidates.
 #include "delta_common.cuh"
 #include "delta_conv.cuh"
 
@@ -62,9 +66,10 @@ __device__ __forceinline__ int windowTaps(const ConvGeom& g, int yc, int xc) {
   return th * tw;
 }
 
-__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p) {
+__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
   __shared__ __align__(16) float xs[CI][XS_STRIDE];
-  __shared__ int sB[G], sY[G], sX[G], sOk[G];
+  __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G];
+  __shared__ bool sLast;
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
@@ -90,6 +95,7 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
           atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
       }
       sB[tid] = b; sY[tid] = yc; sX[tid] = xc; sOk[tid] = tid < ng;
+      if (tid < ng) sP[tid] = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
     }
     __syncthreads();
     const int co = cc * CO + tid;
@@ -114,6 +120,7 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
           __syncthreads();
           if (co < g.outC) {
             const float* wp = p.w + (static_cast<long long>(kh * g.fW + kw) * g.inC + ci0) * g.outC + co;
+#pragma unroll 4
             for (int ci = 0; ci < cn; ci++) {
               const float wv = __ldg(wp + static_cast<long long>(ci) * g.outC);
               const float4* xv = reinterpret_cast<const float4*>(xs[ci]);
@@ -143,41 +150,69 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
         }
       }
     }
+    if (fused) {
+      // the last chunk of this group to finish truncates it (its rows are complete: fence, then count)
+      __threadfence();
+      __syncthreads();
+      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(coChunks - 1)) == static_cast<unsigned>(coChunks - 1);
+      __syncthreads();
+      if (sLast) {
+        __threadfence();
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite);
+      }
+    }
   }
 }
 
-__global__ void __launch_bounds__(256) depthwiseCompute(ConvGeom g, ConvComputeParams p) {
+constexpr int DW_G = 8;       // candidates per depthwise work item
+constexpr int DW_THREADS = 256;
+
+__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
+  __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G];
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
-  const long long total = n * g.outC;
+  const long long items = (n + DW_G - 1) / DW_G;
   const int mult = g.outC / g.inC;
-  for (long long e = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
-       e += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const long long k = e / g.outC;
-    const int o = static_cast<int>(e - k * g.outC);
-    const int op = p.cand ? p.cand[k] : static_cast<int>(k);
-    const int b = op / outPlane;
-    const int r = op - b * outPlane;
-    const int oy = r / g.outW;
-    const int yc = oy * g.strideH - g.padT, xc = (r - oy * g.outW) * g.strideW - g.padL;
-    const int ci = o / mult;
-    const float* xb = p.x + static_cast<long long>(b) * g.inH * g.inW * g.inC + ci;
-    float acc = 0.f;
-    int taps = 0;
-    for (int kh = 0; kh < g.fH; kh++) {
-      const int iy = yc + kh * g.dilH;
-      if (iy < 0 || iy >= g.inH) continue;
-      for (int kw = 0; kw < g.fW; kw++) {
-        const int ix = xc + kw * g.dilW;
-        if (ix < 0 || ix >= g.inW) continue;
-        acc = fmaf(xb[(static_cast<long long>(iy) * g.inW + ix) * g.inC], __ldg(p.w + (kh * g.fW + kw) * g.outC + o), acc);
-        taps++;
-      }
+  const int tid = threadIdx.x;
+  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
+    const long long k0 = item * DW_G;
+    const int ng = static_cast<int>(min(static_cast<long long>(DW_G), n - k0));
+    __syncthreads();
+    if (tid < ng) {
+      const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+      const int b = op / outPlane;
+      const int r = op - b * outPlane;
+      const int oy = r / g.outW;
+      sP[tid] = op; sB[tid] = b;
+      sY[tid] = oy * g.strideH - g.padT;
+      sX[tid] = (r - oy * g.outW) * g.strideW - g.padL;
+      if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
     }
-    if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
-    p.e[k * g.outC + o] = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
-    if (o == 0 && p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(taps) * g.outC);
+    __syncthreads();
+    for (int e = tid; e < ng * g.outC; e += DW_THREADS) {
+      const int q = e / g.outC;
+      const int o = e - q * g.outC;
+      const int ci = o / mult;
+      const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + ci;
+      const int yc = sY[q], xc = sX[q];
+      float acc = 0.f;
+      for (int kh = 0; kh < g.fH; kh++) {
+        const int iy = yc + kh * g.dilH;
+        if (iy < 0 || iy >= g.inH) continue;
+        for (int kw = 0; kw < g.fW; kw++) {
+          const int ix = xc + kw * g.dilW;
+          if (ix < 0 || ix >= g.inW) continue;
+          acc = fmaf(xb[(static_cast<long long>(iy) * g.inW + ix) * g.inC], __ldg(p.w + (kh * g.fW + kw) * g.outC + o), acc);
+        }
+      }
+      if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
+      p.e[(k0 + q) * g.outC + o] = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+    }
+    if (fused) {
+      __syncthreads();  // the block wrote every channel of its rows
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite);
+    }
   }
 }
 
@@ -190,14 +225,15 @@ cudaError_t launchConvMark(const ConvGeom& g, const ConvMarkParams& p, cudaStrea
   return cudaGetLastError();
 }
 
-cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, cudaStream_t stream) {
+cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, const ConvTruncateParams* t, cudaStream_t stream) {
   const long long P = static_cast<long long>(g.batch) * g.outH * g.outW;
   if (P <= 0 || g.outC <= 0) return cudaSuccess;
+  const ConvTruncateParams none{};
   if (g.depthwise) {
-    depthwiseCompute<<<gridFor(P * g.outC, 256, 8192), 256, 0, stream>>>(g, p);
+    depthwiseCompute<<<gridFor(P, DW_G, 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
   } else {
     const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
-    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p);
+    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
   }
   return cudaGetLastError();
 }

@@ -45,7 +45,19 @@ struct ConvComputeParams {
   unsigned long long* macs;  // device counter of multiply-accumulates, or nullptr
 };
 
+// Truncation fused into the compute (delta_truncate.cuh semantics, per candidate): the block that completes
+// a group of candidates (all its output channels) decides, updates vals in place and appends to the list.
+struct ConvTruncateParams {
+  float* vals;            // [outPixels, outC]: propagated values
+  double thr;
+  int32_t* list;          // [outPixels] capacity: propagated pixels
+  uint32_t* listCount;    // device word (the step's OUT)
+  uint32_t* nonFinite;    // device word (the step's NONFINITE)
+  uint32_t* groups;       // [ceil(outPixels / 8)] zeroed at seed: arrivals per candidate group (modulo counters)
+};
+
 cudaError_t launchConvMark(const ConvGeom& g, const ConvMarkParams& p, cudaStream_t stream);
-cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, cudaStream_t stream);
+// t == nullptr: values only (a dense run writes every pixel's row into p.e, which may be the slot's vals).
+cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, const ConvTruncateParams* t, cudaStream_t stream);
 
 }  // namespace delta_cuda

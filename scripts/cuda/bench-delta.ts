@@ -2,7 +2,8 @@
 //
 // Part A (micro): single posenet layers at 769x577 (shapes of MobileNetV1-0.75, random weights), the input
 // changed in random blobs covering a fraction f of its pixels. Per (layer, f): GPU time (CUDA events,
-// median of REPS after WARM) of one delta step = sparsify + mark + compute + truncate, launched back to back,
+// median of REPS after WARM) of one delta step = sparsify + mark + compute (with the fused epilogue: bias,
+// relu6, truncation, in-place value update, update list), launched back to back,
 // against our own dense kernel (the same compute over every output pixel, one launch); each kernel of the
 // step also timed alone (breakdown). Every repetition starts from the same state (baseline, values).
 //
@@ -138,6 +139,8 @@ function partA(k: DeltaAddon) {
     const bias = up(Float32Array.from({length: L.outC}, () => rand() - 0.5));
     const base = buf(size(xShape)), inList = buf(inP), dscratch = buf(size(xShape));
     const stamp = buf(P), cand = buf(P), list = buf(P), vals = buf(P * C), vals0 = buf(P * C), e = buf(P * C);
+    const groups = buf(Math.ceil(P / 8));
+    k.deltaFill(groups, 0, Math.ceil(P / 8) * 4, 0);
     const page = k.alloc(COUNTER.BYTES);
     k.deltaFill(stamp, 0, P * 4, 0);
     op.dense(k, [x0, w, bias], vals0);
@@ -145,7 +148,7 @@ function partA(k: DeltaAddon) {
     for (const frac of FRACTIONS) {
       const xbv = blobs(rand, x0v, xShape, frac);
       const xb = up(xbv);
-      const t = {dense: [] as number[], step: [] as number[], sparsify: [] as number[], mark: [] as number[], compute: [] as number[], truncate: [] as number[]};
+      const t = {dense: [] as number[], step: [] as number[], sparsify: [] as number[], mark: [] as number[], compute: [] as number[]};
       let words = new Uint32Array(COUNTER.WORDS);
       for (let r = 0; r < WARM + REPS; r++) {
         const reset = () => {
@@ -157,21 +160,21 @@ function partA(k: DeltaAddon) {
         const launches = {
           sparsify: () => k.sparsify(base, xb, inP, L.inC, 0, inList, dscratch, page, 4 * COUNTER.IN0, false),
           mark: () => op.mark(k, 0, inList, {handle: page, offset: 4 * COUNTER.IN0}, {...b, gen}),
-          compute: () => op.compute(k, {...b, gen}),
-          truncate: () => k.deltaTruncate(vals, e, cand, page, 0, P, C, 0, list),
+          // compute + bias + relu6 + truncation (fused) + in-place update + update list
+          compute: () => op.compute(k, {...b, gen}, {vals, thr: 0, list, groups}),
         };
         reset();
         gen++;
-        const step = timed(k, () => { launches.sparsify(); launches.mark(); launches.compute(); launches.truncate(); });
+        const step = timed(k, () => { launches.sparsify(); launches.mark(); launches.compute(); });
         words = k.download(page, new Uint32Array(COUNTER.WORDS));
         const parts: Record<string, number> = {};
         reset();
         gen++;
-        for (const name of ['sparsify', 'mark', 'compute', 'truncate'] as const) parts[name] = timed(k, launches[name]);
+        for (const name of ['sparsify', 'mark', 'compute'] as const) parts[name] = timed(k, launches[name]);
         const dense = timed(k, () => op.dense(k, [xb, w, bias], e));
         if (r >= WARM) {
           t.step.push(step); t.dense.push(dense);
-          for (const name of ['sparsify', 'mark', 'compute', 'truncate'] as const) t[name].push(parts[name]);
+          for (const name of ['sparsify', 'mark', 'compute'] as const) t[name].push(parts[name]);
         }
       }
       const macs = words[COUNTER.MACS] + words[COUNTER.MACS + 1] * 2 ** 32;
@@ -179,13 +182,13 @@ function partA(k: DeltaAddon) {
         layer: L.name, changedInputFraction: frac, candidateFraction: r3(words[COUNTER.CAND] / P),
         propagatedFraction: r3(words[COUNTER.OUT] / P), macsFraction: r3(macs / op.denseMacs),
         denseMs: r3(median(t.dense)), stepMs: r3(median(t.step)), speedup: r3(median(t.dense) / median(t.step)),
-        breakdownMs: Object.fromEntries((['sparsify', 'mark', 'compute', 'truncate'] as const).map((n) => [n, r3(median(t[n]))])),
+        breakdownMs: Object.fromEntries((['sparsify', 'mark', 'compute'] as const).map((n) => [n, r3(median(t[n]))])),
       };
       rows.push(row);
       console.log(JSON.stringify(row));
       k.free(xb);
     }
-    for (const h of [x0, w, bias, base, inList, dscratch, stamp, cand, list, vals, vals0, e, page]) k.free(h);
+    for (const h of [x0, w, bias, base, inList, dscratch, stamp, cand, list, vals, vals0, e, page, groups]) k.free(h);
   }
   return rows;
 }

@@ -12,8 +12,9 @@
  * counter entries (delta/counters.ts): one 64-byte entry per step holds its device-side counts.
  *
  * A step (delta/op.ts, kernels-cuda/delta_common.cuh) launches: sparsify per diffed input; mark per changed
- * input (receptive field -> candidates); compute (exact values of the candidates, fused epilogue);
- * truncate (threshold, in-place update of vals, update list). Counts stay on the device: every kernel
+ * input (receptive field -> candidates); compute (exact values of the candidates, fused epilogue: bias,
+ * activation, and for the conv family the truncation too: threshold, in-place update of vals, update list);
+ * elementwise ops truncate in a separate launch. Counts stay on the device: every kernel
  * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
  * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
  *
@@ -83,6 +84,8 @@ export class CudaSlotState {
   stamp: Handle = 0;
   cand: Handle = 0;
   list: Handle = 0;
+  /** Arrival counters per candidate group (ops that fuse the truncation). */
+  groups: Handle = 0;
   gen = 0;
   seq = 0;
   released = false;
@@ -245,6 +248,11 @@ export class CudaPlane implements DataPlane {
       this.k.deltaFill(st.stamp, 0, P * 4, 0);
       st.cand = this.alloc(st, P * 4);
       st.list = this.alloc(st, P * 4);
+      if (st.op.fusesTruncation) {
+        const bytes = Math.ceil(P / 8) * 4;
+        st.groups = this.alloc(st, bytes);
+        this.k.deltaFill(st.groups, 0, bytes, 0);
+      }
       st.op.dense(this.k, tensors, st.vals);
       this.stats.launches++;
       if (call.debug) this.recordDebug(st, call, tensors, []);
@@ -316,10 +324,15 @@ export class CudaPlane implements DataPlane {
       op.mark(this.k, i, list, count, b);
       this.stats.launches++;
     });
-    op.compute(this.k, b);
-    this.k.deltaTruncate(st.vals, this.scratchE, st.cand, entry.handle, entry.offset, op.pixels, op.channels,
-        call.outputThreshold, st.list);
-    this.stats.launches += 2;
+    if (op.fusesTruncation) {
+      op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
+      this.stats.launches++;
+    } else {
+      op.compute(this.k, b);
+      this.k.deltaTruncate(st.vals, this.scratchE, st.cand, entry.handle, entry.offset, op.pixels, op.channels,
+          call.outputThreshold, st.list);
+      this.stats.launches += 2;
+    }
     if (call.debug) this.recordDebug(st, call, dense, raw);
 
     const words = this.counters.whenRead(entry);

@@ -126,7 +126,7 @@ export class EmulatedAddon {
   }
 
   deltaConvCompute(g: Int32Array, xH: Handle, wH: Handle, biasH: Handle, alphaH: Handle, act: number, leaky: number,
-                   candH: Handle, ctrH: Handle, ctrOff: number, eH: Handle) {
+                   candH: Handle, ctrH: Handle, ctrOff: number, eH: Handle, vals?: Handle, thr?: number, list?: Handle, groups?: Handle) {
     this.count('deltaConvCompute');
     const [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padT, padL, depthwise] = g;
     const X = this.f32(xH), W = this.f32(wH), E = this.f32(eH);
@@ -168,6 +168,12 @@ export class EmulatedAddon {
       }
     }
     if (ctr) this.addMacs(ctr, c0, macs);
+    if (vals !== undefined) {
+      // fused truncation: the same rule as deltaTruncate; the group counters return to 0 (modulo) after a step
+      this.buf(groups!);
+      this.deltaTruncate(vals, eH, candH, ctrH, ctrOff, batch * outH * outW, outC, thr!, list!);
+      this.launches.deltaTruncate--;
+    }
   }
 
   private addMacs(ctr: Uint32Array, c0: number, macs: number) {

@@ -17,7 +17,8 @@ export interface DeltaKernels {
   deltaConvMark(geom: Int32Array, list: Handle, listCountH: Handle, listCountOff: number, stamp: Handle, gen: number,
                 cand: Handle, ctrH: Handle, ctrOff: number): void;
   deltaConvCompute(geom: Int32Array, x: Handle, w: Handle, bias: Handle, alpha: Handle, act: number, leaky: number,
-                   cand: Handle, ctrH: Handle, ctrOff: number, e: Handle): void;
+                   cand: Handle, ctrH: Handle, ctrOff: number, e: Handle,
+                   vals?: Handle, thr?: number, list?: Handle, groups?: Handle): void;
   deltaPixelMark(list: Handle, listCountH: Handle, listCountOff: number, all: number, pixels: number, stamp: Handle,
                  gen: number, cand: Handle, ctrH: Handle, ctrOff: number): void;
   deltaPointwise(op: number, act: number, leaky: number, a: Handle, aElems: number, modeA: number, b: Handle, bElems: number,

@@ -8,7 +8,7 @@ import {convInfo, input} from '../../core/op_table';
 import type {CallView} from '../../core/op_table';
 import type {Handle} from '../native';
 import {ACTIVATION, DeltaAddon} from './addon';
-import type {CountWord, CudaDeltaOp, StepBuffers} from './op';
+import type {CountWord, CudaDeltaOp, FusedTruncation, StepBuffers} from './op';
 
 export const CONV_KERNELS: readonly string[] = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D'];
 
@@ -51,6 +51,7 @@ export class ConvOp implements CudaDeltaOp {
   readonly channels: number;
   readonly denseMacs: number;
   readonly varying: readonly number[];
+  readonly fusesTruncation = true;
   /** kernels-cuda/delta_conv.cuh ConvGeom. */
   readonly geom: Int32Array;
   private readonly xi: number;
@@ -83,9 +84,11 @@ export class ConvOp implements CudaDeltaOp {
     this.denseMacs = denseTaps(this.geom) * (depthwise ? info.outChannels : info.inChannels * info.outChannels);
   }
 
-  private launch(k: DeltaAddon, inputs: readonly Handle[], cand: Handle, ctr: CountWord | null, e: Handle) {
-    k.deltaConvCompute(this.geom, inputs[this.xi], inputs[this.wi], this.bi >= 0 ? inputs[this.bi] : 0,
-        this.ai >= 0 ? inputs[this.ai] : 0, this.act, this.leaky, cand, ctr ? ctr.handle : 0, ctr ? ctr.offset : 0, e);
+  private launch(k: DeltaAddon, inputs: readonly Handle[], cand: Handle, ctr: CountWord | null, e: Handle, t?: FusedTruncation) {
+    const args = [this.geom, inputs[this.xi], inputs[this.wi], this.bi >= 0 ? inputs[this.bi] : 0,
+      this.ai >= 0 ? inputs[this.ai] : 0, this.act, this.leaky, cand, ctr ? ctr.handle : 0, ctr ? ctr.offset : 0, e] as const;
+    if (t) k.deltaConvCompute(...args, t.vals, t.thr, t.list, t.groups);
+    else k.deltaConvCompute(...args);
   }
 
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void {
@@ -96,7 +99,7 @@ export class ConvOp implements CudaDeltaOp {
     k.deltaConvMark(this.geom, list, count.handle, count.offset, b.stamp, b.gen, b.cand, b.ctr.handle, b.ctr.offset);
   }
 
-  compute(k: DeltaAddon, b: StepBuffers): void {
-    this.launch(k, b.inputs, b.cand, b.ctr, b.e);
+  compute(k: DeltaAddon, b: StepBuffers, t?: FusedTruncation): void {
+    this.launch(k, b.inputs, b.cand, b.ctr, b.e, t);
   }
 }

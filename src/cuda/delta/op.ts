@@ -28,6 +28,15 @@ export interface StepBuffers {
   readonly e: Handle;
 }
 
+/** Truncation fused into the compute (ops with `fusesTruncation`). */
+export interface FusedTruncation {
+  readonly vals: Handle;
+  readonly thr: number;
+  readonly list: Handle;
+  /** Per candidate group: arrival counters (ceil(pixels / 8) words, zeroed at seed). */
+  readonly groups: Handle;
+}
+
 export interface CudaDeltaOp {
   readonly outShape: number[];
   /** Output pixels (all dims but the last) and channels (the last dim). */
@@ -41,6 +50,11 @@ export interface CudaDeltaOp {
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void;
   /** Marks the output pixels that input i's changed pixels (list, count word) reach. */
   mark(k: DeltaAddon, i: number, list: Handle, count: CountWord, b: StepBuffers): void;
-  /** Exact values of the marked candidates into b.e (and their MACs into the counter entry). */
-  compute(k: DeltaAddon, b: StepBuffers): void;
+  /**
+   * Exact values of the marked candidates into b.e (and their MACs into the counter entry); with `t`
+   * (only when fusesTruncation) also the truncation, in the same launch.
+   */
+  compute(k: DeltaAddon, b: StepBuffers, t?: FusedTruncation): void;
+  /** compute() takes a FusedTruncation (no separate deltaTruncate launch). */
+  readonly fusesTruncation: boolean;
 }

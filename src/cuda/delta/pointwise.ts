@@ -74,6 +74,7 @@ export class PointwiseOp implements CudaDeltaOp {
   readonly channels: number;
   readonly denseMacs: number;
   readonly varying: readonly number[];
+  readonly fusesTruncation = false;
   private readonly a: number;
   private readonly b: number;
   private readonly modes: number[];

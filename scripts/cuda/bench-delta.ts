@@ -48,14 +48,25 @@ const median = (a: number[]) => {
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * Tensors on device buffers for the plane (what src/cuda/backend.ts provides). pooled: disposed buffers are
+ * kept per size and reused (what a caching allocator in the runtime would give); else every tensor is a
+ * cudaMalloc and every disposal a cudaFree (which synchronizes the device), as the backend does today.
+ */
 class Host {
   readonly handles = new Map<object, number>();
-  constructor(readonly addon: DeltaAddon) {}
+  private readonly pool = new Map<number, number[]>();
+  constructor(readonly addon: DeltaAddon, readonly pooled = false) {}
   handleOf(id: object) { return this.handles.get(id)!; }
   makeOutput(shape: number[], dtype: 'float32', handle?: number): Info {
     const dataId = {};
-    this.handles.set(dataId, handle ?? this.addon.alloc(Math.max(4, size(shape) * 4)));
+    const bytes = Math.max(4, size(shape) * 4);
+    this.handles.set(dataId, handle ?? this.pool.get(bytes)?.pop() ?? this.addon.alloc(bytes));
     return {dataId, shape, dtype};
+  }
+  drain() {
+    for (const list of this.pool.values()) for (const h of list) this.addon.free(h);
+    this.pool.clear();
   }
   runDense(): never { throw new Error('not used'); }
   upload(v: Float32Array, shape: number[]): Info {
@@ -68,7 +79,10 @@ class Host {
     const h = this.handles.get(t.dataId);
     if (h === undefined) return;
     this.handles.delete(t.dataId);
-    this.addon.free(h);
+    if (!this.pooled) { this.addon.free(h); return; }
+    const bytes = this.addon.size(h);
+    if (!this.pool.has(bytes)) this.pool.set(bytes, []);
+    this.pool.get(bytes)!.push(h);
   }
 }
 
@@ -308,10 +322,10 @@ async function partB(k: DeltaAddon, dataDir: string) {
   const convs = loadPosenet(modelDir);
   const heat = convs.findIndex((c) => c.fShape[3] === 17);
   const out: unknown[] = [];
-  for (const clip of ['vtest', 'pose_1']) {
+  for (const [clip, pooled] of [['vtest', false], ['pose_1', false], ['vtest', true], ['pose_1', true]] as const) {
     if (!existsSync(join(dataDir, `${clip}.rgb.gz`))) { console.log(`part B: no frames for ${clip}`); continue; }
     const {shape, frames} = loadFrames(dataDir, clip);
-    const host = new Host(k);
+    const host = new Host(k, pooled);
     const inputs = frames.map((f) => host.upload(f, shape));
     // dense: our dense kernels, every layer, eager; reference outputs (heatmaps) per frame
     const denseNet = new Net(convs, host, null);
@@ -340,7 +354,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
       });
     }
     denseNet.dispose();
-    const row: Record<string, unknown> = {clip, shape, frames: frames.length, layers: convs.length, denseMacs,
+    const row: Record<string, unknown> = {clip, pooledBuffers: pooled, shape, frames: frames.length, layers: convs.length, denseMacs,
       dense: {gpuMs: r3(median(denseGpu)), wallMs: r3(median(denseWall))}, settings: [] as unknown[]};
     for (const s of SETTINGS) {
       const plane = new CudaPlane(host as never);
@@ -388,9 +402,10 @@ async function partB(k: DeltaAddon, dataDir: string) {
           kernel: c.kernel, outShape: ops[j].outShape, stepMs: r3(median(layerMs[j])), activeFraction: r3(median(layerActive[j]))})),
       };
       (row.settings as unknown[]).push(srow);
-      console.log(JSON.stringify({clip, ...srow, perLayer: undefined}));
+      console.log(JSON.stringify({clip, pooled, ...srow, perLayer: undefined}));
     }
     for (const t of inputs) host.dispose(t);
+    host.drain();
     out.push(row);
   }
   return out;

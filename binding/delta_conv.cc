@@ -4,7 +4,7 @@
 //   deltaConvCompute(geom, x, w, bias|0, alpha|0, act, leaky, cand|0, ctrH|0, ctrOff, e
 //                    [, vals, thr, list, groups])
 // With vals (a delta step) the truncation is fused: propagated pixels update vals and go to list, counts to
-// the entry's OUT / NONFINITE words; groups: the slot's per-group arrival counters, zeroed at seed.
+// the entry's OUT / NONFINITE words; groups: the slot's per-group arrival counters ([outPixels], zeroed at seed).
 // geom: Int32Array(16) [batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padT,
 // padL, depthwise]. ctr: the step's counter entry (CAND for mark; CAND read and MACS added by compute);
 // compute with cand = 0 runs every output pixel (a dense run) and needs no counters.
@@ -80,7 +80,7 @@ Napi::Value ConvCompute(const Napi::CallbackInfo& info) {
       t.list = bufArg<int32_t>(info, 13, P * 4);
       t.listCount = ctr + counters::OUT;
       t.nonFinite = ctr + counters::NONFINITE;
-      t.groups = bufArg<uint32_t>(info, 14, ((P + 7) / 8) * 4);
+      t.groups = bufArg<uint32_t>(info, 14, P * 4);
     }
     check(launchConvCompute(g, p, fused ? &t : nullptr, Runtime::get().stream()), "deltaConvCompute launch");
     return info.Env().Undefined();

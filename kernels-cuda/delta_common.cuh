@@ -54,12 +54,26 @@ __device__ __forceinline__ float activate(int act, float x, double leaky, float 
   }
 }
 
+// list[*count++] = v for every thread of the warp that calls it (the ones active together): one atomicAdd
+// per warp instead of one per element (same-address atomics serialize in L2).
+__device__ __forceinline__ void appendAggregated(int32_t* list, uint32_t* count, int32_t v) {
+  const unsigned mask = __activemask();
+  const int lane = threadIdx.x & 31;
+  const int leader = __ffs(mask) - 1;
+  uint32_t base = 0;
+  if (lane == leader) base = atomicAdd(count, static_cast<uint32_t>(__popc(mask)));
+  base = __shfl_sync(mask, base, leader);
+  list[base + __popc(mask & ((1u << lane) - 1u))] = v;
+}
+
 // Truncation of rows [k0, k0 + n) of the exact values e (row k = output pixel pix[k - k0]), by the whole
 // block (one warp per pixel, channels over the lanes): a pixel is propagated when max_c |e - vals| > thr in
 // double (as delta-cpu), or when a value is NaN/Inf; then vals is updated in place and the pixel appended
 // to list. Same rule as delta_truncate.cu (the unfused kernel).
+// Called by every thread of the block; sProp: shared scratch of n <= 32 flags.
 __device__ __forceinline__ void truncateRows(float* vals, const float* e, long long k0, int n, const int* pix, int C,
-                                             double thr, int32_t* list, uint32_t* listCount, uint32_t* nonFinite) {
+                                             double thr, int32_t* list, uint32_t* listCount, uint32_t* nonFinite,
+                                             int* sProp) {
   const int lane = threadIdx.x & 31;
   for (int q = threadIdx.x >> 5; q < n; q += blockDim.x >> 5) {
     const long long p = pix[q];
@@ -73,13 +87,22 @@ __device__ __forceinline__ void truncateRows(float* vals, const float* e, long l
     }
     change = __any_sync(0xffffffffu, change | bad);
     bad = __any_sync(0xffffffffu, bad);
+    if (lane == 0) sProp[q] = change;
     if (!change) continue;
     for (int c = lane; c < C; c += 32) v[c] = __ldcg(eq + c);
-    if (lane == 0) {
-      list[atomicAdd(listCount, 1u)] = static_cast<int32_t>(p);
-      if (bad) atomicOr(nonFinite, 1u);
+    if (lane == 0 && bad) atomicOr(nonFinite, 1u);
+  }
+  // one atomicAdd per block for the update list (n <= 32 rows)
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int m = 0;
+    for (int q = 0; q < n; q++) m += sProp[q];
+    if (m) {
+      uint32_t base = atomicAdd(listCount, static_cast<uint32_t>(m));
+      for (int q = 0; q < n; q++) if (sProp[q]) list[base++] = pix[q];
     }
   }
+  __syncthreads();
 }
 #endif  // __CUDACC__
 

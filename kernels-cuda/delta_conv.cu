@@ -46,7 +46,7 @@ __global__ void __launch_bounds__(256) convMark(ConvGeom g, ConvMarkParams m) {
         const int ox = tx / g.strideW;
         if (ox >= g.outW) continue;
         const int op = row + ox;
-        if (atomicExch(&m.stamp[op], m.gen) != m.gen) m.cand[atomicAdd(m.candCount, 1u)] = op;
+        if (atomicExch(&m.stamp[op], m.gen) != m.gen) appendAggregated(m.cand, m.candCount, op);
       }
     }
   }
@@ -66,21 +66,31 @@ __device__ __forceinline__ int windowTaps(const ConvGeom& g, int yc, int xc) {
   return th * tw;
 }
 
+// Candidates per work item: the largest power of two <= gmax that still gives every launched block an item.
+__device__ __forceinline__ int groupSize(long long n, int chunks, int gmax) {
+  int ge = gmax;
+  while (ge > 1 && (n + ge - 1) / ge * chunks < gridDim.x) ge >>= 1;
+  return ge;
+}
+
 __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
   __shared__ __align__(16) float xs[CI][XS_STRIDE];
-  __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G];
+  __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G], sProp[G];
   __shared__ bool sLast;
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
   const int coChunks = (g.outC + CO - 1) / CO;
-  const long long items = (n + G - 1) / G * coChunks;
+  // Few candidates: fewer per work item (down to 1) so that every launched block gets work (latency, not
+  // weight reuse, decides then); the same for every block, as n is.
+  const int ge = groupSize(n, coChunks, G);
+  const long long items = (n + ge - 1) / ge * coChunks;
   const int tid = threadIdx.x;
   for (long long item = blockIdx.x; item < items; item += gridDim.x) {
     const long long grp = item / coChunks;
     const int cc = static_cast<int>(item - grp * coChunks);
-    const long long k0 = grp * G;
-    const int ng = static_cast<int>(min(static_cast<long long>(G), n - k0));
+    const long long k0 = grp * ge;
+    const int ng = static_cast<int>(min(static_cast<long long>(ge), n - k0));
     __syncthreads();  // the previous item is done with sB.. and xs
     if (tid < G) {
       int b = 0, yc = 0, xc = 0;
@@ -158,26 +168,28 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
       __syncthreads();
       if (sLast) {
         __threadfence();
-        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite);
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
       }
     }
   }
 }
 
-constexpr int DW_G = 8;       // candidates per depthwise work item
+constexpr int DW_G = 16;      // most candidates per depthwise work item
 constexpr int DW_THREADS = 256;
 
 __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
-  __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G];
+  __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
-  const long long items = (n + DW_G - 1) / DW_G;
+  // about one (candidate, channel) per thread, fewer candidates per item when that leaves blocks idle
+  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / g.outC)));
+  const long long items = (n + ge - 1) / ge;
   const int mult = g.outC / g.inC;
   const int tid = threadIdx.x;
   for (long long item = blockIdx.x; item < items; item += gridDim.x) {
-    const long long k0 = item * DW_G;
-    const int ng = static_cast<int>(min(static_cast<long long>(DW_G), n - k0));
+    const long long k0 = item * ge;
+    const int ng = static_cast<int>(min(static_cast<long long>(ge), n - k0));
     __syncthreads();
     if (tid < ng) {
       const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
@@ -211,7 +223,7 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
     }
     if (fused) {
       __syncthreads();  // the block wrote every channel of its rows
-      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite);
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
     }
   }
 }
@@ -230,7 +242,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
   if (P <= 0 || g.outC <= 0) return cudaSuccess;
   const ConvTruncateParams none{};
   if (g.depthwise) {
-    depthwiseCompute<<<gridFor(P, DW_G, 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
+    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
   } else {
     const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
     convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr);

@@ -53,7 +53,7 @@ struct ConvTruncateParams {
   int32_t* list;          // [outPixels] capacity: propagated pixels
   uint32_t* listCount;    // device word (the step's OUT)
   uint32_t* nonFinite;    // device word (the step's NONFINITE)
-  uint32_t* groups;       // [ceil(outPixels / 8)] zeroed at seed: arrivals per candidate group (modulo counters)
+  uint32_t* groups;       // [outPixels] zeroed at seed: arrivals per candidate group (modulo counters)
 };
 
 cudaError_t launchConvMark(const ConvGeom& g, const ConvMarkParams& p, cudaStream_t stream);

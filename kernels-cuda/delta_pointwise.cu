@@ -8,7 +8,7 @@ namespace delta_cuda {
 namespace {
 
 __device__ __forceinline__ void markPixel(const PixelMarkParams& m, int p) {
-  if (atomicExch(&m.stamp[p], m.gen) != m.gen) m.cand[atomicAdd(m.candCount, 1u)] = p;
+  if (atomicExch(&m.stamp[p], m.gen) != m.gen) appendAggregated(m.cand, m.candCount, p);
 }
 
 __global__ void __launch_bounds__(256) pixelMark(PixelMarkParams m) {

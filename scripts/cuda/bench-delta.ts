@@ -153,8 +153,8 @@ function partA(k: DeltaAddon) {
     const bias = up(Float32Array.from({length: L.outC}, () => rand() - 0.5));
     const base = buf(size(xShape)), inList = buf(inP), dscratch = buf(size(xShape));
     const stamp = buf(P), cand = buf(P), list = buf(P), vals = buf(P * C), vals0 = buf(P * C), e = buf(P * C);
-    const groups = buf(Math.ceil(P / 8));
-    k.deltaFill(groups, 0, Math.ceil(P / 8) * 4, 0);
+    const groups = buf(P);
+    k.deltaFill(groups, 0, P * 4, 0);
     const page = k.alloc(COUNTER.BYTES);
     k.deltaFill(stamp, 0, P * 4, 0);
     op.dense(k, [x0, w, bias], vals0);

@@ -249,7 +249,7 @@ export class CudaPlane implements DataPlane {
       st.cand = this.alloc(st, P * 4);
       st.list = this.alloc(st, P * 4);
       if (st.op.fusesTruncation) {
-        const bytes = Math.ceil(P / 8) * 4;
+        const bytes = P * 4;
         st.groups = this.alloc(st, bytes);
         this.k.deltaFill(st.groups, 0, bytes, 0);
       }

@@ -33,7 +33,7 @@ export interface FusedTruncation {
   readonly vals: Handle;
   readonly thr: number;
   readonly list: Handle;
-  /** Per candidate group: arrival counters (ceil(pixels / 8) words, zeroed at seed). */
+  /** Per candidate group: arrival counters (one word per output pixel, zeroed at seed). */
   readonly groups: Handle;
 }
 

@@ -66,14 +66,15 @@ __device__ __forceinline__ int windowTaps(const ConvGeom& g, int yc, int xc) {
   return th * tw;
 }
 
-// Candidates per work item: the largest power of two <= gmax that still gives every launched block an item.
-__device__ __forceinline__ int groupSize(long long n, int chunks, int gmax) {
+// Candidates per work item: the largest power of two <= gmax that still gives `target` work items (enough
+// blocks to fill the GPU); smaller items only when there are few candidates.
+__device__ __forceinline__ int groupSize(long long n, int chunks, int gmax, int target) {
   int ge = gmax;
-  while (ge > 1 && (n + ge - 1) / ge * chunks < gridDim.x) ge >>= 1;
+  while (ge > 1 && (n + ge - 1) / ge * chunks < target) ge >>= 1;
   return ge;
 }
 
-__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
+__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target) {
   __shared__ __align__(16) float xs[CI][XS_STRIDE];
   __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G], sProp[G];
   __shared__ bool sLast;
@@ -83,7 +84,7 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
   const int coChunks = (g.outC + CO - 1) / CO;
   // Few candidates: fewer per work item (down to 1) so that every launched block gets work (latency, not
   // weight reuse, decides then); the same for every block, as n is.
-  const int ge = groupSize(n, coChunks, G);
+  const int ge = groupSize(n, coChunks, G, target);
   const long long items = (n + ge - 1) / ge * coChunks;
   const int tid = threadIdx.x;
   for (long long item = blockIdx.x; item < items; item += gridDim.x) {
@@ -177,13 +178,13 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
 constexpr int DW_G = 16;      // most candidates per depthwise work item
 constexpr int DW_THREADS = 256;
 
-__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
+__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target) {
   __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
   // about one (candidate, channel) per thread, fewer candidates per item when that leaves blocks idle
-  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / g.outC)));
+  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / g.outC)), target);
   const long long items = (n + ge - 1) / ge;
   const int mult = g.outC / g.inC;
   const int tid = threadIdx.x;
@@ -241,11 +242,17 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
   const long long P = static_cast<long long>(g.batch) * g.outH * g.outW;
   if (P <= 0 || g.outC <= 0) return cudaSuccess;
   const ConvTruncateParams none{};
+  // work items that fill the GPU: a few blocks per multiprocessor
+  static int sms = 0;
+  if (!sms) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
+  }
   if (g.depthwise) {
-    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
+    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 4 * sms);
   } else {
     const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
-    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
+    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 8 * sms);
   }
   return cudaGetLastError();
 }

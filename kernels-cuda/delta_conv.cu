@@ -252,7 +252,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 4 * sms);
   } else {
     const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
-    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 8 * sms);
+    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 2 * sms);
   }
   return cudaGetLastError();
 }

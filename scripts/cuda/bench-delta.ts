@@ -68,7 +68,6 @@ class Host {
     for (const list of this.pool.values()) for (const h of list) this.addon.free(h);
     this.pool.clear();
   }
-  runDense(): never { throw new Error('not used'); }
   upload(v: Float32Array, shape: number[]): Info {
     const t = this.makeOutput(shape, 'float32');
     this.addon.upload(this.handleOf(t.dataId), v);

@@ -18,10 +18,11 @@
  * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
  * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
  *
- * Seeds run the op's own kernel over every pixel (not the backend's dense kernel): a recomputed pixel
- * whose inputs did not change then gets bit-identical values, so exact mode never propagates rounding
- * noise. Output tensors: each call hands out a new tensor on a new buffer holding a device copy of vals
- * (tfjs tensors are immutable; the backend API has no aliasing yet, see docs/delta-cuda.md).
+ * Seeds run the backend's dense kernel (runDense: its implicit-GEMM conv is 1.5-4x faster than a recompute of
+ * every pixel) and copy the result into vals; without one (test hosts) the op's own kernel over every pixel.
+ * Values of the two agree within float rounding, and a later step recomputes only pixels whose inputs changed.
+ * Output tensors: each step hands out a new tensor on a new buffer holding a device copy of vals (tfjs
+ * tensors are immutable; the backend API has no aliasing yet, see docs/delta-cuda-plane.md).
  *
  * NaN/Inf: kernels are recomputes without accumulators, so a non-finite value is carried exactly as the
  * dense kernel would carry it, and leaves the output on the first step after it leaves the input; the
@@ -45,7 +46,8 @@ export interface CudaPlaneBackend extends KernelBackend {
   handleOf(dataId: DataId): Handle;
   /** A new tensor on a new buffer, or on `handle` (ownership passes to the tensor). */
   makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo;
-  runDense(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
+  /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
+  runDense?(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
 }
 
 /** The update a delta step hands to the slots that read its output: changed pixels, on the device. */
@@ -110,7 +112,7 @@ export class CudaPlane implements DataPlane {
   private scratchDeltaBytes = 0;
   private readonly pending = new Set<Promise<unknown>>();
   /** Steps, launches and events (tests and benchmarks). */
-  readonly stats = {seeds: 0, steps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -223,6 +225,7 @@ export class CudaPlane implements DataPlane {
     if (reason) throw new Error(`delta-cuda: cannot seed ${call.kernel}: ${reason}`);
     this.release(slot);
     const st = new CudaSlotState();
+    let out: TensorInfo | null = null;
     try {
       st.op = this.makeOp(call);
       const {pixels: P, channels: C} = st.op;
@@ -253,18 +256,34 @@ export class CudaPlane implements DataPlane {
         st.groups = this.alloc(st, bytes);
         this.k.deltaFill(st.groups, 0, bytes, 0);
       }
-      st.op.dense(this.k, tensors, st.vals);
-      this.stats.launches++;
+      out = this.denseSeed(st, call, tensors);
       if (call.debug) this.recordDebug(st, call, tensors, []);
     } catch (e) {
       for (const h of st.owned) this.k.free(h);
+      if (out) this.backend.disposeData(out.dataId);
       throw e;
     }
     slot.plane = st;  // only once everything succeeded
     this.live++;
     this.stats.seeds++;
-    return {out: this.output(st), update: null, activePixels: st.op.pixels, totalPixels: st.op.pixels, macs: st.op.denseMacs,
-      nonFinite: false};
+    return {out, update: null, activePixels: st.op.pixels, totalPixels: st.op.pixels, macs: st.op.denseMacs, nonFinite: false};
+  }
+
+  /** The dense run of a seed: the backend's kernel (output tensor + copy into vals), else the op's own. */
+  private denseSeed(st: CudaSlotState, call: PlaneCall, tensors: readonly Handle[]): TensorInfo {
+    const bytes = st.op.pixels * st.op.channels * 4;
+    if (this.backend.runDense) {
+      const named: NamedTensorInfoMap = {};
+      for (const ni of call.inputs) named[ni.name] = ni.info;
+      const r = this.backend.runDense(call.kernel, named, call.attrs as NamedAttrMap);
+      const out = Array.isArray(r) ? r[0] : r;
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, bytes);
+      this.stats.backendSeeds++;
+      return out;
+    }
+    st.op.dense(this.k, tensors, st.vals);
+    this.stats.launches++;
+    return this.output(st);
   }
 
   // ---- step ---------------------------------------------------------------------------------

@@ -136,4 +136,26 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
     })],
   ];
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact', 'threshold']);
+
+  // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
+  // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
+  // step performs the dense MACs by design).
+  describe('conv steps dense + diff pass (denseCrossover 0)', () => {
+    let before = 0;
+    const plane = () => (tf.backend() as unknown as {plane: {denseCrossover: number; stats: {denseSteps: number}}}).plane;
+    beforeAll(async () => {
+      if (why) return;
+      await useCuda();
+      plane().denseCrossover = 0;
+      before = plane().stats.denseSteps;
+    });
+    afterAll(() => { if (!why) plane().denseCrossover = 0.1; });
+    const chain = specs.find(([g]) => g.startsWith('chain'))!;
+    const g = `${chain[0]} (dense steps)`;
+    const mk = chain[1](g);
+    kernelSpecs(g, () => mk().map((c) => ({...c, macsExempt: c.kernels})), ['exact', 'threshold']);
+    it('took the dense path', () => {
+      expect(plane().stats.denseSteps - before).toBeGreaterThan(10);
+    });
+  });
 });

@@ -273,12 +273,13 @@ function loadFrames(dir: string, name: string): {shape: number[]; frames: Float3
   return {shape: [1, meta.height, meta.width, 3], frames};
 }
 
-interface Setting { name: string; inThr: number; actThr: number; crossover: number }
-/** crossover: the plane's denseCrossover (2: every step sparse; 0.1: the cost model's default). */
+interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number }
+/** crossover / denseBelow: the plane's cost model (2: every step sparse; 0.1 and 2^21: the defaults). */
 const SETTINGS: Setting[] = [];
-for (const crossover of [2, 0.1]) {
-  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover}, {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover},
-      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover});
+for (const [crossover, denseBelow] of [[2, 0], [0.1, 0], [0.1, 1 << 21]]) {
+  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow},
+      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow},
+      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow});
 }
 
 class Net {
@@ -411,6 +412,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
     for (const s of SETTINGS) {
       const plane = new CudaPlane(host as never);
       plane.denseCrossover = s.crossover;
+      plane.denseBelowElements = s.denseBelow;
       const net = new Net(convs, host, plane);
       const gpu: number[] = [], wall: number[] = [], hostMs: number[] = [];
       let agree = 0, total = 0, performed = 0, dense = 0;
@@ -448,7 +450,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
       net.dispose();
       await plane.settle();
       plane.dispose();
-      const srow = {setting: s.name, denseCrossover: s.crossover, inputThreshold: s.inThr, activationThreshold: s.actThr,
+      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, inputThreshold: s.inThr, activationThreshold: s.actThr,
         gpuMs: r3(median(gpu)), wallMs: r3(median(wall)), hostSubmitMs: r3(median(hostMs)), speedupVsOwnDense: r3(median(denseGpu) / median(gpu)),
         speedupVsBackendDense: backendGpu.length ? r3(median(backendGpu) / median(gpu)) : null,
         agreement: r3(agree / Math.max(1, total)), ceiling: r3(dense / Math.max(1, performed)),

@@ -70,8 +70,11 @@ export interface CudaUpdate {
  * Defaults of new planes. denseCrossover: candidate fraction above which a conv step runs the backend's dense
  * kernel + a diff pass; from the H100 layer benchmark (benchmarks/results/cuda-delta-h100.md: the recompute
  * matches the backend's implicit GEMM at about 5-10% of the pixels on posenet's large layers).
+ * denseBelowElements: conv outputs smaller than this always run dense steps (when they can): there the
+ * sparse step's fixed cost (mark + compute launches, ~30-50 us) is above the whole dense kernel's at any
+ * activity (same benchmark: 145x193x96 and 37x49x384 layers).
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 1 << 21};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -129,6 +132,8 @@ export class CudaPlane implements DataPlane {
    * kernel + a diff pass. 0: always dense, > 1: never (tests). Default: cudaPlaneOptions.denseCrossover.
    */
   denseCrossover = cudaPlaneOptions.denseCrossover;
+  /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
+  denseBelowElements = cudaPlaneOptions.denseBelowElements;
   readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
@@ -403,12 +408,13 @@ export class CudaPlane implements DataPlane {
   /**
    * Cost model: whether this conv step runs dense. Estimate: the slot's candidate fraction of its latest step
    * whose counts reached the host (usually the previous frame's: async copies, no sync); unknown -> sparse.
-   * denseCrossover: 0 = always dense (when possible), > 1 = never.
+   * denseCrossover: 0 = always dense (when possible), > 1 = never; small outputs (denseBelowElements) always dense.
    */
   private preferDense(st: CudaSlotState): boolean {
     const f = this.denseCrossover;
     if (f <= 0) return true;
     if (f > 1) return false;
+    if (st.op.pixels * st.op.channels < this.denseBelowElements) return true;
     return st.lastCandFraction > f;
   }
 

@@ -70,11 +70,11 @@ export interface CudaUpdate {
  * Defaults of new planes. denseCrossover: candidate fraction above which a conv step runs the backend's dense
  * kernel + a diff pass; from the H100 layer benchmark (benchmarks/results/cuda-delta-h100.md: the recompute
  * matches the backend's implicit GEMM at about 5-10% of the pixels on posenet's large layers).
- * denseBelowElements: conv outputs smaller than this always run dense steps (when they can): there the
- * sparse step's fixed cost (mark + compute launches, ~30-50 us) is above the whole dense kernel's at any
- * activity (same benchmark: 145x193x96 and 37x49x384 layers).
+ * denseBelowElements: conv outputs smaller than this always run dense steps (when they can), since the sparse
+ * step's fixed cost (~30-50 us) exceeds the whole dense kernel's on small layers; off by default: on posenet
+ * it measured neutral to slightly worse than the crossover alone (same benchmark, part B).
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 1 << 21};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);

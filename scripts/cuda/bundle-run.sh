@@ -8,7 +8,8 @@
 #   bash DIR/run.sh bench     the posenet video benchmark (vtest 769x577, pose_1 577x577; B = 1, 8, 32)
 #   bash DIR/run.sh node ...  the bundled Node with the bundle's environment (e.g. a script of your own)
 # Environment: OUT (logs and results; default DIR/out), DELTA_CUDA_BUILD (build folder; default DIR/build),
-# DELTA_CUDA_DEVICE (GPU index), CUDA_ARCHS, NODE_DIR (where Node is unpacked; default /tmp/delta-cuda-node).
+# DELTA_CUDA_DEVICE (GPU index), CUDA_ARCHS, NODE_DIR (where Node is unpacked; default /tmp/delta-cuda-node),
+# SUITE_TIMEOUT (seconds per test suite, default 1200), SUITES (regexp of suite names to run, default all).
 set -u
 D="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUTDIR="${OUT:-$D/out}"
@@ -60,9 +61,10 @@ test)
   total_p=0; total_f=0; total_s=0; rows=""
   suite() {  # name, log, command...
     local name="$1" log="$2"; shift 2
+    if [ -n "${SUITES:-}" ] && ! [[ "$name" =~ $SUITES ]]; then return; fi
     local res="$OUTDIR/$log.json" t0=$(date +%s)
     rm -f "$res"
-    DELTA_RESULT_FILE="$res" "$@" > "$OUTDIR/$log.log" 2>&1
+    DELTA_RESULT_FILE="$res" timeout "${SUITE_TIMEOUT:-1200}" "$@" > "$OUTDIR/$log.log" 2>&1
     local p=0 f=1 s=0
     if [ -f "$res" ]; then
       read -r p f s < <("$NODE" -e "const r=require('$res');console.log(r.passed,r.failed,r.skipped)")

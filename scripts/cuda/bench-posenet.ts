@@ -98,7 +98,7 @@ interface Row {
 }
 
 async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>) {
-  const frames = clipFrames(clip, w, h, 'stretch', 0, Math.max(...BATCHES) + WARM + TIMED);
+  const frames = clipFrames(clip, w, h, 'stretch', 0, Math.max(...BATCHES) - 1 + WARM + TIMED);
   const model: GraphModel = await loadBatched(modelFile('posenet')!, h, w);
   const b = tf.backend() as DeltaCudaBackend;
   for (const B of BATCHES) {

@@ -26,7 +26,7 @@ export function runBinary(backend: DeltaCudaBackend, op: Binary, a: TensorInfo, 
   return out;
 }
 
-type Kind = 'arith' | 'float' | 'compare' | 'logical';
+type Kind = 'arith' | 'float' | 'compare' | 'logical' | 'floordiv';
 
 function binaryKernel(name: string, op: Binary, kind: Kind): KernelFunc {
   return (args) => {
@@ -49,13 +49,15 @@ function binaryKernel(name: string, op: Binary, kind: Kind): KernelFunc {
         return runBinary(be, op, a, b, 'bool', ints);
       case 'logical':
         return runBinary(be, op, a, b, 'bool', ints);
+      case 'floordiv':  // tfjs: int32 whatever the operands (floor(a / b) converted)
+        return runBinary(be, op, a, b, 'int32', ints);
     }
   };
 }
 
 const TABLE: Array<[string, Binary, Kind]> = [
   ['Add', Binary.Add, 'arith'], ['Sub', Binary.Sub, 'arith'], ['Multiply', Binary.Mul, 'arith'],
-  ['RealDiv', Binary.Div, 'float'], ['FloorDiv', Binary.FloorDiv, 'arith'], ['Mod', Binary.Mod, 'arith'],
+  ['RealDiv', Binary.Div, 'float'], ['FloorDiv', Binary.FloorDiv, 'floordiv'], ['Mod', Binary.Mod, 'arith'],
   ['SquaredDifference', Binary.SquaredDifference, 'arith'], ['Maximum', Binary.Max, 'arith'], ['Minimum', Binary.Min, 'arith'],
   ['Pow', Binary.Pow, 'arith'], ['Equal', Binary.Equal, 'compare'], ['NotEqual', Binary.NotEqual, 'compare'],
   ['Less', Binary.Less, 'compare'], ['LessEqual', Binary.LessEqual, 'compare'], ['Greater', Binary.Greater, 'compare'],

@@ -1,41 +1,405 @@
 /**
- * The data plane of delta-cuda. PLACEHOLDER until the sparse CUDA kernels land (branch cuda-delta
- * replaces this file wholesale): it implements no delta kernel, so the engine runs every kernel through
- * this backend's dense CUDA kernels and stats() reports each call as a fallback
- * ("delta kernel not implemented on delta-cuda"). It holds no state.
+ * The delta-cuda data plane (DataPlane of src/core/plane.ts) on device buffers.
+ *
+ * A slot keeps, in buffers it allocates with addon.alloc (never tfjs tensors):
+ *   vals      the propagated output [pixels, channels] (what its output tensors hold), updated in place;
+ *   stamp     per output pixel, the generation of the step that last marked it (the step's pixel mask,
+ *             never cleared: a new generation is a new mask);
+ *   cand      the step's candidate output pixels (compact);
+ *   list      the output update: pixels propagated by the last step (compact), count on the device;
+ *   baselines inputs that come without an update are diffed against a copy (sparsify.cu) + their lists.
+ * The plane shares an exact-value scratch E [k, channels], a sparsify delta scratch, and a ring of
+ * counter entries (delta/counters.ts): one 64-byte entry per step holds its device-side counts.
+ *
+ * A step (delta/op.ts, kernels-cuda/delta_common.cuh) launches: sparsify per diffed input; mark per changed
+ * input (receptive field -> candidates); compute (exact values of the candidates, fused epilogue: bias,
+ * activation, and for the conv family the truncation too: threshold, in-place update of vals, update list);
+ * elementwise ops truncate in a separate launch. Counts stay on the device: every kernel
+ * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
+ * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
+ *
+ * Seeds run the backend's dense kernel (runDense: its implicit-GEMM conv is 1.5-4x faster than a recompute of
+ * every pixel) and copy the result into vals; without one (test hosts) the op's own kernel over every pixel.
+ * Values of the two agree within float rounding, and a later step recomputes only pixels whose inputs changed.
+ * Output tensors: each step hands out a new tensor on a new buffer holding a device copy of vals (tfjs
+ * tensors are immutable; the backend API has no aliasing yet, see docs/delta-cuda-plane.md).
+ *
+ * NaN/Inf: kernels are recomputes without accumulators, so a non-finite value is carried exactly as the
+ * dense kernel would carry it, and leaves the output on the first step after it leaves the input; the
+ * truncation propagates non-finite values and flags them in the step's counters (counters.nonFiniteSteps).
  */
-import {DataPlane, DebugRecord, PlaneCall, PlaneResult} from '../core/plane';
+import {DataId, DataType, KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
+import type {CallView} from '../core/op_table';
+import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
 import type {Slot} from '../core/slot';
-import type {DeltaCudaBackend} from './backend';
+import type {DeltaCudaAddon, Handle} from './native';
+import {COUNTER, DeltaAddon, deltaKernels} from './delta/addon';
+import {CONV_KERNELS, ConvOp, convUnsupported} from './delta/conv';
+import {CounterEntry, CounterRing, macsOf} from './delta/counters';
+import type {CountWord, CudaDeltaOp, StepBuffers} from './delta/op';
+import {POINTWISE_KERNELS, PointwiseOp, pointwiseUnsupported} from './delta/pointwise';
+
+/** What the plane uses of the delta-cuda backend (src/cuda/backend.ts; see the contract there). */
+export interface CudaPlaneBackend extends KernelBackend {
+  readonly addon: DeltaCudaAddon;
+  /** The device buffer of a tensor (float32: 4 bytes per element). */
+  handleOf(dataId: DataId): Handle;
+  /** A new tensor on a new buffer, or on `handle` (ownership passes to the tensor). */
+  makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo;
+  /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
+  runDense?(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
+}
+
+/** The update a delta step hands to the slots that read its output: changed pixels, on the device. */
+export interface CudaUpdate {
+  readonly list: Handle;
+  /** The producer step's propagated-pixel count (its counter entry's OUT word). */
+  readonly count: CountWord;
+  readonly entry: CounterEntry | null;
+  readonly owner: CudaSlotState;
+  /** owner.seq when made: a later step of the owner overwrites the list. */
+  readonly seq: number;
+  /** Known on the host to be empty (nothing changed upstream): consumers skip it. */
+  readonly empty: boolean;
+}
+
+export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
+const CONV = new Set(CONV_KERNELS);
+const POINTWISE = new Set(POINTWISE_KERNELS);
+
+const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const channelsOf = (s: readonly number[]) => (s.length === 0 ? 1 : s[s.length - 1]);
+
+interface DebugBuffers {
+  readonly kernel: string;
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly inputs: ReadonlyArray<{name: string; shape: number[]; dtype: string; copy: Handle}>;
+  readonly raw: ReadonlyArray<Handle | null>;
+  readonly output: Handle;
+  readonly outputThreshold: number;
+  readonly inputThresholds: readonly number[];
+}
+
+export class CudaSlotState {
+  op!: CudaDeltaOp;
+  vals: Handle = 0;
+  stamp: Handle = 0;
+  cand: Handle = 0;
+  list: Handle = 0;
+  /** Arrival counters per candidate group (ops that fuse the truncation). */
+  groups: Handle = 0;
+  gen = 0;
+  seq = 0;
+  released = false;
+  baselines: Array<Handle | null> = [];
+  /** Per diffed input: its list of changed pixels and their count (pixels, channels of the input). */
+  inLists: Array<Handle | null> = [];
+  inPixels: number[] = [];
+  inChannels: number[] = [];
+  debug: DebugBuffers | null = null;
+  /** Every buffer of the slot (freed on release). */
+  owned: Handle[] = [];
+}
 
 export class CudaPlane implements DataPlane {
-  constructor(readonly backend: DeltaCudaBackend) {}
+  private readonly k: DeltaAddon;
+  private readonly counters: CounterRing;
+  private live = 0;
+  /** Plane-wide scratch: exact values of a step's candidates, and sparsify's (unused) deltas. */
+  private scratchE: Handle = 0;
+  private scratchEBytes = 0;
+  private scratchDelta: Handle = 0;
+  private scratchDeltaBytes = 0;
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Steps, launches and events (tests and benchmarks). */
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
-  hasDeltaKernel(_kernel: string): boolean {
-    return false;
+  constructor(private readonly backend: CudaPlaneBackend) {
+    this.k = deltaKernels(backend.addon);
+    this.counters = new CounterRing(this.k);
   }
 
-  seed(_slot: Slot, call: PlaneCall): PlaneResult {
-    throw new Error(`delta-cuda: no delta kernel for ${call.kernel} (the engine must not seed it)`);
+  hasDeltaKernel(kernel: string): boolean {
+    return CONV.has(kernel) || POINTWISE.has(kernel);
   }
 
-  step(): PlaneResult | null {
-    return null;
+  unsupported(call: CallView): string | null {
+    for (const i of call.inputs) {
+      if (sizeOf(i.info.shape) === 0) return `input '${i.name}' is empty`;
+    }
+    if (CONV.has(call.kernel)) return convUnsupported(call);
+    if (POINTWISE.has(call.kernel)) return pointwiseUnsupported(call);
+    return 'delta-cuda: no delta kernel';
   }
 
-  hasBaseline(): boolean {
-    return false;
+  hasBaseline(slot: Slot, i: number): boolean {
+    const st = slot.plane as CudaSlotState | null;
+    return st != null && st.baselines[i] != null;
   }
-
-  release(_slot: Slot): void { /* no state */ }
 
   bufferCount(): number {
-    return 0;
+    return this.live;
   }
 
-  debugRecord(): DebugRecord | null {
-    return null;
+  release(slot: Slot): void {
+    const st = slot.plane as CudaSlotState | null;
+    if (!st) return;
+    slot.plane = null;
+    this.live--;
+    st.released = true;
+    this.freeDebug(st);
+    for (const h of st.owned) this.k.free(h);
+    st.owned = [];
   }
 
-  dispose(): void { /* no state */ }
+  /** Frees the plane's own buffers (scratch, counter pages); slots are released by the engine. */
+  dispose(): void {
+    this.counters.dispose();
+    if (this.scratchE) this.k.free(this.scratchE);
+    if (this.scratchDelta) this.k.free(this.scratchDelta);
+    this.scratchE = this.scratchDelta = 0;
+    this.scratchEBytes = this.scratchDeltaBytes = 0;
+  }
+
+  async settle(): Promise<void> {
+    this.counters.settle();
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  debugRecord(slot: Slot): DebugRecord | null {
+    const st = slot.plane as CudaSlotState | null;
+    const d = st?.debug;
+    if (!st || !d) return null;
+    const f32 = (h: Handle, n: number) => this.k.download(h, new Float32Array(n));
+    return {
+      kernel: d.kernel,
+      attrs: d.attrs,
+      inputs: d.inputs.map((i) => ({name: i.name, shape: i.shape, dtype: i.dtype, values: f32(i.copy, sizeOf(i.shape))})),
+      output: f32(d.output, st.op.pixels * st.op.channels),
+      outputShape: [...st.op.outShape],
+      outputThreshold: d.outputThreshold,
+      inputThresholds: d.inputThresholds,
+      rawInputs: d.raw.map((h, i) => (h ? f32(h, sizeOf(d.inputs[i].shape)) : null)),
+    };
+  }
+
+  // ---- buffers ------------------------------------------------------------------------------
+
+  private alloc(st: CudaSlotState, bytes: number): Handle {
+    const h = this.k.alloc(Math.max(4, bytes));
+    st.owned.push(h);
+    return h;
+  }
+
+  private ensureScratch(eBytes: number, deltaBytes: number) {
+    if (eBytes > this.scratchEBytes) {
+      if (this.scratchE) this.k.free(this.scratchE);
+      this.scratchE = this.k.alloc(eBytes);
+      this.scratchEBytes = eBytes;
+    }
+    if (deltaBytes > this.scratchDeltaBytes) {
+      if (this.scratchDelta) this.k.free(this.scratchDelta);
+      this.scratchDelta = this.k.alloc(deltaBytes);
+      this.scratchDeltaBytes = deltaBytes;
+    }
+  }
+
+  /** A new output tensor holding a copy of the slot's values. */
+  private output(st: CudaSlotState): TensorInfo {
+    const out = this.backend.makeOutput([...st.op.outShape], 'float32');
+    this.k.copy(this.backend.handleOf(out.dataId), 0, st.vals, 0, st.op.pixels * st.op.channels * 4);
+    this.stats.outputCopies++;
+    return out;
+  }
+
+  private makeOp(call: PlaneCall): CudaDeltaOp {
+    if (CONV.has(call.kernel)) return new ConvOp(call);
+    if (POINTWISE.has(call.kernel)) return new PointwiseOp(call);
+    throw new Error(`delta-cuda: no delta kernel for ${call.kernel}`);
+  }
+
+  // ---- seed ---------------------------------------------------------------------------------
+
+  seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
+    const reason = this.unsupported(call);
+    if (reason) throw new Error(`delta-cuda: cannot seed ${call.kernel}: ${reason}`);
+    this.release(slot);
+    const st = new CudaSlotState();
+    let out: TensorInfo | null = null;
+    try {
+      st.op = this.makeOp(call);
+      const {pixels: P, channels: C} = st.op;
+      const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
+      let deltaBytes = 0;
+      call.inputs.forEach((ni, i) => {
+        st.baselines[i] = null;
+        st.inLists[i] = null;
+        st.inChannels[i] = channelsOf(ni.info.shape);
+        st.inPixels[i] = sizeOf(ni.info.shape) / st.inChannels[i];
+        if (!keepBaseline[i]) return;
+        const bytes = sizeOf(ni.info.shape) * 4;
+        const base = this.alloc(st, bytes);
+        this.k.copy(base, 0, tensors[i], 0, bytes);
+        st.baselines[i] = base;
+        st.inLists[i] = this.alloc(st, st.inPixels[i] * 4);
+        deltaBytes = Math.max(deltaBytes, bytes);
+      });
+      if (call.inputs.length > COUNTER.MAX_INPUTS) throw new Error(`delta-cuda: more than ${COUNTER.MAX_INPUTS} inputs`);
+      this.ensureScratch(P * C * 4, deltaBytes);
+      st.vals = this.alloc(st, P * C * 4);
+      st.stamp = this.alloc(st, P * 4);
+      this.k.deltaFill(st.stamp, 0, P * 4, 0);
+      st.cand = this.alloc(st, P * 4);
+      st.list = this.alloc(st, P * 4);
+      if (st.op.fusesTruncation) {
+        const bytes = P * 4;
+        st.groups = this.alloc(st, bytes);
+        this.k.deltaFill(st.groups, 0, bytes, 0);
+      }
+      out = this.denseSeed(st, call, tensors);
+      if (call.debug) this.recordDebug(st, call, tensors, []);
+    } catch (e) {
+      for (const h of st.owned) this.k.free(h);
+      if (out) this.backend.disposeData(out.dataId);
+      throw e;
+    }
+    slot.plane = st;  // only once everything succeeded
+    this.live++;
+    this.stats.seeds++;
+    return {out, update: null, activePixels: st.op.pixels, totalPixels: st.op.pixels, macs: st.op.denseMacs, nonFinite: false};
+  }
+
+  /** The dense run of a seed: the backend's kernel (output tensor + copy into vals), else the op's own. */
+  private denseSeed(st: CudaSlotState, call: PlaneCall, tensors: readonly Handle[]): TensorInfo {
+    const bytes = st.op.pixels * st.op.channels * 4;
+    if (this.backend.runDense) {
+      const named: NamedTensorInfoMap = {};
+      for (const ni of call.inputs) named[ni.name] = ni.info;
+      const r = this.backend.runDense(call.kernel, named, call.attrs as NamedAttrMap);
+      const out = Array.isArray(r) ? r[0] : r;
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, bytes);
+      this.stats.backendSeeds++;
+      return out;
+    }
+    st.op.dense(this.k, tensors, st.vals);
+    this.stats.launches++;
+    return this.output(st);
+  }
+
+  // ---- step ---------------------------------------------------------------------------------
+
+  step(slot: Slot, call: PlaneCall, states: readonly InputState[]): PlaneResult | null {
+    const st = slot.plane as CudaSlotState | null;
+    if (!st || !this.hasDeltaKernel(call.kernel)) return null;
+    const op = st.op;
+    const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
+    // per input: its changed pixels this step ('diff' -> sparsify into the slot's list)
+    const changes: Array<{kind: 'diff' | 'update'; update: CudaUpdate | null} | null> = [];
+    for (let i = 0; i < call.inputs.length; i++) {
+      const s = states[i];
+      changes[i] = null;
+      if (s.kind === 'diff') {
+        if (!st.baselines[i]) return null;
+        changes[i] = {kind: 'diff', update: null};
+      } else if (s.kind === 'update') {
+        const u = s.update as CudaUpdate | null;
+        if (!u || u.owner.released || u.owner.seq !== u.seq || (u.entry && u.entry.page.freed)) return null;  // stale
+        if (!u.empty) changes[i] = {kind: 'update', update: u};
+      }
+    }
+    st.seq++;
+    this.stats.steps++;
+    const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
+    const changed = changes.some((c, i) => c !== null && op.varying.includes(i));
+    if (!changed) {
+      this.stats.emptySteps++;
+      if (call.debug) this.recordDebug(st, call, dense, []);
+      return {out: this.output(st), update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
+    }
+
+    const entry = this.counters.take();
+    if (++st.gen === 0xffffffff) {
+      this.k.deltaFill(st.stamp, 0, op.pixels * 4, 0);  // generations wrap: clear the masks once
+      st.gen = 1;
+    }
+    const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
+    const raw: Array<Handle | null> = [];
+    changes.forEach((c, i) => {
+      raw[i] = null;
+      if (!c || !op.varying.includes(i)) return;
+      let list: Handle, count: CountWord;
+      if (c.kind === 'diff') {
+        const countOff = entry.offset + 4 * (COUNTER.IN0 + i);
+        this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
+            this.scratchDelta, entry.handle, countOff, false);
+        this.stats.launches++;
+        raw[i] = tensors[i];
+        list = st.inLists[i]!;
+        count = {handle: entry.handle, offset: countOff};
+      } else {
+        list = c.update!.list;
+        count = c.update!.count;
+      }
+      op.mark(this.k, i, list, count, b);
+      this.stats.launches++;
+    });
+    if (op.fusesTruncation) {
+      op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
+      this.stats.launches++;
+    } else {
+      op.compute(this.k, b);
+      this.k.deltaTruncate(st.vals, this.scratchE, st.cand, entry.handle, entry.offset, op.pixels, op.channels,
+          call.outputThreshold, st.list);
+      this.stats.launches += 2;
+    }
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+
+    const words = this.counters.whenRead(entry);
+    const deferredCounts = words.then((w) => {
+      if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
+      return {activePixels: w[COUNTER.OUT], macs: macsOf(w)};
+    });
+    this.pending.add(deferredCounts);
+    deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
+    return {out: this.output(st), update: this.update(st, entry, false), activePixels: 0, totalPixels: op.pixels, macs: 0,
+      nonFinite: false, deferredCounts};
+  }
+
+  private update(st: CudaSlotState, entry: CounterEntry | null, empty: boolean): CudaUpdate {
+    return {
+      list: st.list, entry, owner: st, seq: st.seq, empty,
+      count: entry ? {handle: entry.handle, offset: entry.offset + 4 * COUNTER.OUT} : {handle: 0, offset: 0},
+    };
+  }
+
+  // ---- debug --------------------------------------------------------------------------------
+
+  /** Device copies of what the slot saw and produced (downloaded by debugRecord, on demand). */
+  private recordDebug(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], raw: ReadonlyArray<Handle | null>) {
+    this.freeDebug(st);
+    const copy = (h: Handle, bytes: number) => {
+      const c = this.k.alloc(Math.max(4, bytes));
+      this.k.copy(c, 0, h, 0, bytes);
+      return c;
+    };
+    st.debug = {
+      kernel: call.kernel,
+      attrs: call.attrs,
+      inputs: call.inputs.map((ni, i) => ({name: ni.name, shape: [...ni.info.shape], dtype: ni.info.dtype,
+        copy: copy(dense[i], sizeOf(ni.info.shape) * 4)})),
+      raw: call.inputs.map((ni, i) => (raw[i] ? copy(raw[i]!, sizeOf(ni.info.shape) * 4) : null)),
+      output: copy(st.vals, st.op.pixels * st.op.channels * 4),
+      outputThreshold: call.outputThreshold,
+      inputThresholds: call.inputThresholds,
+    };
+  }
+
+  private freeDebug(st: CudaSlotState) {
+    const d = st.debug;
+    if (!d) return;
+    st.debug = null;
+    for (const i of d.inputs) this.k.free(i.copy);
+    for (const h of d.raw) if (h) this.k.free(h);
+    this.k.free(d.output);
+  }
 }

@@ -5,11 +5,13 @@
 // TIMED frames; per frame, the time of model.execute + a device synchronize (outputs stay on the GPU, as
 // ANCHORS' CUDA-event timings; inputs are uploaded before the clock starts), median and p90 over the
 // timed frames, plus the same with the download of every output.
-// Settings: exact mode (thresholds 0: every slot dense or delta-exact), and the ANCHORS thresholds
-// t_in / t_act = 0.02 / 0.01 and 0.06 / 0.03 (input in [-1, 1]). For each: keypoint agreement with exact
-// mode (share of the 17 heatmap maxima per stream and frame within one cell of exact mode's), the
-// arithmetic ceiling from our stats (dense MACs / performed MACs over the timed frames), the modes of the
-// layers; the cost of a frame with no change (the previous frame's values again, as a new tensor); a
+// Settings: 'dense' (every frame a keyframe: every slot runs the backend's dense CUDA kernels, our own
+// dense mode), 'exact' (thresholds 0 on the delta path), and thresholds t_in / t_act = 0.01 / 0.005,
+// 0.02 / 0.01, 0.06 / 0.03 (input in [-1, 1]; ANCHORS' DeltaCNN settings are the last two). For each:
+// keypoint agreement with dense (share of the 17 heatmap maxima per stream and frame within one cell of
+// dense's), the arithmetic ceiling from our stats (dense MACs / performed MACs over the timed frames, device
+// counts settled), the layers' modes, mean active share of the delta layers; the cost of a frame with no
+// change (the previous frame's values again, as a new tensor); a
 // per-kernel profile of one frame (tf.profile, kernel times include a device synchronize each).
 //
 // Run (bundle): DELTA_CUDA_DATA=<bundle>/data node bench.cjs OUT.json   (run.sh bench does this)
@@ -27,8 +29,12 @@ import {clipFrames, modelFile} from '../../test/cuda/data';
 const WARM = Number(process.env.BENCH_WARM || 3);
 const TIMED = Number(process.env.BENCH_TIMED || 10);
 const BATCHES = (process.env.BENCH_BATCHES || '1,8,32').split(',').map(Number);
-const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number}> = [
+// 'dense': every frame a keyframe (each slot runs the backend's dense CUDA kernel and seeds its state):
+// our own dense mode, the reference of the speedups. 'exact': thresholds 0 on the delta path.
+const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number}> = [
+  {name: 'dense', inputThreshold: 0, threshold: 0, keyframeInterval: 1},
   {name: 'exact', inputThreshold: 0, threshold: 0},
+  {name: 't0.01/0.005', inputThreshold: 0.01, threshold: 0.005},
   {name: 't0.02/0.01', inputThreshold: 0.02, threshold: 0.01},
   {name: 't0.06/0.03', inputThreshold: 0.06, threshold: 0.03},
 ];
@@ -108,7 +114,8 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
     let dims: number[] = [];
     for (const setting of SETTINGS) {
       delta.reset();
-      delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold});
+      delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
+        keyframeInterval: setting.keyframeInterval ?? 300});
       b.resetCpuFallbacks();
       const ms: number[] = [], msDl: number[] = [];
       const cells: Int32Array[] = [];
@@ -128,16 +135,26 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         dims = hmT.shape;
         cells.push(argmaxCells(vals[spec.outputs.indexOf(HEATMAP)] as Float32Array, dims[0], dims[1], dims[2], dims[3]));
         tf.dispose(outs);
+        if (t === WARM - 1) {
+          // MAC totals of every slot so far (device-side counts settled): subtracted below.
+          await delta.settleStats();
+          const st = delta.stats({all: true});
+          dense -= st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
+          performed -= st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
+        }
         if (t >= WARM) {
           ms.push(t1 - t0);
           msDl.push(t2 - t0);
           const st = delta.stats();
-          dense += st.totals.denseMacs; performed += st.totals.performedMacs;
-          for (const l of st.layers) {
-            modes[l.mode] = (modes[l.mode] ?? 0) + 1;
-            if (l.mode === 'delta') { activeSum += l.activeFraction; activeN++; }
-          }
+          for (const l of st.layers) modes[l.mode] = (modes[l.mode] ?? 0) + 1;
         }
+      }
+      await delta.settleStats();
+      {
+        const st = delta.stats({all: true});
+        dense += st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
+        performed += st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
+        for (const l of st.layers) if (l.counts.delta > 0) { activeSum += l.meanActiveFraction; activeN++; }
       }
       // A frame with no change: the last frame's values again, as a new tensor.
       let noChangeMs: number | null = null;
@@ -150,9 +167,9 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         noChangeMs = performance.now() - t0;
         tf.dispose([again, ...outs]);
       }
-      if (setting.name === 'exact') exactCells = cells;
+      if (setting.name === 'dense') exactCells = cells;
       let agree: number | null = null;
-      if (setting.name !== 'exact' && exactCells.length) {
+      if (setting.name !== 'dense' && exactCells.length) {
         let ok = 0, n = 0;
         const W = dims[2];
         for (let t = WARM; t < WARM + TIMED; t++) {
@@ -172,10 +189,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
           `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs.toFixed(2)} ms, modes ${JSON.stringify(modes)}`);
     }
-    // Per-kernel profile of one exact-mode frame (each kernel timed with a device synchronize).
+    // Per-kernel profile of one frame at 0.02/0.01 (each kernel timed with a device synchronize).
     if (B === 1 || B === Math.max(...BATCHES)) {
       delta.reset();
-      delta.configure({inputThreshold: 0, threshold: 0});
+      delta.configure({inputThreshold: 0.02, threshold: 0.01, keyframeInterval: 300});
       for (let t = 0; t < 2; t++) tf.dispose(delta.frame(() => model.execute(inputs[t], spec.outputs) as tf.Tensor[]));
       const prof = await tf.profile(() => delta.frame(() => model.execute(inputs[2], spec.outputs) as tf.Tensor[]));
       const byKernel: Record<string, {ms: number; calls: number}> = {};

@@ -189,7 +189,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     }, EW_TOL, ['Reverse']);
   });
 
-  it('PadV2, Concat (every axis, int32 too), Pack, Unpack, GatherV2, Fill, ZerosLike, OnesLike', async () => {
+  it('PadV2, Concat (every axis, int32 too), Pack, Unpack, GatherV2, GatherNd, Fill, ZerosLike, OnesLike', async () => {
     await check(() => {
       const a = rnd(130, [2, 3, 4, 2]), b = rnd(131, [2, 3, 4, 2]);
       const outs: tf.Tensor[] = [tf.pad(a, [[0, 0], [1, 2], [2, 1], [0, 0]], 0.5), tf.pad(rndInt(132, [3, 2], 0, 9), [[1, 1], [0, 2]], 7)];
@@ -198,6 +198,8 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       outs.push(tf.stack([a, b], 1), ...tf.unstack(a, 2));
       outs.push(tf.gather(rnd(135, [16, 4]), tf.tensor1d([3, 0, 15, 7, 7], 'int32')), tf.gather(a, tf.tensor1d([2, 0], 'int32'), 2));
       outs.push(tf.fill([3, 4], 2.5), tf.fill([2, 2], 3, 'int32'), tf.zerosLike(a), tf.onesLike(rndInt(136, [5], 0, 1)));
+      outs.push(tf.gatherND(rnd(137, [1, 6, 5, 4]), tf.tensor2d([[0, 2, 3], [0, 5, 0], [0, 0, 4]], [3, 3], 'int32')),
+          tf.gatherND(rnd(138, [4, 3]), tf.tensor1d([2], 'int32')));
       return outs;
     }, EW_TOL);
   });

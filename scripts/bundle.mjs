@@ -64,6 +64,8 @@ mkdirSync(join(jsOut, 'specs-kernels'), {recursive: true});
 await esbuild.build({...common, stdin: {contents: specEntry(cudaSpecs.filter((f) => f !== 'models.spec.js')
   .map((f) => `build/test/cuda/${f}`)), resolveDir: root}, outfile: join(jsOut, 'specs-unit/cuda.spec.js')});
 await esbuild.build({...common, entryPoints: ['build/test/cuda/models.spec.js'], outfile: join(jsOut, 'specs-models/models.spec.js')});
+await esbuild.build({...common, entryPoints: ['build/test/cuda/models-reference-worker.js'],
+  outfile: join(jsOut, 'specs-models/models-reference-worker.js')});
 const kernelSpecs = readdirSync('build/test/kernels').filter((f) => f.endsWith('.spec.js')).map((f) => `build/test/kernels/${f}`);
 await esbuild.build({...common, stdin: {contents: specEntry(['build/test/cuda/harness-helper.js', ...kernelSpecs]), resolveDir: root},
   outfile: join(jsOut, 'specs-kernels/kernels.spec.js')});

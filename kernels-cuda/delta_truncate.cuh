@@ -27,4 +27,24 @@ struct TruncateParams {
 
 cudaError_t launchTruncate(const TruncateParams& p, cudaStream_t stream);
 
+// The diff pass of a step computed densely (the backend's dense kernel wrote every pixel's exact values into
+// `out`, the step's output tensor): for the step's candidates (stamp == gen: the mark ran), the same rule as
+// truncate, a propagated pixel is copied into vals and appended to the list; every other pixel gets its
+// propagated values written back into out (the output holds propagated values, residuals are kept; a
+// non-candidate's inputs did not change, so neither did its exact value, whatever the dense kernel's rounding).
+struct DenseDiffParams {
+  float* vals;            // [pixels, channels]
+  float* out;             // [pixels, channels]: exact in, propagated out
+  const uint32_t* stamp;  // [pixels]
+  uint32_t gen;
+  int64_t pixels;
+  int32_t channels;
+  double thr;
+  int32_t* list;
+  uint32_t* listCount;
+  uint32_t* nonFinite;
+};
+
+cudaError_t launchDenseDiff(const DenseDiffParams& p, cudaStream_t stream);
+
 }  // namespace delta_cuda

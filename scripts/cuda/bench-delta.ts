@@ -64,6 +64,20 @@ class Host {
     this.handles.set(dataId, handle ?? this.pool.get(bytes)?.pop() ?? this.addon.alloc(bytes));
     return {dataId, shape, dtype};
   }
+  /** The backend's dense conv / depthwise (as src/cuda/kernels does), for seeds and the plane's dense steps. */
+  runDense?: (kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info;
+  withBackendDense(): this {
+    this.runDense = (kernel, inputs, attrs) => {
+      const call = {kernel, inputs: Object.entries(inputs).map(([name, info]) => ({name, info})), attrs};
+      const op = new ConvOp(call as never);
+      const out = this.makeOutput([...op.outShape], 'float32');
+      const h = (n: string) => (inputs[n] ? this.handleOf(inputs[n].dataId) : 0);
+      backendConv(this.addon, op, kernel, h('x'), h('filter'), h('bias'), this.handleOf(out.dataId),
+          attrs.activation === 'relu6' ? 2 : 0);
+      return out;
+    };
+    return this;
+  }
   drain() {
     for (const list of this.pool.values()) for (const h of list) this.addon.free(h);
     this.pool.clear();
@@ -131,14 +145,13 @@ function blobs(rand: () => number, x: Float32Array, shape: number[], frac: numbe
 }
 
 /** The backend's own dense kernel for the same conv (src/cuda/kernels: implicit-GEMM conv, depthwise), relu6. */
-function backendConv(k: DeltaAddon, op: ConvOp, kernel: string, x: number, w: number, bias: number, y: number) {
-  if (typeof k.conv2d !== 'function') return;  // emulated addon: no dense kernels
+/** act: the backend's codes (src/cuda/kernels/codes.ts Activation: 0 linear, 2 relu6). */
+function backendConv(k: DeltaAddon, op: ConvOp, kernel: string, x: number, w: number, bias: number, y: number, act = 2) {
   const g = Int32Array.from(op.geom);
   const depthwise = kernel.includes('Depthwise');
   g[15] = depthwise ? g[6] / g[3] : 1;  // dense geometry's last field: channel multiplier
-  const RELU6 = 2;
-  if (depthwise) k.depthwise(x, w, y, g, bias, 0, 0, RELU6, 0);
-  else k.conv2d(x, w, y, g, bias, 0, 0, RELU6, 0);
+  if (depthwise) k.depthwise(x, w, y, g, bias, 0, 0, act, 0);
+  else k.conv2d(x, w, y, g, bias, 0, 0, act, 0);
 }
 
 function partA(k: DeltaAddon) {
@@ -196,7 +209,7 @@ function partA(k: DeltaAddon) {
         gen++;
         for (const name of ['sparsify', 'mark', 'compute'] as const) parts[name] = timed(k, launches[name]);
         const dense = timed(k, () => op.dense(k, [xb, w, bias], e));
-        const backendDense = timed(k, () => backendConv(k, op, L.kernel, xb, w, bias, e));
+        const backendDense = EMULATE ? NaN : timed(k, () => backendConv(k, op, L.kernel, xb, w, bias, e));
         if (r >= WARM) {
           t.step.push(step); t.dense.push(dense); t.backendDense.push(backendDense);
           for (const name of ['sparsify', 'mark', 'compute'] as const) t[name].push(parts[name]);
@@ -260,12 +273,14 @@ function loadFrames(dir: string, name: string): {shape: number[]; frames: Float3
   return {shape: [1, meta.height, meta.width, 3], frames};
 }
 
-interface Setting { name: string; inThr: number; actThr: number }
-const SETTINGS: Setting[] = [
-  {name: 'exact', inThr: 0, actThr: 0},
-  {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01},
-  {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03},
-];
+interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number }
+/** crossover / denseBelow: the plane's cost model (2: every step sparse; 0.1 and 2^21: the defaults). */
+const SETTINGS: Setting[] = [];
+for (const [crossover, denseBelow] of [[2, 0], [0.1, 0], [0.1, 1 << 21]]) {
+  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow},
+      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow},
+      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow});
+}
 
 class Net {
   readonly slots: Slot[];
@@ -336,7 +351,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
   for (const [clip, pooled] of [['vtest', false], ['pose_1', false], ['vtest', true], ['pose_1', true]] as const) {
     if (!existsSync(join(dataDir, `${clip}.rgb.gz`))) { console.log(`part B: no frames for ${clip}`); continue; }
     const {shape, frames} = loadFrames(dataDir, clip);
-    const host = new Host(k, pooled);
+    const host = EMULATE ? new Host(k, pooled) : new Host(k, pooled).withBackendDense();
     const inputs = frames.map((f) => host.upload(f, shape));
     // dense: our dense kernels, every layer, eager; reference outputs (heatmaps) per frame
     const denseNet = new Net(convs, host, null);
@@ -396,6 +411,8 @@ async function partB(k: DeltaAddon, dataDir: string) {
       dense: {gpuMs: r3(median(denseGpu)), wallMs: r3(median(denseWall))}, backendDense: {gpuMs: r3(median(backendGpu))}, settings: [] as unknown[]};
     for (const s of SETTINGS) {
       const plane = new CudaPlane(host as never);
+      plane.denseCrossover = s.crossover;
+      plane.denseBelowElements = s.denseBelow;
       const net = new Net(convs, host, plane);
       const gpu: number[] = [], wall: number[] = [], hostMs: number[] = [];
       let agree = 0, total = 0, performed = 0, dense = 0;
@@ -433,8 +450,9 @@ async function partB(k: DeltaAddon, dataDir: string) {
       net.dispose();
       await plane.settle();
       plane.dispose();
-      const srow = {setting: s.name, inputThreshold: s.inThr, activationThreshold: s.actThr,
+      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, inputThreshold: s.inThr, activationThreshold: s.actThr,
         gpuMs: r3(median(gpu)), wallMs: r3(median(wall)), hostSubmitMs: r3(median(hostMs)), speedupVsOwnDense: r3(median(denseGpu) / median(gpu)),
+        speedupVsBackendDense: backendGpu.length ? r3(median(backendGpu) / median(gpu)) : null,
         agreement: r3(agree / Math.max(1, total)), ceiling: r3(dense / Math.max(1, performed)),
         realizedOfCeiling: r3((median(denseGpu) / median(gpu)) / (dense / Math.max(1, performed))),
         planeStats: plane.stats,

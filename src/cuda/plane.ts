@@ -14,7 +14,10 @@
  * A step (delta/op.ts, kernels-cuda/delta_common.cuh) launches: sparsify per diffed input; mark per changed
  * input (receptive field -> candidates); compute (exact values of the candidates, fused epilogue: bias,
  * activation, and for the conv family the truncation too: threshold, in-place update of vals, update list);
- * elementwise ops truncate in a separate launch. Counts stay on the device: every kernel
+ * elementwise ops truncate in a separate launch. Cost model (conv family, preferDense): when the slot's latest
+ * candidate fraction known on the host (async counter copies: usually the previous frame's) exceeds
+ * denseCrossover, the step runs mark + the backend's dense kernel (its output is the step's output tensor) +
+ * one diff pass over the candidates (deltaDenseDiff) instead of the recompute. Counts stay on the device: every kernel
  * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
  * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
  *
@@ -63,6 +66,16 @@ export interface CudaUpdate {
   readonly empty: boolean;
 }
 
+/**
+ * Defaults of new planes. denseCrossover: candidate fraction above which a conv step runs the backend's dense
+ * kernel + a diff pass; from the H100 layer benchmark (benchmarks/results/cuda-delta-h100.md: the recompute
+ * matches the backend's implicit GEMM at about 5-10% of the pixels on posenet's large layers).
+ * denseBelowElements: conv outputs smaller than this always run dense steps (when they can): there the
+ * sparse step's fixed cost (mark + compute launches, ~30-50 us) is above the whole dense kernel's at any
+ * activity (same benchmark: 145x193x96 and 37x49x384 layers).
+ */
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 1 << 21};
+
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
 const POINTWISE = new Set(POINTWISE_KERNELS);
@@ -97,6 +110,8 @@ export class CudaSlotState {
   inPixels: number[] = [];
   inChannels: number[] = [];
   debug: DebugBuffers | null = null;
+  /** Candidate fraction of the latest step whose counts reached the host (-1: none yet): the cost model's input. */
+  lastCandFraction = -1;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -112,7 +127,14 @@ export class CudaPlane implements DataPlane {
   private scratchDeltaBytes = 0;
   private readonly pending = new Set<Promise<unknown>>();
   /** Steps, launches and events (tests and benchmarks). */
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+  /**
+   * Cost model of conv steps (see preferDense): above this candidate fraction a step runs the backend's dense
+   * kernel + a diff pass. 0: always dense, > 1: never (tests). Default: cudaPlaneOptions.denseCrossover.
+   */
+  denseCrossover = cudaPlaneOptions.denseCrossover;
+  /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
+  denseBelowElements = cudaPlaneOptions.denseBelowElements;
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -162,7 +184,7 @@ export class CudaPlane implements DataPlane {
   }
 
   async settle(): Promise<void> {
-    this.counters.settle();
+    this.counters.settle();  // also runs the cost model's callbacks (lastCandFraction) of every step so far
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
@@ -317,7 +339,13 @@ export class CudaPlane implements DataPlane {
       return {out: this.output(st), update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
     }
 
-    const entry = this.counters.take();
+    // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the
+    // candidates (needs tensors for every varying input: not for a diffed one, whose seen value is a baseline)
+    const denseStep = op.fusesTruncation && this.backend.runDense !== undefined &&
+        !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i)) && this.preferDense(st);
+    const {entry, words} = this.counters.take((w) => {
+      st.lastCandFraction = w[COUNTER.CAND] / Math.max(1, op.pixels);
+    });
     if (++st.gen === 0xffffffff) {
       this.k.deltaFill(st.stamp, 0, op.pixels * 4, 0);  // generations wrap: clear the masks once
       st.gen = 1;
@@ -343,7 +371,18 @@ export class CudaPlane implements DataPlane {
       op.mark(this.k, i, list, count, b);
       this.stats.launches++;
     });
-    if (op.fusesTruncation) {
+    let out: TensorInfo | null = null;
+    if (denseStep) {
+      // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
+      const named: NamedTensorInfoMap = {};
+      for (const ni of call.inputs) named[ni.name] = ni.info;
+      const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
+      out = Array.isArray(r) ? r[0] : r;
+      this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), st.stamp, st.gen, op.pixels, op.channels,
+          call.outputThreshold, st.list, entry.handle, entry.offset);
+      this.stats.launches += 2;
+      this.stats.denseSteps++;
+    } else if (op.fusesTruncation) {
       op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
       this.stats.launches++;
     } else {
@@ -352,17 +391,31 @@ export class CudaPlane implements DataPlane {
           call.outputThreshold, st.list);
       this.stats.launches += 2;
     }
+    this.counters.afterStep();
     if (call.debug) this.recordDebug(st, call, dense, raw);
 
-    const words = this.counters.whenRead(entry);
+    const denseMacs = op.denseMacs;
     const deferredCounts = words.then((w) => {
       if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
-      return {activePixels: w[COUNTER.OUT], macs: macsOf(w)};
+      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
     });
     this.pending.add(deferredCounts);
     deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
-    return {out: this.output(st), update: this.update(st, entry, false), activePixels: 0, totalPixels: op.pixels, macs: 0,
+    return {out: out ?? this.output(st), update: this.update(st, entry, false), activePixels: 0, totalPixels: op.pixels, macs: 0,
       nonFinite: false, deferredCounts};
+  }
+
+  /**
+   * Cost model: whether this conv step runs dense. Estimate: the slot's candidate fraction of its latest step
+   * whose counts reached the host (usually the previous frame's: async copies, no sync); unknown -> sparse.
+   * denseCrossover: 0 = always dense (when possible), > 1 = never; small outputs (denseBelowElements) always dense.
+   */
+  private preferDense(st: CudaSlotState): boolean {
+    const f = this.denseCrossover;
+    if (f <= 0) return true;
+    if (f > 1) return false;
+    if (st.op.pixels * st.op.channels < this.denseBelowElements) return true;
+    return st.lastCandFraction > f;
   }
 
   private update(st: CudaSlotState, entry: CounterEntry | null, empty: boolean): CudaUpdate {

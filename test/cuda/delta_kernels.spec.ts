@@ -92,13 +92,25 @@ function binary(kernel: 'Add' | 'Sub' | 'Multiply', f: (a: tf.Tensor, b: tf.Tens
   });
 }
 
+type PlaneKnobs = {denseCrossover: number; stats: {denseSteps: number}};
+const plane = () => (tf.backend() as unknown as {plane: PlaneKnobs}).plane;
+/** denseCrossover of the sparse-path specs: never dense (the harness' MAC checks expect sparse work on every
+ *  sparse frame; with the cost model, a frame right after a 30% frame runs dense: one-frame lag). */
+const SPARSE_ONLY = 2;
+
 describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
+  let defaultCrossover = 0;
   beforeAll(async () => {
     if (why) return;
     configureHarness({backend: 'delta-cuda', exactTol: 1e-5});
     await useCuda();
+    defaultCrossover = plane().denseCrossover;
+    plane().denseCrossover = SPARSE_ONLY;
   });
-  afterAll(() => configureHarness({backend: 'delta-cpu'}));
+  afterAll(() => {
+    configureHarness({backend: 'delta-cpu'});
+    if (!why) plane().denseCrossover = defaultCrossover;
+  });
   beforeEach(() => { if (why) pending(`delta-cuda GPU spec skipped: ${why}`); });
 
   const specs: Array<[string, (group: string) => () => Case[]]> = [
@@ -136,4 +148,25 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
     })],
   ];
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact', 'threshold']);
+
+  // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
+  // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
+  // step performs the dense MACs by design).
+  describe('conv steps dense + diff pass (denseCrossover 0)', () => {
+    let before = 0;
+    beforeAll(async () => {
+      if (why) return;
+      await useCuda();
+      plane().denseCrossover = 0;
+      before = plane().stats.denseSteps;
+    });
+    afterAll(() => { if (!why) plane().denseCrossover = SPARSE_ONLY; });
+    const chain = specs.find(([g]) => g.startsWith('chain'))!;
+    const g = `${chain[0]} (dense steps)`;
+    const mk = chain[1](g);
+    kernelSpecs(g, () => mk().map((c) => ({...c, macsExempt: c.kernels})), ['exact', 'threshold']);
+    it('took the dense path', () => {
+      expect(plane().stats.denseSteps - before).toBeGreaterThan(10);
+    });
+  });
 });

@@ -19,6 +19,8 @@
 import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import * as native from '../../../dist/cjs/cuda/native';
 import {CudaPlane} from '../../../dist/cjs/cuda/plane';
+import {ConvOp} from '../../../dist/cjs/cuda/delta/conv';
+import {PointwiseOp} from '../../../dist/cjs/cuda/delta/pointwise';
 import {CpuDataPlane} from '../../../dist/cjs/cpu/plane';
 import {CPU_DELTA_KERNELS} from '../../../dist/cjs/cpu/kernels/index';
 import {OP_TABLE} from '../../../dist/cjs/core/op_table';
@@ -56,8 +58,20 @@ class DeviceHost {
     this.handles.set(dataId, h);
     return {dataId, shape, dtype};
   }
-  // no runDense: seeds run the plane's own dense kernels (the backend's are checked by test/cuda/dense.spec.ts
-  // and, through the plane, by delta_kernels.spec.ts)
+  // runDense (optional, like the backend's): here the plane's own dense kernels, so that the plane's dense-step
+  // path (cost model: backend dense + diff pass) is exercised without the backend; the backend's dense kernels
+  // go through it in delta_kernels.spec.ts
+  runDense?: (kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info;
+  withDense(): this {
+    this.runDense = (kernel, inputs, attrs) => {
+      const call = {kernel, inputs: Object.entries(inputs).map(([name, info]) => ({name, info})), attrs};
+      const op = kernel.includes('Conv') ? new ConvOp(call as never) : new PointwiseOp(call as never);
+      const out = this.makeOutput([...op.outShape], 'float32');
+      op.dense(this.addon as never, call.inputs.map((i) => this.handleOf(i.info.dataId)), this.handleOf(out.dataId));
+      return out;
+    };
+    return this;
+  }
   upload(values: Float32Array, shape: number[]): Info {
     const t = this.makeOutput(shape, 'float32');
     this.addon.upload(this.handleOf(t.dataId), values);
@@ -349,11 +363,12 @@ function scaleOf(a: Float32Array): number {
   return m;
 }
 
-async function runCase(addon: Addon, c: Case, exact: boolean, seed: number): Promise<string[]> {
+async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, denseSteps = false): Promise<string[]> {
   const problems: string[] = [];
   const live0 = addon.liveBuffers();
-  const host = new DeviceHost(addon);
+  const host = denseSteps ? new DeviceHost(addon).withDense() : new DeviceHost(addon);
   const cudaPlane = new CudaPlane(host as never);
+  if (denseSteps) cudaPlane.denseCrossover = 0;  // every conv step that can runs dense + diff pass
   const gpuSide: Side = {plane: cudaPlane, backend: host, tensor: (v, s) => host.upload(v, s), read: (t) => host.read(t), dispose: (t) => host.dispose(t)};
   const cpu = cpuSide();
   const g = new CaseRun(gpuSide, c, exact);
@@ -381,7 +396,7 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number): Pro
         const err = maxAbsDiff(a.values, b.values) / scale;
         if (exact) {
           if (!(err <= EXACT_TOL)) problems.push(`${where}: exact mode: rel err ${err.toExponential(2)} vs delta-cpu`);
-          if (f > 0 && counts.macs !== b.macs && c.ops.length === 1) problems.push(`${where}: MACs ${counts.macs} vs delta-cpu ${b.macs}`);
+          if (f > 0 && !denseSteps && counts.macs !== b.macs && c.ops.length === 1) problems.push(`${where}: MACs ${counts.macs} vs delta-cpu ${b.macs}`);
           if (f > 0 && c.ops.length === 1 && counts.activePixels !== b.active) {
             problems.push(`${where}: propagated pixels ${counts.activePixels} vs delta-cpu ${b.active}`);
           }
@@ -405,7 +420,9 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number): Pro
           for (let i = 0; i < a.values.length; i++) if (!(Math.abs(a.values[i] - b.values[i]) <= 1e-4 * scale)) off++;
           if (off > 0.01 * a.values.length) problems.push(`${where}: threshold mode: ${off} of ${a.values.length} values differ from delta-cpu (max rel ${err.toExponential(2)})`);
         }
-        if (f > 0 && sched === 'same' && (counts.macs !== 0 || counts.activePixels !== 0)) {
+        // (a dense step runs the dense kernel whatever changed: the host decides without the count; only the
+        // propagated pixels must be none then)
+        if (f > 0 && sched === 'same' && ((!denseSteps && counts.macs !== 0) || counts.activePixels !== 0)) {
           problems.push(`${where}: frame without change: ${counts.macs} MACs, ${counts.activePixels} pixels propagated`);
         }
       }
@@ -426,6 +443,7 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number): Pro
     cudaPlane.dispose();
   }
   if (cudaPlane.bufferCount() !== 0) problems.push(`bufferCount ${cudaPlane.bufferCount()} after release`);
+  if (denseSteps && cudaPlane.stats.denseSteps === 0) problems.push('no step took the dense path');
   const live = addon.liveBuffers();
   if (live !== live0) problems.push(`device buffers: ${live - live0} leaked`);
   return problems;
@@ -509,6 +527,20 @@ describe(title, () => {
     run.dispose();
     plane.dispose();
   });
+
+  // the cost model's dense path (backend dense kernel + diff pass over the candidates), forced on every conv
+  // step that can take it (inputs that are tensors: the chains' later layers)
+  for (const mode of ['exact', 'threshold'] as const) {
+    cases.forEach((c, i) => {
+      if (!c.label.includes('chain')) return;
+      it(`${mode}, conv steps dense + diff pass: ${c.label}`, async () => {
+        const addon = needGpu();
+        const seed = 1000 * i + 7 + (mode === 'exact' ? 0 : 500000);
+        const problems = await runCase(addon, c, mode === 'exact', seed, true);
+        expect(problems).withContext(`seed ${seed}`).toEqual([]);
+      });
+    });
+  }
 
   if (title.includes('emulated')) return;
   it('kernel arguments out of bounds throw a clear error instead of touching memory', () => {

@@ -67,6 +67,44 @@ export class EmulatedAddon {
   }
   readU32(h: Handle, off = 0) { return this.u32(h)[off / 4]; }
   deltaFill(h: Handle, off: number, bytes: number, v: number) { new Uint8Array(this.buf(h), off, bytes).fill(v); }
+  private readonly copies = new Map<number, Uint32Array>();
+  private nextTicket = 1;
+  /** Async counter copies complete at once here (the GPU's complete when the stream gets there). */
+  deltaCountersAsync(h: Handle, off: number, bytes: number): number {
+    this.count('deltaCountersAsync');
+    const t = this.nextTicket++;
+    this.copies.set(t, new Uint32Array(this.buf(h).slice(off, off + bytes)));
+    return t;
+  }
+  deltaCountersPoll(t: number, dst: Uint32Array): boolean {
+    const c = this.copies.get(t);
+    if (!c) throw new Error(`delta-cuda: deltaCountersPoll: unknown ticket ${t}`);
+    dst.set(c.subarray(0, dst.length));
+    this.copies.delete(t);
+    return true;
+  }
+  deltaDenseDiff(valsH: Handle, outH: Handle, stampH: Handle, gen: number, pixels: number, C: number, thr: number,
+                 listH: Handle, ctrH: Handle, ctrOff: number) {
+    this.count('deltaDenseDiff');
+    const V = this.f32(valsH), O = this.f32(outH), S = this.u32(stampH), L = this.i32(listH), ctr = this.u32(ctrH), c0 = ctrOff / 4;
+    for (let p = 0; p < pixels; p++) {
+      let change = false, bad = false;
+      if (S[p] === gen) {
+        for (let c = 0; c < C; c++) {
+          const e = O[p * C + c];
+          if (!(Math.abs(e - V[p * C + c]) <= thr)) change = true;
+          if (!Number.isFinite(e)) bad = true;
+        }
+      }
+      if (change || bad) {
+        for (let c = 0; c < C; c++) V[p * C + c] = O[p * C + c];
+        L[ctr[c0 + 1]++] = p;
+        if (bad) ctr[c0 + 4] |= 1;
+      } else {
+        for (let c = 0; c < C; c++) O[p * C + c] = V[p * C + c];
+      }
+    }
+  }
   deltaTimerStart() {}
   deltaTimerStop() { return 0; }
 

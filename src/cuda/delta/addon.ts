@@ -26,6 +26,12 @@ export interface DeltaKernels {
                  macsPerElement: number): void;
   deltaTruncate(vals: Handle, e: Handle, cand: Handle, ctrH: Handle, ctrOff: number, pixels: number, channels: number,
                 thr: number, list: Handle): void;
+  deltaDenseDiff(vals: Handle, out: Handle, stamp: Handle, gen: number, pixels: number, channels: number, thr: number,
+                 list: Handle, ctrH: Handle, ctrOff: number): void;
+  /** Stream-ordered copy of counter words to pinned host memory; returns a ticket (never waits). */
+  deltaCountersAsync(h: Handle, byteOffset: number, bytes: number): number;
+  /** true (dst filled, ticket released) once the copy is done; false while in flight (never waits). */
+  deltaCountersPoll(ticket: number, dst: Uint32Array): boolean;
   deltaFill(h: Handle, byteOffset: number, bytes: number, byteValue: number): void;
   deltaTimerStart(): void;
   deltaTimerStop(): number;
@@ -34,7 +40,8 @@ export interface DeltaKernels {
 export type DeltaAddon = DeltaCudaAddon & DeltaKernels;
 
 const NAMES: ReadonlyArray<keyof DeltaKernels> = [
-  'deltaConvMark', 'deltaConvCompute', 'deltaPixelMark', 'deltaPointwise', 'deltaTruncate', 'deltaFill',
+  'deltaConvMark', 'deltaConvCompute', 'deltaPixelMark', 'deltaPointwise', 'deltaTruncate', 'deltaFill', 'deltaDenseDiff',
+  'deltaCountersAsync', 'deltaCountersPoll',
   'deltaTimerStart', 'deltaTimerStop',
 ];
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 #include <cuda_runtime_api.h>
@@ -48,10 +49,22 @@ class Runtime {
   void copy(uint32_t dst, size_t dstOff, uint32_t src, size_t srcOff, size_t bytes);  // device to device
   void synchronize();
   size_t liveBuffers() const;
+  // Device bytes held in the block cache (freed buffers kept for reuse) and in live buffers.
+  size_t cachedBytes() const { return cachedBytes_; }
+  // Returns every cached block to the driver (cudaFree; waits for the device).
+  void trim();
 
  private:
   void ensure();
-  struct Buf { void* p = nullptr; size_t bytes = 0; };
+  // A caching allocator: freed device blocks go to a free list per size class and are reused by later
+  // allocations of that class. Safe without events because every use is on the one stream: work queued
+  // before the free finishes before work queued after the reuse. cudaMalloc/cudaFree per tensor would
+  // cost ~10-100 us each and cudaFree synchronises the device, which serialises host and GPU.
+  static size_t sizeClass(size_t bytes);
+  void* takeBlock(size_t cls);
+  struct Buf { void* p = nullptr; size_t bytes = 0; size_t cls = 0; };
+  std::map<size_t, std::vector<void*>> cache_;
+  size_t cachedBytes_ = 0;
   bool ready_ = false;
   int device_ = -1;
   cudaStream_t stream_ = nullptr;

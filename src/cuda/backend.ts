@@ -206,8 +206,10 @@ export class DeltaCudaBackend extends KernelBackend {
     return this.data.numDataIds();
   }
 
-  override memory(): {unreliable: boolean; reasons?: string[]; numBytesInGPU: number; liveBuffers: number} {
-    return {unreliable: false, numBytesInGPU: this.deviceBytes, liveBuffers: this.addon.liveBuffers()};
+  /** numBytesInGPU: bytes of live tensors; cachedBytes: freed device blocks the runtime keeps for reuse. */
+  override memory(): {unreliable: boolean; reasons?: string[]; numBytesInGPU: number; liveBuffers: number; cachedBytes: number} {
+    return {unreliable: false, numBytesInGPU: this.deviceBytes, liveBuffers: this.addon.liveBuffers(),
+      cachedBytes: this.addon.cachedBytes()};
   }
 
   override timerAvailable(): boolean {
@@ -234,7 +236,7 @@ export class DeltaCudaBackend extends KernelBackend {
   override dispose(): void {
     if (this.disposed) return;
     this.deltaEngine.dispose();
-    this.plane.dispose?.();
+    (this.plane as {dispose?: () => void}).dispose?.();
     for (const dataId of [...this.dataIds()]) this.disposeData(dataId, true);
     this.disposed = true;
   }

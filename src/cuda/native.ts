@@ -55,6 +55,10 @@ export interface DeltaCudaAddon {
   copy(dst: Handle, dstOffset: number, src: Handle, srcOffset: number, bytes: number): void;
   synchronize(): void;
   liveBuffers(): number;
+  /** Device bytes of freed buffers kept for reuse (the runtime's block cache). */
+  cachedBytes(): number;
+  /** Returns the cached blocks to the driver. */
+  trim(): void;
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
            count: Handle, countOffset?: number, readCount?: boolean): number | undefined;
   readU32(h: Handle, byteOffset?: number): number;

@@ -62,17 +62,26 @@ function onCpu(config: KernelConfig): KernelFunc {
   };
 }
 
+/** String tensors live on the host: a CUDA kernel given one runs on the CPU instead. */
+function onGpuOrCpu(kernelName: string, gpu: KernelFunc): KernelFunc {
+  return (args) => {
+    const ins = Object.values(args.inputs ?? {}) as Array<TensorInfo | null | undefined>;
+    if (ins.some((t) => t != null && (t.dtype === 'string' || t.dtype === 'complex64')) && cpuKernels.has(kernelName)) {
+      return cpuKernels.get(kernelName)!(args);
+    }
+    return gpu(args);
+  };
+}
+
 function routed(kernelName: string, dense: KernelFunc): KernelFunc {
   return (args) => (args.backend as DeltaCudaBackend).deltaEngine.call(kernelName, args, dense);
 }
 
 /** Registers `delta-cuda` (idempotent; call again after tf.removeBackend('delta-cuda')). */
 export function registerDeltaCuda(priority = 0): void {
-  for (const k of CUDA_KERNELS) denseKernels.set(k.kernelName, k.kernelFunc);
-  for (const k of getKernelsForBackend('cpu')) {
-    cpuKernels.set(k.kernelName, onCpu(k));
-    if (!denseKernels.has(k.kernelName)) denseKernels.set(k.kernelName, cpuKernels.get(k.kernelName)!);
-  }
+  for (const k of getKernelsForBackend('cpu')) cpuKernels.set(k.kernelName, onCpu(k));
+  for (const k of CUDA_KERNELS) denseKernels.set(k.kernelName, onGpuOrCpu(k.kernelName, k.kernelFunc));
+  for (const [name, k] of cpuKernels) if (!denseKernels.has(name)) denseKernels.set(name, k);
   for (const [name, dense] of denseKernels) {
     if (!getKernel(name, DELTA_CUDA)) registerKernel({kernelName: name, backendName: DELTA_CUDA, kernelFunc: routed(name, dense)});
   }

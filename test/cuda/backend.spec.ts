@@ -79,12 +79,12 @@ describe('delta-cuda backend on a device', () => {
   it('keeps tfjs refcount semantics: reshape shares the buffer, disposing one keeps the other', async () => {
     const n0 = b.numDataIds(), live0 = b.addon.liveBuffers();
     const x = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-    const r = x.reshape([3, 2]);
+    const r = tf.reshape(x, [3, 2]);
     expect(r.dataId).toBe(x.dataId);
     expect(b.refCount(x.dataId)).toBe(2);
     x.dispose();
     expect(Array.from(await r.data())).toEqual([1, 2, 3, 4, 5, 6]);
-    const c = r.clone();
+    const c = tf.clone(r);
     r.dispose();
     expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     c.dispose();
@@ -104,7 +104,7 @@ describe('delta-cuda backend on a device', () => {
     await tf.setBackend('cpu');
     const x = tf.tensor([1, 2, 3], [3]);
     await tf.setBackend(DELTA_CUDA);
-    const y = x.mul(2);
+    const y = tf.mul(x, 2);
     expect(Array.from(await y.data())).toEqual([2, 4, 6]);
     tf.dispose([x, y]);
   });

@@ -120,11 +120,11 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       const x = rnd(70, [3, 5, 7], -3, 3);
       const pos = rnd(71, [3, 5, 7], 0.1, 4);
       const xi = rndInt(72, [4, 9], -8, 8);
-      return [tf.relu(x), tf.relu6(x.mul(3)), tf.sigmoid(x), tf.tanh(x), tf.exp(x), tf.log(pos), tf.sqrt(pos), tf.rsqrt(pos),
+      return [tf.relu(x), tf.relu6(tf.mul(x, 3)), tf.sigmoid(x), tf.tanh(x), tf.exp(x), tf.log(pos), tf.sqrt(pos), tf.rsqrt(pos),
         tf.neg(x), tf.abs(x), tf.square(x), tf.elu(x), tf.leakyRelu(x, 0.3), tf.step(x, 0.5), tf.floor(x), tf.ceil(x),
-        tf.round(x.mul(2)), tf.sin(x), tf.cos(x), tf.softplus(x), tf.sign(x), tf.reciprocal(pos), tf.log1p(pos), tf.expm1(x),
+        tf.round(tf.mul(x, 2)), tf.sin(x), tf.cos(x), tf.softplus(x), tf.sign(x), tf.reciprocal(pos), tf.log1p(pos), tf.expm1(x),
         tf.erf(x), tf.selu(x), tf.clipByValue(x, -0.5, 0.7), tf.neg(xi), tf.abs(xi), tf.square(xi), tf.relu(xi), tf.sign(xi),
-        tf.logicalNot(tf.greater(x, 0)), tf.isNaN(x.div(x.abs().sub(x.abs())))];
+        tf.logicalNot(tf.greater(x, 0)), tf.isNaN(tf.div(x, tf.sub(tf.abs(x), tf.abs(x))))];
     }, EW_TOL);
   });
 
@@ -140,18 +140,18 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
   it('binary ops with broadcasting (float32)', async () => {
     await check(() => {
       const a = rnd(90, [2, 1, 5, 3], -2, 2), b = rnd(91, [4, 1, 3], -2, 2), s = tf.scalar(1.5), c = rnd(92, [3], 0.5, 2);
-      return [a.add(b), a.sub(b), a.mul(b), a.div(b), tf.floorDiv(a, c), tf.mod(a, c), tf.mod(a, c.neg()), tf.squaredDifference(a, b),
-        tf.maximum(a, b), tf.minimum(a, b), tf.pow(c, a), tf.equal(a, a.mul(1)), tf.notEqual(a, b), tf.less(a, b), tf.lessEqual(a, b),
-        tf.greater(a, b), tf.greaterEqual(a, b), tf.atan2(a, b), a.mul(s), s.sub(a), tf.prelu(a, c),
+      return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.floorDiv(a, c), tf.mod(a, c), tf.mod(a, tf.neg(c)), tf.squaredDifference(a, b),
+        tf.maximum(a, b), tf.minimum(a, b), tf.pow(c, a), tf.equal(a, tf.mul(a, 1)), tf.notEqual(a, b), tf.less(a, b), tf.lessEqual(a, b),
+        tf.greater(a, b), tf.greaterEqual(a, b), tf.atan2(a, b), tf.mul(a, s), tf.sub(s, a), tf.prelu(a, c),
         tf.logicalAnd(tf.greater(a, 0), tf.less(b, 0)), tf.logicalOr(tf.greater(a, 0), tf.less(b, 0)), tf.divNoNan(a, tf.relu(b))];
-    }, EW_TOL);
+    }, EW_TOL, ['Select']);  // divNoNan's op uses where() (Select: on the CPU)
   });
 
   it('binary ops on int32 (FloorDiv and Mod with negatives, comparisons)', async () => {
     await check(() => {
-      const a = rndInt(93, [5, 6], -20, 20), b = rndInt(94, [6], 1, 7).mul(tf.scalar(-1, 'int32').pow(rndInt(95, [6], 0, 1)));
-      return [a.add(b), a.sub(b), a.mul(b), tf.floorDiv(a, b), tf.mod(a, b), tf.maximum(a, b), tf.minimum(a, b), tf.equal(a, b),
-        tf.less(a, b), tf.squaredDifference(a, b), a.div(b)];
+      const a = rndInt(93, [5, 6], -20, 20), b = tf.mul(rndInt(94, [6], 1, 7), tf.pow(tf.scalar(-1, 'int32'), rndInt(95, [6], 0, 1)));
+      return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.floorDiv(a, b), tf.mod(a, b), tf.maximum(a, b), tf.minimum(a, b), tf.equal(a, b),
+        tf.less(a, b), tf.squaredDifference(a, b), tf.div(a, b)];
     }, EW_TOL);
   });
 
@@ -165,7 +165,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       const xi = rndInt(101, [3, 4, 5], -5, 5);
       const outs: tf.Tensor[] = [];
       for (const axis of [0, 1, 2, 3, [1, 2], [0, 3], [0, 1, 2, 3], -1]) {
-        outs.push(tf.sum(x, axis), tf.mean(x, axis, true), tf.max(x, axis), tf.min(x, axis, true), tf.prod(x.mul(0.5).add(1), axis));
+        outs.push(tf.sum(x, axis), tf.mean(x, axis, true), tf.max(x, axis), tf.min(x, axis, true), tf.prod(tf.add(tf.mul(x, 0.5), 1), axis));
       }
       for (const axis of [0, 1, 2, 3]) outs.push(tf.argMax(x, axis), tf.argMin(x, axis));
       outs.push(tf.sum(xi, 1), tf.max(xi, [0, 2]), tf.argMax(xi, 2), tf.all(tf.greater(x, -1.5), 2), tf.any(tf.greater(x, 1.9), [1, 3]));
@@ -189,7 +189,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     }, EW_TOL, ['Reverse']);
   });
 
-  it('PadV2, Concat (every axis, int32 too), Pack, Unpack, GatherV2, Fill, ZerosLike, OnesLike', async () => {
+  it('PadV2, Concat (every axis, int32 too), Pack, Unpack, GatherV2, GatherNd, Fill, ZerosLike, OnesLike', async () => {
     await check(() => {
       const a = rnd(130, [2, 3, 4, 2]), b = rnd(131, [2, 3, 4, 2]);
       const outs: tf.Tensor[] = [tf.pad(a, [[0, 0], [1, 2], [2, 1], [0, 0]], 0.5), tf.pad(rndInt(132, [3, 2], 0, 9), [[1, 1], [0, 2]], 7)];
@@ -198,6 +198,8 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       outs.push(tf.stack([a, b], 1), ...tf.unstack(a, 2));
       outs.push(tf.gather(rnd(135, [16, 4]), tf.tensor1d([3, 0, 15, 7, 7], 'int32')), tf.gather(a, tf.tensor1d([2, 0], 'int32'), 2));
       outs.push(tf.fill([3, 4], 2.5), tf.fill([2, 2], 3, 'int32'), tf.zerosLike(a), tf.onesLike(rndInt(136, [5], 0, 1)));
+      outs.push(tf.gatherND(rnd(137, [1, 6, 5, 4]), tf.tensor2d([[0, 2, 3], [0, 5, 0], [0, 0, 4]], [3, 3], 'int32')),
+          tf.gatherND(rnd(138, [4, 3]), tf.tensor1d([2], 'int32')));
       return outs;
     }, EW_TOL);
   });

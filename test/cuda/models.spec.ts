@@ -11,7 +11,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import {GraphModel} from '@tensorflow/tfjs-converter';
 import * as delta from 'tfjs-backend-delta';
 import {frameToInput, inputThreshold, loadModelFile, MODELS} from 'tfjs-backend-delta/cli';
-import {writeFileSync} from 'node:fs';
+import {existsSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {Worker} from 'node:worker_threads';
 import {clipFrames, modelFile} from './data';
 import {needGpu, relDiff, useCuda} from './gpu';
 
@@ -19,6 +21,32 @@ const FRAMES = Number(process.env.DELTA_CUDA_MODEL_FRAMES || 6);
 const TOL = 1e-3;
 const CLIPS = ['vtest', 'pose_1'];
 const results: Record<string, unknown>[] = [];
+
+/** The dense cpu references of every model x clip, computed in parallel worker threads (one per pair). */
+let references: Map<string, Promise<Float32Array[][]>> | null = null;
+function reference(name: string, clip: string): Promise<Float32Array[][]> {
+  if (!references) {
+    references = new Map();
+    const script = join(__dirname, 'models-reference-worker.js');
+    for (const n of Object.keys(MODELS)) {
+      if (!modelFile(n)) continue;
+      for (const c of CLIPS) {
+        references.set(`${n} ${c}`, new Promise((resolve, reject) => {
+          if (!existsSync(script)) { reject(new Error(`${script} is missing`)); return; }
+          const w = new Worker(script, {workerData: {name: n, clip: c, frames: FRAMES}});
+          w.once('message', (m: {outputs?: Float32Array[][]; error?: string}) => {
+            void w.terminate();
+            if (m.outputs) resolve(m.outputs); else reject(new Error(`cpu reference ${n} ${c}: ${m.error}`));
+          });
+          w.once('error', reject);
+        }));
+      }
+    }
+    // Unhandled until a spec awaits it: keep Node from reporting a rejection early.
+    for (const p of references.values()) p.catch(() => undefined);
+  }
+  return references.get(`${name} ${clip}`)!;
+}
 
 async function load(name: string): Promise<GraphModel> {
   const spec = MODELS[name];
@@ -60,10 +88,7 @@ describe('delta-cuda: real models on real video vs dense cpu', () => {
         const spec = MODELS[name];
         const frames = clipFrames(clip, spec.width, spec.height, spec.fit ?? 'stretch', 0, FRAMES);
 
-        await tf.setBackend('cpu');
-        const cpuModel = await load(name);
-        const ref = await runFrames(cpuModel, name, frames);
-        cpuModel.dispose();
+        const ref = await reference(name, clip);
 
         const b = await useCuda();
         delta.reset();

@@ -4,7 +4,7 @@
  * FloorDiv floors, comparisons give bool).
  */
 import {backend_util, DataType, KernelConfig, KernelFunc, TensorInfo, upcastType} from '@tensorflow/tfjs-core';
-import type {DeltaCudaBackend} from '../backend';
+import {cpuKernels, DeltaCudaBackend} from '../backend';
 import {Binary} from './codes';
 import {geom3, isInt, stridesOf} from './util';
 
@@ -15,6 +15,7 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return outShape.map((_, d) => (d < off || shape[d - off] === 1 ? 0 : s[d - off]));
 }
 
+/** inInt: both operands are stored as int32 (int32 or bool); the kernel then computes in int where the op allows. */
 export function runBinary(backend: DeltaCudaBackend, op: Binary, a: TensorInfo, b: TensorInfo, outDtype: DataType,
                           computeInt: boolean): TensorInfo {
   const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -25,35 +26,38 @@ export function runBinary(backend: DeltaCudaBackend, op: Binary, a: TensorInfo, 
   return out;
 }
 
-type Kind = 'arith' | 'float' | 'compare' | 'logical';
+type Kind = 'arith' | 'float' | 'compare' | 'logical' | 'floordiv';
 
-function binaryKernel(op: Binary, kind: Kind): KernelFunc {
-  return ({inputs, backend}) => {
-    const {a, b} = inputs as {a: TensorInfo; b: TensorInfo};
-    const be = backend as DeltaCudaBackend;
-    if (a.dtype === 'string' || b.dtype === 'string' || a.dtype === 'complex64' || b.dtype === 'complex64') {
-      throw new Error(`delta-cuda: ${a.dtype}/${b.dtype} operands are not supported on the GPU`);
-    }
+function binaryKernel(name: string, op: Binary, kind: Kind): KernelFunc {
+  return (args) => {
+    const {a, b} = args.inputs as {a: TensorInfo; b: TensorInfo};
+    const be = args.backend as DeltaCudaBackend;
+    // The kernel reads both operands with one element type: int storage (int32, bool) or float32. tfjs'
+    // ops make the dtypes match first; a mixed pair (a direct runKernel call) runs on the CPU.
+    const ints = isInt(a.dtype);
+    if (ints !== isInt(b.dtype)) return cpuKernels.get(name)!(args);
     const both = upcastType(a.dtype, b.dtype);
     switch (kind) {
       case 'arith': {
         // int32 op int32 stays int32 (bool operands count as int32), any float32 makes float32.
         const dtype: DataType = both === 'float32' ? 'float32' : 'int32';
-        return runBinary(be, op, a, b, dtype, dtype === 'int32');
+        return runBinary(be, op, a, b, dtype, ints);
       }
       case 'float':
-        return runBinary(be, op, a, b, 'float32', false);
+        return runBinary(be, op, a, b, 'float32', ints);
       case 'compare':
-        return runBinary(be, op, a, b, 'bool', both !== 'float32');
+        return runBinary(be, op, a, b, 'bool', ints);
       case 'logical':
-        return runBinary(be, op, a, b, 'bool', true);
+        return runBinary(be, op, a, b, 'bool', ints);
+      case 'floordiv':  // tfjs: int32 whatever the operands (floor(a / b) converted)
+        return runBinary(be, op, a, b, 'int32', ints);
     }
   };
 }
 
 const TABLE: Array<[string, Binary, Kind]> = [
   ['Add', Binary.Add, 'arith'], ['Sub', Binary.Sub, 'arith'], ['Multiply', Binary.Mul, 'arith'],
-  ['RealDiv', Binary.Div, 'float'], ['FloorDiv', Binary.FloorDiv, 'arith'], ['Mod', Binary.Mod, 'arith'],
+  ['RealDiv', Binary.Div, 'float'], ['FloorDiv', Binary.FloorDiv, 'floordiv'], ['Mod', Binary.Mod, 'arith'],
   ['SquaredDifference', Binary.SquaredDifference, 'arith'], ['Maximum', Binary.Max, 'arith'], ['Minimum', Binary.Min, 'arith'],
   ['Pow', Binary.Pow, 'arith'], ['Equal', Binary.Equal, 'compare'], ['NotEqual', Binary.NotEqual, 'compare'],
   ['Less', Binary.Less, 'compare'], ['LessEqual', Binary.LessEqual, 'compare'], ['Greater', Binary.Greater, 'compare'],
@@ -62,10 +66,13 @@ const TABLE: Array<[string, Binary, Kind]> = [
 ];
 
 export const BINARY_KERNELS: KernelConfig[] = TABLE.map(([name, op, kind]) => {
-  const f = binaryKernel(op, kind);
+  const f = binaryKernel(name, op, kind);
   // Prelu's inputs are (x, alpha); the rest (a, b).
-  const kernelFunc: KernelFunc = name === 'Prelu' ?
-    (args) => f({...args, inputs: {a: args.inputs.x, b: args.inputs.alpha}}) : f;
+  const kernelFunc: KernelFunc = name === 'Prelu' ? (args) => {
+    const {x, alpha} = args.inputs as {x: TensorInfo; alpha: TensorInfo};
+    if (isInt(x.dtype) !== isInt(alpha.dtype)) return cpuKernels.get('Prelu')!(args);
+    return f({...args, inputs: {a: x, b: alpha}});
+  } : f;
   return {kernelName: name, backendName: 'delta-cuda', kernelFunc};
 });
 

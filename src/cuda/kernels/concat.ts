@@ -29,6 +29,7 @@ export const concatConfig: KernelConfig = {
   kernelFunc: ({inputs, backend, attrs}) => {
     const xs = (inputs as unknown as TensorInfo[]);
     const axis = (attrs as {axis: number}).axis;
+    backend_util.assertParamsConsistent(xs.map((t) => t.shape), util.parseAxisParam(axis, xs[0].shape)[0]);
     const nonEmpty = xs.filter((t) => sizeOf(t.shape) > 0);
     const b = backend as DeltaCudaBackend;
     if (nonEmpty.length === 1) {

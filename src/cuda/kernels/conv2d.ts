@@ -5,7 +5,7 @@
  * separately (conv, then the broadcasting Add / Prelu kernels).
  */
 import {backend_util, KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
-import type {DeltaCudaBackend} from '../backend';
+import {cpuKernels, DeltaCudaBackend} from '../backend';
 import {Activation, Binary, Unary} from './codes';
 import {runBinary} from './binary';
 import {runUnary} from './unary';
@@ -95,6 +95,7 @@ export const conv2dConfig: KernelConfig = {
   kernelName: 'Conv2D', backendName: 'delta-cuda',
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, filter} = inputs as {x: TensorInfo; filter: TensorInfo};
+    if ((attrs as {dataFormat?: string}).dataFormat === 'NCHW') return cpuKernels.get('Conv2D')!({inputs, backend, attrs});
     return conv2dFused(backend as DeltaCudaBackend, x, filter, attrs as unknown as ConvAttrs, {});
   },
 };
@@ -104,6 +105,7 @@ export const fusedConv2dConfig: KernelConfig = {
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, filter, bias, preluActivationWeights} = inputs as Record<string, TensorInfo>;
     const a = attrs as unknown as ConvAttrs & {activation: string; leakyreluAlpha?: number};
+    if (a.dataFormat === 'NCHW') return cpuKernels.get('FusedConv2D')!({inputs, backend, attrs});  // rare: on the CPU
     return conv2dFused(backend as DeltaCudaBackend, x, filter, a,
         {bias, preluActivationWeights, activation: a.activation, leakyreluAlpha: a.leakyreluAlpha});
   },

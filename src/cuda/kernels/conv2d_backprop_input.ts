@@ -13,7 +13,7 @@ export const conv2dBackpropInputConfig: KernelConfig = {
     const {dy, filter} = inputs as {dy: TensorInfo; filter: TensorInfo};
     const a = attrs as unknown as {inputShape: [number, number, number, number]; strides: number | [number, number];
       pad: 'valid' | 'same' | number | backend_util.ExplicitPadding; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'};
-    if (a.dataFormat === 'NCHW') throw new Error('delta-cuda: Conv2DBackpropInput with dataFormat NCHW is not supported');
+    if (a.dataFormat === 'NCHW') return cpuKernels.get('Conv2DBackpropInput')!({inputs, backend, attrs});
     const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides,
         1, a.pad, a.dimRoundingMode, false, 'channelsLast');
     if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2] || info.outChannels !== dy.shape[3]) {

@@ -4,7 +4,7 @@
  * fusedDepthwiseConv2D.
  */
 import {backend_util, KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
-import type {DeltaCudaBackend} from '../backend';
+import {cpuKernels, DeltaCudaBackend} from '../backend';
 import {Activation} from './codes';
 import {epilogueArgs, FusedParts, geomOf, unfusedEpilogue} from './conv2d';
 
@@ -37,6 +37,7 @@ export const depthwiseConv2dConfig: KernelConfig = {
   kernelName: 'DepthwiseConv2dNative', backendName: 'delta-cuda',
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, filter} = inputs as {x: TensorInfo; filter: TensorInfo};
+    if ((attrs as {dataFormat?: string}).dataFormat === 'NCHW') return cpuKernels.get('DepthwiseConv2dNative')!({inputs, backend, attrs});
     return depthwiseFused(backend as DeltaCudaBackend, x, filter, attrs as unknown as DwAttrs, {});
   },
 };
@@ -46,6 +47,7 @@ export const fusedDepthwiseConv2dConfig: KernelConfig = {
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, filter, bias, preluActivationWeights} = inputs as Record<string, TensorInfo>;
     const a = attrs as unknown as DwAttrs & {activation: string; leakyreluAlpha?: number};
+    if (a.dataFormat === 'NCHW') return cpuKernels.get('FusedDepthwiseConv2D')!({inputs, backend, attrs});
     return depthwiseFused(backend as DeltaCudaBackend, x, filter, a,
         {bias, preluActivationWeights, activation: a.activation, leakyreluAlpha: a.leakyreluAlpha});
   },

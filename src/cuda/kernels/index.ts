@@ -10,7 +10,7 @@ import {conv2dConfig, fusedConv2dConfig} from './conv2d';
 import {conv2dBackpropInputConfig} from './conv2d_backprop_input';
 import {depthwiseConv2dConfig, fusedDepthwiseConv2dConfig} from './depthwise_conv2d';
 import {fillConfig, onesLikeConfig, zerosLikeConfig} from './fill';
-import {gatherV2Config} from './gather';
+import {gatherNdConfig, gatherV2Config} from './gather';
 import {padV2Config} from './pad';
 import {avgPoolConfig, maxPoolConfig} from './pool';
 import {REDUCE_KERNELS} from './reduce';
@@ -28,5 +28,5 @@ export const CUDA_KERNELS: KernelConfig[] = [
   ...BINARY_KERNELS, addNConfig,
   ...REDUCE_KERNELS, softmaxConfig,
   reshapeConfig, expandDimsConfig, squeezeConfig, transposeConfig, sliceConfig, stridedSliceConfig, padV2Config,
-  concatConfig, packConfig, unpackConfig, fillConfig, zerosLikeConfig, onesLikeConfig, gatherV2Config,
+  concatConfig, packConfig, unpackConfig, fillConfig, zerosLikeConfig, onesLikeConfig, gatherV2Config, gatherNdConfig,
 ];

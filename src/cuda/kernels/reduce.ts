@@ -46,7 +46,10 @@ export function reduceInfo(backend: DeltaCudaBackend, op: Reduce, x: TensorInfo,
 function reduceKernel(op: Reduce): KernelConfig['kernelFunc'] {
   return ({inputs, backend, attrs}) => {
     const x = (inputs as {x: TensorInfo}).x;
-    const {axis, keepDims} = attrs as unknown as {axis: number | number[]; keepDims?: boolean};
+    // Max names its axes reductionIndices, the others axis.
+    const a = attrs as unknown as {axis?: number | number[]; reductionIndices?: number | number[]; keepDims?: boolean};
+    const axis = (a.axis ?? a.reductionIndices)!;
+    const keepDims = a.keepDims;
     if (x.dtype === 'string' || x.dtype === 'complex64') throw new Error(`delta-cuda: reduction of ${x.dtype} is not supported`);
     if (op === Reduce.ArgMax || op === Reduce.ArgMin) {
       return reduceInfo(backend as DeltaCudaBackend, op, x, [util.parseAxisParam(axis, x.shape)[0]], false);

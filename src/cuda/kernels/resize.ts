@@ -4,7 +4,7 @@
  * resizeNearestNeighbor.
  */
 import {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
-import type {DeltaCudaBackend} from '../backend';
+import {cpuKernels, DeltaCudaBackend} from '../backend';
 
 function resize(nearest: boolean): KernelConfig['kernelFunc'] {
   return ({inputs, backend, attrs}) => {
@@ -13,7 +13,7 @@ function resize(nearest: boolean): KernelConfig['kernelFunc'] {
     const {alignCorners, halfPixelCenters, size} = attrs as unknown as
         {alignCorners: boolean; halfPixelCenters: boolean; size: [number, number]};
     if (images.shape.length !== 4) throw new Error(`delta-cuda: resize expects a rank-4 NHWC tensor, got [${images.shape}]`);
-    if (images.dtype !== 'float32' && !nearest) throw new Error(`delta-cuda: ResizeBilinear of ${images.dtype} is not supported`);
+    if (images.dtype !== 'float32' && !nearest) return cpuKernels.get('ResizeBilinear')!({inputs, backend, attrs});  // int images: rare
     const [n, h, w, c] = images.shape;
     const [oh, ow] = size;
     const y = b.makeOutput([n, oh, ow, c], images.dtype === 'float32' ? 'float32' : images.dtype);

@@ -37,7 +37,9 @@ export const stridedSliceConfig: KernelConfig = {
     const info = slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask,
         a.newAxisMask, a.shrinkAxisMask);
     if (info.isIdentity) return reshapeInfo(b, x, info.finalShape);
-    const sliced = sliceInfo(b, x, info.begin, info.finalShapeSparse, info.strides);
+    // Full-rank extent of the slice (shrunk axes have extent 1), then the final shape (a reshape).
+    const size = slice_util.computeOutShape(info.begin, info.end, info.strides);
+    const sliced = sliceInfo(b, x, info.begin, size, info.strides);
     if (sliced.shape.join() === info.finalShape.join()) return sliced;
     const out = reshapeInfo(b, sliced, info.finalShape);
     b.disposeData(sliced.dataId);

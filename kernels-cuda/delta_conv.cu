@@ -74,13 +74,19 @@ __device__ __forceinline__ int groupSize(long long n, int chunks, int gmax, int 
   return ge;
 }
 
-__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target) {
+// Candidates from which the tiled GEMM (convGemm, launched beside convCompute) takes a step: below, this
+// kernel's small work items keep every multiprocessor busy; above, weight reuse decides.
+constexpr long long GEMM_MIN = 2048;
+
+__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
+                                                  bool gemmLaunched) {
   __shared__ __align__(16) float xs[CI][XS_STRIDE];
   __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G], sProp[G];
   __shared__ bool sLast;
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  if (gemmLaunched && n >= GEMM_MIN) return;  // convGemm's step
   const int coChunks = (g.outC + CO - 1) / CO;
   // Few candidates: fewer per work item (down to 1) so that every launched block gets work (latency, not
   // weight reuse, decides then); the same for every block, as n is.
@@ -175,6 +181,116 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
   }
 }
 
+// convGemm: the same values as convCompute (each output sums its taps x input channels in the same order,
+// fmaf, zeros for padding), as a tiled GEMM over compacted candidates: a 256-thread block computes a tile of
+// GM = 64 candidates x GN = 64 output channels, K = fH*fW*inC in slices of GK = 16 (rows gathered from the
+// input on the fly: im2col of the candidates), each thread a 4 x 4 sub-tile in registers; weights and inputs
+// staged in shared memory (each weight used for 64 candidates, each input for 64 channels). Then bias,
+// activation and, on a delta step, the fused truncation (last tile of a candidate group, as convCompute).
+constexpr int GM = 64, GN = 64, GK = 16, GT = 256;
+constexpr int AS_STRIDE = GM + 4;  // padded: fewer bank conflicts on the transposed store, rows 16-byte aligned
+
+__global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
+  __shared__ __align__(16) float As[GK][AS_STRIDE];
+  __shared__ __align__(16) float Bs[GK][GN];
+  __shared__ int sB[GM], sY[GM], sX[GM], sP[GM], sProp[GM];
+  __shared__ bool sLast;
+  const int outPlane = g.outH * g.outW;
+  const long long P = static_cast<long long>(g.batch) * outPlane;
+  const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  if (n < GEMM_MIN) return;  // convCompute's step
+  const int nTiles = (g.outC + GN - 1) / GN;
+  const long long items = (n + GM - 1) / GM * nTiles;
+  const int K = g.fH * g.fW * g.inC;
+  const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
+    const long long grp = item / nTiles;
+    const int nt = static_cast<int>(item - grp * nTiles);
+    const long long k0 = grp * GM;
+    const int ng = static_cast<int>(min(static_cast<long long>(GM), n - k0));
+    __syncthreads();  // the previous item is done with the shared arrays
+    if (tid < GM) {
+      int b = 0, yc = 0, xc = 0, op = 0;
+      if (tid < ng) {
+        op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+        b = op / outPlane;
+        const int r = op - b * outPlane;
+        const int oy = r / g.outW;
+        yc = oy * g.strideH - g.padT;
+        xc = (r - oy * g.outW) * g.strideW - g.padL;
+        if (nt == 0 && p.macs)
+          atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
+      }
+      sB[tid] = b; sY[tid] = yc; sX[tid] = xc; sP[tid] = op;
+    }
+    __syncthreads();
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+      for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
+    for (int kb = 0; kb < K; kb += GK) {
+#pragma unroll
+      for (int q = 0; q < (GM * GK) / GT; q++) {
+        const int e = tid + q * GT;
+        const int r = e >> 4, kk = e & (GK - 1);  // 16 consecutive threads: 16 consecutive k of one candidate
+        const int k = kb + kk;
+        float v = 0.f;
+        if (r < ng && k < K) {
+          const int tap = k / g.inC, ci = k - tap * g.inC;
+          const int kh = tap / g.fW, kw = tap - kh * g.fW;
+          const int iy = sY[r] + kh * g.dilH, ix = sX[r] + kw * g.dilW;
+          if (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW)
+            v = p.x[((static_cast<long long>(sB[r]) * g.inH + iy) * g.inW + ix) * g.inC + ci];
+        }
+        As[kk][r] = v;
+      }
+#pragma unroll
+      for (int q = 0; q < (GK * GN) / GT; q++) {
+        const int e = tid + q * GT;
+        const int kk = e >> 6, c = e & (GN - 1);
+        const int k = kb + kk, col = nt * GN + c;
+        Bs[kk][c] = (k < K && col < g.outC) ? __ldg(p.w + static_cast<long long>(k) * g.outC + col) : 0.f;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int kk = 0; kk < GK; kk++) {
+        const float4 a = *reinterpret_cast<const float4*>(&As[kk][ty * 4]);
+        const float4 w = *reinterpret_cast<const float4*>(&Bs[kk][tx * 4]);
+        const float av[4] = {a.x, a.y, a.z, a.w}, wv[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+          for (int j = 0; j < 4; j++) acc[i][j] = fmaf(av[i], wv[j], acc[i][j]);
+      }
+      __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      const int r = ty * 4 + i;
+      if (r >= ng) continue;
+#pragma unroll
+      for (int j = 0; j < 4; j++) {
+        const int col = nt * GN + tx * 4 + j;
+        if (col >= g.outC) continue;
+        float v = acc[i][j];
+        if (p.bias) v = __fadd_rn(v, p.bias[col]);
+        p.e[(k0 + r) * g.outC + col] = activate(p.act, v, p.leaky, p.alpha ? p.alpha[col] : 0.f);
+      }
+    }
+    if (fused) {
+      __threadfence();
+      __syncthreads();
+      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(nTiles - 1)) == static_cast<unsigned>(nTiles - 1);
+      __syncthreads();
+      if (sLast) {
+        __threadfence();
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+      }
+    }
+  }
+}
+
 constexpr int DW_G = 16;      // most candidates per depthwise work item
 constexpr int DW_THREADS = 256;
 
@@ -251,8 +367,14 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
   if (g.depthwise) {
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 4 * sms);
   } else {
+    // both launched; each reads the candidate count on the device and only one of them works
+    const bool gemm = P >= GEMM_MIN;
     const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
-    convCompute<<<gridFor(items, 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 2 * sms);
+    convCompute<<<gridFor(min(items, GEMM_MIN * 2), 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 2 * sms, gemm);
+    if (gemm) {
+      const long long tiles = (P + GM - 1) / GM * ((g.outC + GN - 1) / GN);
+      convGemm<<<gridFor(tiles, 1, 8 * sms), GT, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
+    }
   }
   return cudaGetLastError();
 }

@@ -174,6 +174,9 @@ function makeCases(): Case[] {
     {h: 11, w: 14, c: 70, f: 3, outC: 64, stride: 2, pad: 'valid', b: 2},
     {h: 10, w: 13, c: 4, f: 3, outC: 6, stride: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]]},
     {h: 41, w: 37, c: 32, f: 1, outC: 257, stride: 1, pad: 'same'},
+    // >= 2048 candidates on busy frames: the tiled GEMM kernel (convGemm) instead of the small-count one
+    {h: 70, w: 60, c: 20, f: 3, outC: 70, stride: 1, pad: 'same'},
+    {h: 64, w: 50, c: 40, f: 1, outC: 130, stride: 1, pad: 'valid'},
   ];
   for (const g of geoms) {
     const xs = [g.b ?? 1, g.h, g.w, g.c];

@@ -50,8 +50,8 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * Tensors on device buffers for the plane (what src/cuda/backend.ts provides). pooled: disposed buffers are
- * kept per size and reused (what a caching allocator in the runtime would give); else every tensor is a
- * cudaMalloc and every disposal a cudaFree (which synchronizes the device), as the backend does today.
+ * kept per size and reused by this host; else every tensor goes through addon.alloc/free (the runtime's own
+ * allocator: cudaMalloc/cudaFree before the backend's caching allocator, cached since).
  */
 class Host {
   readonly handles = new Map<object, number>();

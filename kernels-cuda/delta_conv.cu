@@ -13,6 +13,7 @@
 // output-channel chunks to finish, counted by a modulo counter per group, atomicInc) truncates the group's
 // rows while they are hot in L2, updates the values in place and appends the update list: no separate
 // launch, no second pass over the candidates.
+#include <cstdint>
 #include "delta_common.cuh"
 #include "delta_conv.cuh"
 
@@ -294,13 +295,17 @@ __global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, 
 constexpr int DW_G = 16;      // most candidates per depthwise work item
 constexpr int DW_THREADS = 256;
 
-__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target) {
+// vec4: multiplier 1, channels % 4 == 0, 16-byte aligned buffers: a thread computes 4 channels with float4
+// loads (each channel's taps in the same order: the same values as the scalar path).
+__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
+                                                               bool vec4) {
   __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
   // about one (candidate, channel) per thread, fewer candidates per item when that leaves blocks idle
-  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / g.outC)), target);
+  const int perPixel = vec4 ? g.outC / 4 : g.outC;  // threads per candidate
+  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / perPixel)), target);
   const long long items = (n + ge - 1) / ge;
   const int mult = g.outC / g.inC;
   const int tid = threadIdx.x;
@@ -319,6 +324,37 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
       if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
     }
     __syncthreads();
+    if (vec4) {
+      const int C4 = g.outC / 4;
+      for (int e = tid; e < ng * C4; e += DW_THREADS) {
+        const int q = e / C4;
+        const int c = (e - q * C4) * 4;
+        const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + c;
+        const int yc = sY[q], xc = sX[q];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int kh = 0; kh < g.fH; kh++) {
+          const int iy = yc + kh * g.dilH;
+          if (iy < 0 || iy >= g.inH) continue;
+          for (int kw = 0; kw < g.fW; kw++) {
+            const int ix = xc + kw * g.dilW;
+            if (ix < 0 || ix >= g.inW) continue;
+            const float4 xv = *reinterpret_cast<const float4*>(xb + (static_cast<long long>(iy) * g.inW + ix) * g.inC);
+            const float4 wv = __ldg(reinterpret_cast<const float4*>(p.w + (kh * g.fW + kw) * g.outC + c));
+            acc.x = fmaf(xv.x, wv.x, acc.x);
+            acc.y = fmaf(xv.y, wv.y, acc.y);
+            acc.z = fmaf(xv.z, wv.z, acc.z);
+            acc.w = fmaf(xv.w, wv.w, acc.w);
+          }
+        }
+        float r[4] = {acc.x, acc.y, acc.z, acc.w};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+          if (p.bias) r[j] = __fadd_rn(r[j], p.bias[c + j]);
+          r[j] = activate(p.act, r[j], p.leaky, p.alpha ? p.alpha[c + j] : 0.f);
+        }
+        *reinterpret_cast<float4*>(p.e + (k0 + q) * g.outC + c) = make_float4(r[0], r[1], r[2], r[3]);
+      }
+    } else {
     for (int e = tid; e < ng * g.outC; e += DW_THREADS) {
       const int q = e / g.outC;
       const int o = e - q * g.outC;
@@ -337,6 +373,7 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
       }
       if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
       p.e[(k0 + q) * g.outC + o] = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+    }
     }
     if (fused) {
       __syncthreads();  // the block wrote every channel of its rows
@@ -365,7 +402,11 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
   }
   if (g.depthwise) {
-    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / g.outC)), 8192), DW_THREADS, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 4 * sms);
+    const auto aligned = [](const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; };
+    const bool vec4 = g.outC == g.inC && g.outC % 4 == 0 && aligned(p.x) && aligned(p.w) && aligned(p.e);
+    const int perPixel = vec4 ? g.outC / 4 : g.outC;
+    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
+        g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
   } else {
     // both launched; each reads the candidate count on the device and only one of them works
     const bool gemm = P >= GEMM_MIN;

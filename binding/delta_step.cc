@@ -4,7 +4,8 @@
 //   deltaTruncate(vals, e, cand, ctrH, ctrOff, pixels, channels, thr, list)
 //       candidates and their count: the entry's CAND word; propagated count: OUT; NaN/Inf flag: NONFINITE
 //   deltaDenseDiff(vals, out, stamp, gen, pixels, channels, thr, list, ctrH, ctrOff)
-//       the diff pass of a step computed by the backend's dense kernel (delta_truncate.cuh DenseDiffParams)
+//       the diff pass of a step computed by the backend's dense kernel (delta_truncate.cuh DenseDiffParams);
+//       stamp 0: over every pixel (a busy slot's step without mark)
 //   deltaCountersAsync(h, byteOffset, bytes) -> ticket: stream-ordered copy of counter words into pinned host
 //       memory, without waiting; deltaCountersPoll(ticket, dst: Uint32Array) -> true once the copy is done
 //       (dst filled, ticket released), false while it is in flight (never waits)
@@ -53,7 +54,7 @@ Napi::Value DenseDiff(const Napi::CallbackInfo& info) {
     d.channels = static_cast<int32_t>(C);
     d.vals = bufArg<float>(info, 0, P * C * 4);
     d.out = bufArg<float>(info, 1, P * C * 4);
-    d.stamp = bufArg<const uint32_t>(info, 2, P * 4);
+    d.stamp = optBufArg<const uint32_t>(info, 2, P * 4);  // 0: every pixel (no mark ran)
     d.gen = static_cast<uint32_t>(numArg(info, 3, 0));
     d.thr = numArg(info, 6, 0);
     d.list = bufArg<int32_t>(info, 7, P * 4);

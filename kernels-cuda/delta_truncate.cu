@@ -48,7 +48,7 @@ __global__ void __launch_bounds__(DIFF_THREADS) denseDiff(DenseDiffParams d) {
       float* e = d.out + p * C;
       float* v = d.vals + p * C;
       bool change = false, bad = false;
-      if (d.stamp[p] == d.gen) {
+      if (d.stamp == nullptr || d.stamp[p] == d.gen) {
         for (int c = lane; c < C; c += 32) {
           const float ev = e[c];
           change |= !(fabs(static_cast<double>(ev) - static_cast<double>(v[c])) <= d.thr);

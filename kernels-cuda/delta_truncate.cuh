@@ -32,10 +32,11 @@ cudaError_t launchTruncate(const TruncateParams& p, cudaStream_t stream);
 // truncate, a propagated pixel is copied into vals and appended to the list; every other pixel gets its
 // propagated values written back into out (the output holds propagated values, residuals are kept; a
 // non-candidate's inputs did not change, so neither did its exact value, whatever the dense kernel's rounding).
+// stamp == nullptr: every pixel is a candidate (a busy slot skips the mark: one pass, no receptive-field work).
 struct DenseDiffParams {
   float* vals;            // [pixels, channels]
   float* out;             // [pixels, channels]: exact in, propagated out
-  const uint32_t* stamp;  // [pixels]
+  const uint32_t* stamp;  // [pixels], or nullptr: all pixels
   uint32_t gen;
   int64_t pixels;
   int32_t channels;

@@ -66,13 +66,19 @@ class Host {
   }
   /** The backend's dense conv / depthwise (as src/cuda/kernels does), for seeds and the plane's dense steps. */
   runDense?: (kernel: string, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info;
+  /** Geometry per filter tensor (a backend keeps its kernel's parameters; rebuilding them per call is bench overhead). */
+  private readonly opsByFilter = new WeakMap<object, ConvOp>();
   withBackendDense(): this {
     this.runDense = (kernel, inputs, attrs) => {
-      const call = {kernel, inputs: Object.entries(inputs).map(([name, info]) => ({name, info})), attrs};
-      const op = new ConvOp(call as never);
+      let op = this.opsByFilter.get(inputs.filter.dataId);
+      if (!op) {
+        const call = {kernel, inputs: Object.entries(inputs).map(([name, info]) => ({name, info})), attrs};
+        op = new ConvOp(call as never);
+        this.opsByFilter.set(inputs.filter.dataId, op);
+      }
       const out = this.makeOutput([...op.outShape], 'float32');
       const h = (n: string) => (inputs[n] ? this.handleOf(inputs[n].dataId) : 0);
-      backendConv(this.addon, op, kernel, h('x'), h('filter'), h('bias'), this.handleOf(out.dataId),
+      backendConv(this.addon, op!, kernel, h('x'), h('filter'), h('bias'), this.handleOf(out.dataId),
           attrs.activation === 'relu6' ? 2 : 0);
       return out;
     };
@@ -273,13 +279,17 @@ function loadFrames(dir: string, name: string): {shape: number[]; frames: Float3
   return {shape: [1, meta.height, meta.width, 3], frames};
 }
 
-interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number }
-/** crossover / denseBelow: the plane's cost model (2: every step sparse; 0.1 and 2^21: the defaults). */
+interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number; noMarkAbove: number }
+/**
+ * crossover / denseBelow / noMarkAbove: the plane's cost model (crossover 2: every step sparse; noMarkAbove: dense
+ * steps of slots last above it skip the mark, 2: never, -1: always). DELTA_BENCH_MODELS: 'c,b,n;c,b,n'.
+ */
 const SETTINGS: Setting[] = [];
-for (const [crossover, denseBelow] of [[2, 0], [0.1, 0], [0.1, 1 << 21]]) {
-  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow},
-      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow},
-      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow});
+const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2;0.1,0,2;0.1,0,0.3;0.1,0,-1').split(';').map((m) => m.split(',').map(Number));
+for (const [crossover, denseBelow, noMarkAbove] of MODELS) {
+  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow, noMarkAbove},
+      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow, noMarkAbove},
+      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow, noMarkAbove});
 }
 
 class Net {
@@ -290,7 +300,7 @@ class Net {
     this.consts = convs.map((c) => [host.upload(c.filter, c.fShape), host.upload(c.bias, [c.bias.length])]);
   }
   /** One frame; returns outputs by layer index. Outputs of the previous frame must be disposed by the caller. */
-  run(frame: Info, setting: Setting, first: boolean, perLayer: number[] | null, ops: ConvOp[] | null): {outs: Info[]; results: Array<{macs: number; counts?: Promise<{activePixels: number; macs: number}>}>} {
+  run(frame: Info, setting: Setting, first: boolean, perLayer: number[] | null, ops: ConvOp[] | null, hostPerLayer: number[] | null = null): {outs: Info[]; results: Array<{macs: number; counts?: Promise<{activePixels: number; macs: number}>}>} {
     const outs: Info[] = [];
     const results: Array<{macs: number; counts?: Promise<{activePixels: number; macs: number}>}> = [];
     const byName = new Map<string, number>();
@@ -319,7 +329,9 @@ class Net {
         this.updates[i] = r.update;
         results.push({macs: r.macs, counts: r.deferredCounts});
       };
+      const h0 = performance.now();
       if (perLayer) perLayer[i] = timed(this.host.addon, go); else go();
+      if (hostPerLayer) hostPerLayer[i] = performance.now() - h0;
       byName.set(c.name, i);
     });
     return {outs, results};
@@ -348,7 +360,9 @@ async function partB(k: DeltaAddon, dataDir: string) {
   const convs = loadPosenet(modelDir);
   const heat = convs.findIndex((c) => c.fShape[3] === 17);
   const out: unknown[] = [];
-  for (const [clip, pooled] of [['vtest', false], ['pose_1', false], ['vtest', true], ['pose_1', true]] as const) {
+  const variants = process.env.DELTA_BENCH_POOLED === '1' ? [['vtest', false], ['pose_1', false], ['vtest', true], ['pose_1', true]] as const :
+    [['vtest', false], ['pose_1', false]] as const;
+  for (const [clip, pooled] of variants) {
     if (!existsSync(join(dataDir, `${clip}.rgb.gz`))) { console.log(`part B: no frames for ${clip}`); continue; }
     const {shape, frames} = loadFrames(dataDir, clip);
     const host = EMULATE ? new Host(k, pooled) : new Host(k, pooled).withBackendDense();
@@ -368,14 +382,18 @@ async function partB(k: DeltaAddon, dataDir: string) {
     });
     const denseMacs = ops.reduce((s, o) => s + o.denseMacs, 0);
     // the backend's dense kernels for every layer, same frames (relu6 / linear epilogues as the graph)
-    const backendGpu: number[] = [];
+    const backendGpu: number[] = [], backendHost: number[] = [];
+    const backendLayerMs: number[][] = convs.map(() => []);
     if (typeof k.conv2d === 'function') {
       const consts = convs.map((c) => [host.upload(c.filter, c.fShape), host.upload(c.bias, [c.bias.length])]);
-      for (let pass = 0; pass < 2; pass++) {
+      // pass 0 warm-up, 1 frames (GPU + host submit), 2 each layer timed alone (synced: breakdown)
+      for (let pass = 0; pass < 3; pass++) {
         frames.forEach((_f, i) => {
           const outs: Info[] = [];
           const byName = new Map<string, number>();
-          const gpu = timed(k, () => convs.forEach((c, j) => {
+          let submitted = 0;
+          const gpu = timed(k, () => { const t0 = performance.now(); convs.forEach((c, j) => {
+            const layer = () => {
             const src = byName.get(c.input);
             const x = src === undefined ? inputs[i] : outs[src];
             const out = host.makeOutput([...ops[j].outShape], 'float32');
@@ -386,9 +404,11 @@ async function partB(k: DeltaAddon, dataDir: string) {
               host.handleOf(consts[j][1].dataId), 0, 0, act, 0] as const;
             if (c.kernel.includes('Depthwise')) k.depthwise(...args); else k.conv2d(...args);
             outs.push(out);
+            };
+            if (pass === 2) backendLayerMs[j].push(timed(k, layer)); else layer();
             byName.set(c.name, j);
-          }));
-          if (pass === 1) backendGpu.push(gpu);
+          }); submitted = performance.now() - t0; });
+          if (pass === 1) { backendGpu.push(gpu); backendHost.push(submitted); }
           for (const o of outs) host.dispose(o);
         });
       }
@@ -408,25 +428,30 @@ async function partB(k: DeltaAddon, dataDir: string) {
     }
     denseNet.dispose();
     const row: Record<string, unknown> = {clip, pooledBuffers: pooled, shape, frames: frames.length, layers: convs.length, denseMacs,
-      dense: {gpuMs: r3(median(denseGpu)), wallMs: r3(median(denseWall))}, backendDense: {gpuMs: r3(median(backendGpu))}, settings: [] as unknown[]};
+      dense: {gpuMs: r3(median(denseGpu)), wallMs: r3(median(denseWall))},
+      backendDense: {gpuMs: r3(median(backendGpu)), hostSubmitMs: r3(median(backendHost)), perLayerMs: backendLayerMs.map((a) => r3(median(a)))},
+      settings: [] as unknown[]};
     for (const s of SETTINGS) {
       const plane = new CudaPlane(host as never);
       plane.denseCrossover = s.crossover;
       plane.denseBelowElements = s.denseBelow;
+      plane.denseWithoutMarkAbove = s.noMarkAbove;
       const net = new Net(convs, host, plane);
       const gpu: number[] = [], wall: number[] = [], hostMs: number[] = [];
       let agree = 0, total = 0, performed = 0, dense = 0;
       const layerMs: number[][] = convs.map(() => []);
       const layerActive: number[][] = convs.map(() => []);
+      const layerHost: number[][] = convs.map(() => []);
       let prev: Info[] = [];
       // pass 0: seed on frame 0 and warm up; pass 1: measured (frame 0 of pass 1 is a jump back: skipped)
       for (let pass = 0; pass < 3; pass++) {
         for (let i = 0; i < frames.length; i++) {
           const first = pass === 0 && i === 0;
           const per = pass === 2 ? convs.map(() => 0) : null;
+          const hostPer = pass === 1 ? convs.map(() => 0) : null;
           const t0 = performance.now();
           k.deltaTimerStart();
-          const r = net.run(inputs[i], s, first, per, null);
+          const r = net.run(inputs[i], s, first, per, null, hostPer);
           const submitted = performance.now() - t0;  // host time to issue the frame (no sync inside unless per-layer timing)
           const g = k.deltaTimerStop();
           const w = performance.now() - t0;
@@ -437,6 +462,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
           const counts = await Promise.all(r.results.map((x) => x.counts ?? Promise.resolve({activePixels: 0, macs: x.macs})));
           if (pass === 1) {
             gpu.push(g); wall.push(w); hostMs.push(submitted);
+            hostPer!.forEach((ms, j) => layerHost[j].push(ms));
             performed += counts.reduce((a, c) => a + c.macs, 0);
             dense += denseMacs;
             const am = argmaxes(host.read(r.outs[heat]), ops[heat].outShape);
@@ -450,14 +476,15 @@ async function partB(k: DeltaAddon, dataDir: string) {
       net.dispose();
       await plane.settle();
       plane.dispose();
-      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, inputThreshold: s.inThr, activationThreshold: s.actThr,
+      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, denseWithoutMarkAbove: s.noMarkAbove, inputThreshold: s.inThr, activationThreshold: s.actThr,
         gpuMs: r3(median(gpu)), wallMs: r3(median(wall)), hostSubmitMs: r3(median(hostMs)), speedupVsOwnDense: r3(median(denseGpu) / median(gpu)),
         speedupVsBackendDense: backendGpu.length ? r3(median(backendGpu) / median(gpu)) : null,
         agreement: r3(agree / Math.max(1, total)), ceiling: r3(dense / Math.max(1, performed)),
         realizedOfCeiling: r3((median(denseGpu) / median(gpu)) / (dense / Math.max(1, performed))),
         planeStats: plane.stats,
         perLayer: convs.map((c, j) => ({layer: c.name.replace('MobilenetV1/MobilenetV1/', '').replace('/BatchNorm/batchnorm/add_1/conv', ''),
-          kernel: c.kernel, outShape: ops[j].outShape, stepMs: r3(median(layerMs[j])), activeFraction: r3(median(layerActive[j]))})),
+          kernel: c.kernel, outShape: ops[j].outShape, stepMs: r3(median(layerMs[j])), hostMs: r3(median(layerHost[j])),
+          backendDenseMs: backendLayerMs[j].length ? r3(median(backendLayerMs[j])) : null, activeFraction: r3(median(layerActive[j]))})),
       };
       (row.settings as unknown[]).push(srow);
       console.log(JSON.stringify({clip, pooled, ...srow, perLayer: undefined}));

@@ -17,7 +17,8 @@
  * elementwise ops truncate in a separate launch. Cost model (conv family, preferDense): when the slot's latest
  * candidate fraction known on the host (async counter copies: usually the previous frame's) exceeds
  * denseCrossover, the step runs mark + the backend's dense kernel (its output is the step's output tensor) +
- * one diff pass over the candidates (deltaDenseDiff) instead of the recompute. Counts stay on the device: every kernel
+ * one diff pass over the candidates (deltaDenseDiff) instead of the recompute; a slot above denseWithoutMarkAbove
+ * skips the mark too (the diff pass covers every pixel). Counts stay on the device: every kernel
  * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
  * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
  *
@@ -73,8 +74,11 @@ export interface CudaUpdate {
  * denseBelowElements: conv outputs smaller than this always run dense steps (when they can), since the sparse
  * step's fixed cost (~30-50 us) exceeds the whole dense kernel's on small layers; off by default: on posenet
  * it measured neutral to slightly worse than the crossover alone (same benchmark, part B).
+ * denseWithoutMarkAbove: a dense step of a slot whose latest known fraction exceeds this skips the mark and diffs
+ * every pixel (one pass, no receptive-field work: most pixels are candidates anyway); the fraction it reports
+ * back is then the propagated one (no candidates counted), so a slot calming down returns to the mark first.
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0.3};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -134,7 +138,9 @@ export class CudaPlane implements DataPlane {
   denseCrossover = cudaPlaneOptions.denseCrossover;
   /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
   denseBelowElements = cudaPlaneOptions.denseBelowElements;
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+  /** Dense steps of slots last above this fraction skip the mark and diff every pixel (< 0: always, > 1: never). */
+  denseWithoutMarkAbove = cudaPlaneOptions.denseWithoutMarkAbove;
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -343,8 +349,10 @@ export class CudaPlane implements DataPlane {
     // candidates (needs tensors for every varying input: not for a diffed one, whose seen value is a baseline)
     const denseStep = op.fusesTruncation && this.backend.runDense !== undefined &&
         !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i)) && this.preferDense(st);
+    // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
+    const unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
     const {entry, words} = this.counters.take((w) => {
-      st.lastCandFraction = w[COUNTER.CAND] / Math.max(1, op.pixels);
+      st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
     if (++st.gen === 0xffffffff) {
       this.k.deltaFill(st.stamp, 0, op.pixels * 4, 0);  // generations wrap: clear the masks once
@@ -354,7 +362,7 @@ export class CudaPlane implements DataPlane {
     const raw: Array<Handle | null> = [];
     changes.forEach((c, i) => {
       raw[i] = null;
-      if (!c || !op.varying.includes(i)) return;
+      if (!c || !op.varying.includes(i) || unmarked) return;
       let list: Handle, count: CountWord;
       if (c.kind === 'diff') {
         const countOff = entry.offset + 4 * (COUNTER.IN0 + i);
@@ -378,10 +386,11 @@ export class CudaPlane implements DataPlane {
       for (const ni of call.inputs) named[ni.name] = ni.info;
       const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
       out = Array.isArray(r) ? r[0] : r;
-      this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), st.stamp, st.gen, op.pixels, op.channels,
+      this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
           call.outputThreshold, st.list, entry.handle, entry.offset);
       this.stats.launches += 2;
       this.stats.denseSteps++;
+      if (unmarked) this.stats.unmarkedDenseSteps++;
     } else if (op.fusesTruncation) {
       op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
       this.stats.launches++;

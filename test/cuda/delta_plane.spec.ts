@@ -366,12 +366,14 @@ function scaleOf(a: Float32Array): number {
   return m;
 }
 
-async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, denseSteps = false): Promise<string[]> {
+/** denseSteps: 'mark' = dense steps with the mark (diff over candidates), 'all' = without it (diff over every pixel). */
+async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, denseSteps: false | 'mark' | 'all' = false): Promise<string[]> {
   const problems: string[] = [];
   const live0 = addon.liveBuffers();
   const host = denseSteps ? new DeviceHost(addon).withDense() : new DeviceHost(addon);
   const cudaPlane = new CudaPlane(host as never);
   if (denseSteps) cudaPlane.denseCrossover = 0;  // every conv step that can runs dense + diff pass
+  if (denseSteps) cudaPlane.denseWithoutMarkAbove = denseSteps === 'all' ? -1 : 2;
   const gpuSide: Side = {plane: cudaPlane, backend: host, tensor: (v, s) => host.upload(v, s), read: (t) => host.read(t), dispose: (t) => host.dispose(t)};
   const cpu = cpuSide();
   const g = new CaseRun(gpuSide, c, exact);
@@ -447,6 +449,8 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
   }
   if (cudaPlane.bufferCount() !== 0) problems.push(`bufferCount ${cudaPlane.bufferCount()} after release`);
   if (denseSteps && cudaPlane.stats.denseSteps === 0) problems.push('no step took the dense path');
+  if (denseSteps === 'all' && cudaPlane.stats.unmarkedDenseSteps !== cudaPlane.stats.denseSteps) problems.push('a dense step ran the mark');
+  if (denseSteps === 'mark' && cudaPlane.stats.unmarkedDenseSteps !== 0) problems.push('a dense step skipped the mark');
   const live = addon.liveBuffers();
   if (live !== live0) problems.push(`device buffers: ${live - live0} leaked`);
   return problems;
@@ -531,15 +535,15 @@ describe(title, () => {
     plane.dispose();
   });
 
-  // the cost model's dense path (backend dense kernel + diff pass over the candidates), forced on every conv
-  // step that can take it (inputs that are tensors: the chains' later layers)
-  for (const mode of ['exact', 'threshold'] as const) {
+  // the cost model's dense path (backend dense kernel + diff pass over the candidates, or over every pixel
+  // without the mark), forced on every conv step that can take it (inputs that are tensors: the chains' later layers)
+  for (const [mode, dense] of [['exact', 'mark'], ['threshold', 'mark'], ['exact', 'all'], ['threshold', 'all']] as const) {
     cases.forEach((c, i) => {
       if (!c.label.includes('chain')) return;
-      it(`${mode}, conv steps dense + diff pass: ${c.label}`, async () => {
+      it(`${mode}, conv steps dense + diff pass${dense === 'all' ? ' over every pixel (no mark)' : ''}: ${c.label}`, async () => {
         const addon = needGpu();
-        const seed = 1000 * i + 7 + (mode === 'exact' ? 0 : 500000);
-        const problems = await runCase(addon, c, mode === 'exact', seed, true);
+        const seed = 1000 * i + 7 + (mode === 'exact' ? 0 : 500000) + (dense === 'all' ? 31 : 0);
+        const problems = await runCase(addon, c, mode === 'exact', seed, dense);
         expect(problems).withContext(`seed ${seed}`).toEqual([]);
       });
     });

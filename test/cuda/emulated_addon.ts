@@ -86,10 +86,10 @@ export class EmulatedAddon {
   deltaDenseDiff(valsH: Handle, outH: Handle, stampH: Handle, gen: number, pixels: number, C: number, thr: number,
                  listH: Handle, ctrH: Handle, ctrOff: number) {
     this.count('deltaDenseDiff');
-    const V = this.f32(valsH), O = this.f32(outH), S = this.u32(stampH), L = this.i32(listH), ctr = this.u32(ctrH), c0 = ctrOff / 4;
+    const V = this.f32(valsH), O = this.f32(outH), S = stampH === 0 ? null : this.u32(stampH), L = this.i32(listH), ctr = this.u32(ctrH), c0 = ctrOff / 4;
     for (let p = 0; p < pixels; p++) {
       let change = false, bad = false;
-      if (S[p] === gen) {
+      if (S === null || S[p] === gen) {
         for (let c = 0; c < C; c++) {
           const e = O[p * C + c];
           if (!(Math.abs(e - V[p * C + c]) <= thr)) change = true;

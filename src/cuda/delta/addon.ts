@@ -26,6 +26,7 @@ export interface DeltaKernels {
                  macsPerElement: number): void;
   deltaTruncate(vals: Handle, e: Handle, cand: Handle, ctrH: Handle, ctrOff: number, pixels: number, channels: number,
                 thr: number, list: Handle): void;
+  /** stamp 0: diff every pixel (no mark ran). */
   deltaDenseDiff(vals: Handle, out: Handle, stamp: Handle, gen: number, pixels: number, channels: number, thr: number,
                  list: Handle, ctrH: Handle, ctrOff: number): void;
   /** Stream-ordered copy of counter words to pinned host memory; returns a ticket (never waits). */

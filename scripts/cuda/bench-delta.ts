@@ -285,7 +285,7 @@ interface Setting { name: string; inThr: number; actThr: number; crossover: numb
  * steps of slots last above it skip the mark, 2: never, -1: always). DELTA_BENCH_MODELS: 'c,b,n;c,b,n'.
  */
 const SETTINGS: Setting[] = [];
-const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2;0.1,0,2;0.1,0,0.3;0.1,0,-1').split(';').map((m) => m.split(',').map(Number));
+const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2;0.1,0,2;0.1,0,0.3;0.1,0,-1;0.2,0,-1').split(';').map((m) => m.split(',').map(Number));
 for (const [crossover, denseBelow, noMarkAbove] of MODELS) {
   SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow, noMarkAbove},
       {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow, noMarkAbove},
@@ -496,6 +496,53 @@ async function partB(k: DeltaAddon, dataDir: string) {
   return out;
 }
 
+// ---- part C: long run (issue 8) ------------------------------------------------------------------
+
+/**
+ * 1,000 frames of posenet through the plane (pose_1's frames forward and back, so every frame changes
+ * something), defaults of the plane, t 0.02/0.01: device buffers, the runtime's cached bytes, slots holding
+ * state and the JS heap sampled every 100 frames (after the frame's outputs are disposed and counts settled).
+ */
+async function partC(k: DeltaAddon, dataDir: string) {
+  const modelDir = existsSync(join(dataDir, 'posenet')) ? join(dataDir, 'posenet') : '.cache/models/posenet';
+  if (!existsSync(join(dataDir, 'pose_1.rgb.gz'))) return null;
+  const convs = loadPosenet(modelDir);
+  const {shape, frames} = loadFrames(dataDir, 'pose_1');
+  const host = EMULATE ? new Host(k) : new Host(k).withBackendDense();
+  const inputs = frames.map((f) => host.upload(f, shape));
+  const plane = new CudaPlane(host as never);
+  const net = new Net(convs, host, plane);
+  const setting = SETTINGS.find((s) => s.name === 't 0.02/0.01')!;
+  const N = EMULATE ? 20 : 1000;
+  const samples: unknown[] = [];
+  let prev: Info[] = [];
+  const t0 = Date.now();
+  const gpu: number[] = [];
+  for (let f = 0; f < N; f++) {
+    const i = f % (2 * frames.length - 2) < frames.length ? f % (2 * frames.length - 2) : 2 * frames.length - 2 - (f % (2 * frames.length - 2));
+    k.deltaTimerStart();
+    const r = net.run(inputs[i], setting, f === 0, null, null);
+    gpu.push(k.deltaTimerStop());
+    for (const o of prev) host.dispose(o);
+    prev = r.outs;
+    if ((f + 1) % 100 === 0) {
+      await plane.settle();
+      samples.push({frame: f + 1, liveBuffers: k.liveBuffers(), cachedBytes: k.cachedBytes(), planeSlots: plane.bufferCount(),
+        heapMB: r3(process.memoryUsage().heapUsed / 2 ** 20), gpuMsMedianLast100: r3(median(gpu.slice(-100)))});
+      console.log(JSON.stringify(samples[samples.length - 1]));
+    }
+  }
+  for (const o of prev) host.dispose(o);
+  net.dispose();
+  await plane.settle();
+  plane.dispose();
+  for (const t of inputs) host.dispose(t);
+  const live = k.liveBuffers();
+  const s = samples as Array<{liveBuffers: number; cachedBytes: number; planeSlots: number}>;
+  const flat = s.slice(1).every((x) => x.liveBuffers === s[1].liveBuffers && x.cachedBytes === s[1].cachedBytes && x.planeSlots === s[1].planeSlots);
+  return {frames: N, seconds: (Date.now() - t0) / 1000, samples, flatFrom200: flat, liveBuffersAfterRelease: live, planeStats: plane.stats};
+}
+
 async function main() {
   const outFile = process.argv[2] ?? 'bench-delta.json';
   const dataDir = process.argv[3] ?? 'carry/cuda-delta/data';
@@ -513,7 +560,8 @@ async function main() {
   const t0 = Date.now();
   const micro = process.env.DELTA_BENCH_PARTS?.includes('A') === false ? [] : partA(addon);
   const posenet = process.env.DELTA_BENCH_PARTS?.includes('B') === false ? [] : await partB(addon, dataDir);
-  const result = {date: new Date().toISOString(), device, reps: REPS, warmup: WARM, micro, posenet, seconds: (Date.now() - t0) / 1000,
+  const longRun = process.env.DELTA_BENCH_PARTS?.includes('C') === false ? null : await partC(addon, dataDir);
+  const result = {date: new Date().toISOString(), device, reps: REPS, warmup: WARM, micro, posenet, longRun, seconds: (Date.now() - t0) / 1000,
     liveBuffersAfter: addon.liveBuffers()};
   writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n');
   console.log(`wrote ${outFile} (${result.seconds} s, live buffers ${result.liveBuffersAfter})`);

@@ -279,17 +279,18 @@ function loadFrames(dir: string, name: string): {shape: number[]; frames: Float3
   return {shape: [1, meta.height, meta.width, 3], frames};
 }
 
-interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number; noMarkAbove: number }
+interface Setting { name: string; inThr: number; actThr: number; crossover: number; denseBelow: number; noMarkAbove: number; fullAbove: number }
 /**
- * crossover / denseBelow / noMarkAbove: the plane's cost model (crossover 2: every step sparse; noMarkAbove: dense
- * steps of slots last above it skip the mark, 2: never, -1: always). DELTA_BENCH_MODELS: 'c,b,n;c,b,n'.
+ * crossover / denseBelow / noMarkAbove / fullAbove: the plane's cost model (crossover 2: every step sparse;
+ * noMarkAbove: dense steps of slots last above it skip the mark; fullAbove: those hand out full updates, their
+ * conv consumers pass through; 2: never, -1: always). DELTA_BENCH_MODELS: 'c,b,n,f;c,b,n,f'.
  */
 const SETTINGS: Setting[] = [];
-const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2;0.1,0,2;0.1,0,0.3;0.1,0,-1;0.2,0,-1').split(';').map((m) => m.split(',').map(Number));
-for (const [crossover, denseBelow, noMarkAbove] of MODELS) {
-  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow, noMarkAbove},
-      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow, noMarkAbove},
-      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow, noMarkAbove});
+const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2,2;0.1,0,2,2;0.1,0,-1,2;0.1,0,0.3,0.5;0.1,0,-1,-1;0.1,0,0.3,0.3').split(';').map((m) => m.split(',').map(Number));
+for (const [crossover, denseBelow, noMarkAbove, fullAbove] of MODELS) {
+  SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow, noMarkAbove, fullAbove},
+      {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow, noMarkAbove, fullAbove},
+      {name: 't 0.06/0.03', inThr: 0.06, actThr: 0.03, crossover, denseBelow, noMarkAbove, fullAbove});
 }
 
 class Net {
@@ -436,6 +437,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
       plane.denseCrossover = s.crossover;
       plane.denseBelowElements = s.denseBelow;
       plane.denseWithoutMarkAbove = s.noMarkAbove;
+      plane.fullUpdateAbove = s.fullAbove;
       const net = new Net(convs, host, plane);
       const gpu: number[] = [], wall: number[] = [], hostMs: number[] = [];
       let agree = 0, total = 0, performed = 0, dense = 0;
@@ -476,7 +478,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
       net.dispose();
       await plane.settle();
       plane.dispose();
-      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, denseWithoutMarkAbove: s.noMarkAbove, inputThreshold: s.inThr, activationThreshold: s.actThr,
+      const srow = {setting: s.name, denseCrossover: s.crossover, denseBelowElements: s.denseBelow, denseWithoutMarkAbove: s.noMarkAbove, fullUpdateAbove: s.fullAbove, inputThreshold: s.inThr, activationThreshold: s.actThr,
         gpuMs: r3(median(gpu)), wallMs: r3(median(wall)), hostSubmitMs: r3(median(hostMs)), speedupVsOwnDense: r3(median(denseGpu) / median(gpu)),
         speedupVsBackendDense: backendGpu.length ? r3(median(backendGpu) / median(gpu)) : null,
         agreement: r3(agree / Math.max(1, total)), ceiling: r3(dense / Math.max(1, performed)),
@@ -512,7 +514,7 @@ async function partC(k: DeltaAddon, dataDir: string) {
   const inputs = frames.map((f) => host.upload(f, shape));
   const plane = new CudaPlane(host as never);
   const net = new Net(convs, host, plane);
-  const setting = SETTINGS.find((s) => s.name === 't 0.02/0.01')!;
+  const setting = SETTINGS.find((s) => s.name === 't 0.02/0.01')!;  // thresholds only: the plane keeps its defaults
   const N = EMULATE ? 20 : 1000;
   const samples: unknown[] = [];
   let prev: Info[] = [];

@@ -65,6 +65,8 @@ export interface CudaUpdate {
   readonly seq: number;
   /** Known on the host to be empty (nothing changed upstream): consumers skip it. */
   readonly empty: boolean;
+  /** Every pixel (the plane's identity list, count word = pixels): a busy producer that skipped its diff. */
+  readonly full: boolean;
 }
 
 /**
@@ -77,8 +79,13 @@ export interface CudaUpdate {
  * denseWithoutMarkAbove: a dense step of a slot whose latest known fraction exceeds this skips the mark and diffs
  * every pixel (one pass, no receptive-field work: most pixels are candidates anyway); the fraction it reports
  * back is then the propagated one (no candidates counted), so a slot calming down returns to the mark first.
+ * fullUpdateAbove: such a step of a slot whose last propagated fraction exceeds this hands its consumers a full
+ * update (every pixel); a conv consumer that can run dense then runs the backend's dense kernel alone (no mark, no
+ * diff, no copy: its values go stale until it needs them), so a busy chain below one measuring slot costs what
+ * the dense network costs. Full updates over-approximate the change (a frame without change still recomputes
+ * the chain below a busy slot).
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0.3};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0.3, fullUpdateAbove: 0.5};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -116,6 +123,8 @@ export class CudaSlotState {
   debug: DebugBuffers | null = null;
   /** Candidate fraction of the latest step whose counts reached the host (-1: none yet): the cost model's input. */
   lastCandFraction = -1;
+  /** vals lag the slot's last output (pass-through dense steps): refreshed before anything reads them. */
+  stale = false;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -140,7 +149,11 @@ export class CudaPlane implements DataPlane {
   denseBelowElements = cudaPlaneOptions.denseBelowElements;
   /** Dense steps of slots last above this fraction skip the mark and diff every pixel (< 0: always, > 1: never). */
   denseWithoutMarkAbove = cudaPlaneOptions.denseWithoutMarkAbove;
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+  /** Mark-free dense steps of slots last above this fraction hand out full updates (< 0: always, > 1: never). */
+  fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
+  /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
+  private readonly fullLists = new Map<number, {list: Handle; count: Handle}>();
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, refreshSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -183,6 +196,8 @@ export class CudaPlane implements DataPlane {
   /** Frees the plane's own buffers (scratch, counter pages); slots are released by the engine. */
   dispose(): void {
     this.counters.dispose();
+    for (const f of this.fullLists.values()) { this.k.free(f.list); this.k.free(f.count); }
+    this.fullLists.clear();
     if (this.scratchE) this.k.free(this.scratchE);
     if (this.scratchDelta) this.k.free(this.scratchDelta);
     this.scratchE = this.scratchDelta = 0;
@@ -335,22 +350,43 @@ export class CudaPlane implements DataPlane {
         if (!u.empty) changes[i] = {kind: 'update', update: u};
       }
     }
+    // a dense run can replace the recompute when every varying input is a tensor (not a diffed one, whose seen
+    // value is a baseline) and the backend has the kernel
+    const canDense = op.fusesTruncation && this.backend.runDense !== undefined &&
+        !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i));
+    if (st.stale && !canDense) return null;  // values lag and nothing here can refresh them: the engine reseeds
     st.seq++;
     this.stats.steps++;
     const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
     const changed = changes.some((c, i) => c !== null && op.varying.includes(i));
     if (!changed) {
       this.stats.emptySteps++;
+      // stale values: the dense kernel on unchanged inputs gives the last output again
+      const out = st.stale ? this.runDense(call) : this.output(st);
       if (call.debug) this.recordDebug(st, call, dense, []);
-      return {out: this.output(st), update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
+      return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
     }
+    // a full update in: every pixel is a candidate, so the dense kernel alone is the step (values go stale)
+    if (canDense && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
+      const out = this.runDense(call);
+      st.stale = true;
+      if (call.debug) {
+        this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+        st.stale = false;
+        this.recordDebug(st, call, dense, []);
+      }
+      this.stats.passThroughSteps++;
+      this.stats.launches++;
+      return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
+    }
+    const refresh = st.stale;  // (canDense here) mark + dense + copy into vals; the candidates are the update
 
-    // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the
-    // candidates (needs tensors for every varying input: not for a diffed one, whose seen value is a baseline)
-    const denseStep = op.fusesTruncation && this.backend.runDense !== undefined &&
-        !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i)) && this.preferDense(st);
+    // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the candidates
+    const denseStep = canDense && (refresh || this.preferDense(st));
     // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
-    const unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
+    const unmarked = denseStep && !refresh && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
+    // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
+    const full = unmarked && (this.fullUpdateAbove < 0 || st.lastCandFraction > this.fullUpdateAbove);
     const {entry, words} = this.counters.take((w) => {
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
@@ -380,12 +416,16 @@ export class CudaPlane implements DataPlane {
       this.stats.launches++;
     });
     let out: TensorInfo | null = null;
-    if (denseStep) {
+    if (refresh) {
+      // values lagged (pass-through steps): the dense output is exact everywhere, the candidates cover every change
+      out = this.runDense(call);
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+      st.stale = false;
+      this.stats.launches += 2;
+      this.stats.refreshSteps++;
+    } else if (denseStep) {
       // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
-      const named: NamedTensorInfoMap = {};
-      for (const ni of call.inputs) named[ni.name] = ni.info;
-      const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
-      out = Array.isArray(r) ? r[0] : r;
+      out = this.runDense(call);
       this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
           call.outputThreshold, st.list, entry.handle, entry.offset);
       this.stats.launches += 2;
@@ -406,12 +446,40 @@ export class CudaPlane implements DataPlane {
     const denseMacs = op.denseMacs;
     const deferredCounts = words.then((w) => {
       if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
-      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
+      return {activePixels: w[refresh ? COUNTER.CAND : COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
     });
     this.pending.add(deferredCounts);
     deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
-    return {out: out ?? this.output(st), update: this.update(st, entry, false), activePixels: 0, totalPixels: op.pixels, macs: 0,
-      nonFinite: false, deferredCounts};
+    const update = full ? this.fullUpdate(st) : refresh ? this.candidateUpdate(st, entry) : this.update(st, entry, false);
+    return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** The backend's dense kernel on the call's inputs (its output tensor is the step's output). */
+  private runDense(call: PlaneCall): TensorInfo {
+    const named: NamedTensorInfoMap = {};
+    for (const ni of call.inputs) named[ni.name] = ni.info;
+    const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
+    return Array.isArray(r) ? r[0] : r;
+  }
+
+  /** Every pixel changed: the plane's identity list of this size (made once) and its count word. */
+  private fullUpdate(st: CudaSlotState): CudaUpdate {
+    const P = st.op.pixels;
+    let f = this.fullLists.get(P);
+    if (!f) {
+      f = {list: this.k.alloc(P * 4), count: this.k.alloc(4)};
+      this.k.upload(f.list, Int32Array.from({length: P}, (_, i) => i));
+      this.k.upload(f.count, Uint32Array.of(P));
+      this.fullLists.set(P, f);
+    }
+    this.stats.fullUpdates++;
+    return {list: f.list, count: {handle: f.count, offset: 0}, entry: null, owner: st, seq: st.seq, empty: false, full: true};
+  }
+
+  /** The step's candidates as its update (a refresh: every changed pixel is a candidate). */
+  private candidateUpdate(st: CudaSlotState, entry: CounterEntry): CudaUpdate {
+    return {list: st.cand, count: {handle: entry.handle, offset: entry.offset + 4 * COUNTER.CAND}, entry, owner: st, seq: st.seq,
+      empty: false, full: false};
   }
 
   /**
@@ -429,7 +497,7 @@ export class CudaPlane implements DataPlane {
 
   private update(st: CudaSlotState, entry: CounterEntry | null, empty: boolean): CudaUpdate {
     return {
-      list: st.list, entry, owner: st, seq: st.seq, empty,
+      list: st.list, entry, owner: st, seq: st.seq, empty, full: false,
       count: entry ? {handle: entry.handle, offset: entry.offset + 4 * COUNTER.OUT} : {handle: 0, offset: 0},
     };
   }

@@ -286,7 +286,7 @@ interface Setting { name: string; inThr: number; actThr: number; crossover: numb
  * conv consumers pass through; 2: never, -1: always). DELTA_BENCH_MODELS: 'c,b,n,f;c,b,n,f'.
  */
 const SETTINGS: Setting[] = [];
-const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2,2;0.1,0,2,2;0.1,0,-1,2;0.1,0,0.3,0.5;0.1,0,-1,-1;0.1,0,0.3,0.3').split(';').map((m) => m.split(',').map(Number));
+const MODELS = (process.env.DELTA_BENCH_MODELS ?? '2,0,2,2;0.1,0,2,2;0.1,0,-1,2;0.1,0,0,0').split(';').map((m) => m.split(',').map(Number));
 for (const [crossover, denseBelow, noMarkAbove, fullAbove] of MODELS) {
   SETTINGS.push({name: 'exact', inThr: 0, actThr: 0, crossover, denseBelow, noMarkAbove, fullAbove},
       {name: 't 0.02/0.01', inThr: 0.02, actThr: 0.01, crossover, denseBelow, noMarkAbove, fullAbove},

@@ -83,9 +83,11 @@ export interface CudaUpdate {
  * update (every pixel); a conv consumer that can run dense then runs the backend's dense kernel alone (no mark, no
  * diff, no copy: its values go stale until it needs them), so a busy chain below one measuring slot costs what
  * the dense network costs. Full updates over-approximate the change (a frame without change still recomputes
- * the chain below a busy slot).
+ * the chain below a busy slot). Both default to 0 (every dense step whose slot's fraction is known: with the
+ * crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
+ * fastest of 0.3/0.5, 0.3/0.3 and never (0.61-0.72 ms per pose_1 frame against 0.78-0.97 and 0.86-0.88).
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0.3, fullUpdateAbove: 0.5};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);

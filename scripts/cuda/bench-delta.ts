@@ -301,9 +301,9 @@ class Net {
     this.consts = convs.map((c) => [host.upload(c.filter, c.fShape), host.upload(c.bias, [c.bias.length])]);
   }
   /** One frame; returns outputs by layer index. Outputs of the previous frame must be disposed by the caller. */
-  run(frame: Info, setting: Setting, first: boolean, perLayer: number[] | null, ops: ConvOp[] | null, hostPerLayer: number[] | null = null): {outs: Info[]; results: Array<{macs: number; counts?: Promise<{activePixels: number; macs: number}>}>} {
+  run(frame: Info, setting: Setting, first: boolean, perLayer: number[] | null, ops: ConvOp[] | null, hostPerLayer: number[] | null = null): {outs: Info[]; results: Array<{macs: number; activePixels?: number; counts?: Promise<{activePixels: number; macs: number}>}>} {
     const outs: Info[] = [];
-    const results: Array<{macs: number; counts?: Promise<{activePixels: number; macs: number}>}> = [];
+    const results: Array<{macs: number; activePixels?: number; counts?: Promise<{activePixels: number; macs: number}>}> = [];
     const byName = new Map<string, number>();
     this.convs.forEach((c, i) => {
       const src = byName.get(c.input);
@@ -328,7 +328,7 @@ class Net {
         if (!r) throw new Error(`step returned null at ${c.name}`);
         outs.push(r.out as Info);
         this.updates[i] = r.update;
-        results.push({macs: r.macs, counts: r.deferredCounts});
+        results.push({macs: r.macs, activePixels: r.activePixels, counts: r.deferredCounts});
       };
       const h0 = performance.now();
       if (perLayer) perLayer[i] = timed(this.host.addon, go); else go();
@@ -461,7 +461,7 @@ async function partB(k: DeltaAddon, dataDir: string) {
           prev = r.outs;
           if (pass === 0 || i === 0) continue;
           await plane.settle();
-          const counts = await Promise.all(r.results.map((x) => x.counts ?? Promise.resolve({activePixels: 0, macs: x.macs})));
+          const counts = await Promise.all(r.results.map((x) => x.counts ?? Promise.resolve({activePixels: x.activePixels ?? 0, macs: x.macs})));
           if (pass === 1) {
             gpu.push(g); wall.push(w); hostMs.push(submitted);
             hostPer!.forEach((ms, j) => layerHost[j].push(ms));

@@ -31,7 +31,10 @@ const TIMED = Number(process.env.BENCH_TIMED || 10);
 const BATCHES = (process.env.BENCH_BATCHES || '1,8,32').split(',').map(Number);
 // 'dense': every frame a keyframe (each slot runs the backend's dense CUDA kernel and seeds its state):
 // our own dense mode, the reference of the speedups. 'exact': thresholds 0 on the delta path.
-const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number}> = [
+// 'dense-kernels': the data plane switched off for the cell (every layer runs the backend's dense CUDA kernel
+// directly, as the engine's fallback path: the dense GPU cost without slot bookkeeping).
+const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number; planeOff?: boolean}> = [
+  {name: 'dense-kernels', inputThreshold: 0, threshold: 0, planeOff: true},
   {name: 'dense', inputThreshold: 0, threshold: 0, keyframeInterval: 1},
   {name: 'exact', inputThreshold: 0, threshold: 0},
   {name: 't0.01/0.005', inputThreshold: 0.01, threshold: 0.005},
@@ -116,6 +119,9 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       delta.reset();
       delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
         keyframeInterval: setting.keyframeInterval ?? 300});
+      const plane = b.plane as unknown as {hasDeltaKernel(k: string): boolean};
+      const hasDeltaKernel = plane.hasDeltaKernel;
+      if (setting.planeOff) plane.hasDeltaKernel = () => false;
       b.resetCpuFallbacks();
       const ms: number[] = [], msDl: number[] = [];
       const cells: Int32Array[] = [];
@@ -167,9 +173,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         noChangeMs = performance.now() - t0;
         tf.dispose([again, ...outs]);
       }
+      plane.hasDeltaKernel = hasDeltaKernel;
       if (setting.name === 'dense') exactCells = cells;
       let agree: number | null = null;
-      if (setting.name !== 'dense' && exactCells.length) {
+      if (!setting.name.startsWith('dense') && exactCells.length) {
         let ok = 0, n = 0;
         const W = dims[2];
         for (let t = WARM; t < WARM + TIMED; t++) {

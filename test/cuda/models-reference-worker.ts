@@ -16,7 +16,8 @@ async function main() {
   const outputs: Float32Array[][] = [];
   for (const f of clipFrames(clip, spec.width, spec.height, spec.fit ?? 'stretch', 0, frames)) {
     const x = frameToInput(spec, f);
-    const ys = model.execute(x, spec.outputs) as tf.Tensor[];
+    const y = model.execute(x, spec.outputs) as tf.Tensor | tf.Tensor[];
+    const ys = Array.isArray(y) ? y : [y];
     outputs.push(await Promise.all(ys.map(async (t) => Float32Array.from(await t.data() as ArrayLike<number>))));
     tf.dispose([x, ...ys]);
   }

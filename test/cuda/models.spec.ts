@@ -131,7 +131,7 @@ describe('delta-cuda: real models on real video vs dense cpu', () => {
         expect(problems).toEqual([]);
         expect(nonFinite).toBe(0);
         expect(leaked).toBe(0);
-      });
+      }, 10 * 60 * 1000);
     }
   }
 });

@@ -301,6 +301,8 @@ export class CudaPlane implements DataPlane {
         st.groups = this.alloc(st, bytes);
         this.k.deltaFill(st.groups, 0, bytes, 0);
       }
+      // a slot that may hand out full updates gets its identity list now (device buffers settle with the seeds)
+      if (st.op.fusesTruncation && this.backend.runDense) this.fullList(P);
       out = this.denseSeed(st, call, tensors);
       if (call.debug) this.recordDebug(st, call, tensors, []);
     } catch (e) {
@@ -464,9 +466,8 @@ export class CudaPlane implements DataPlane {
     return Array.isArray(r) ? r[0] : r;
   }
 
-  /** Every pixel changed: the plane's identity list of this size (made once) and its count word. */
-  private fullUpdate(st: CudaSlotState): CudaUpdate {
-    const P = st.op.pixels;
+  /** The plane's identity list of P pixels and its count word (made once per size, at a seed that may need it). */
+  private fullList(P: number): {list: Handle; count: Handle} {
     let f = this.fullLists.get(P);
     if (!f) {
       f = {list: this.k.alloc(P * 4), count: this.k.alloc(4)};
@@ -474,6 +475,12 @@ export class CudaPlane implements DataPlane {
       this.k.upload(f.count, Uint32Array.of(P));
       this.fullLists.set(P, f);
     }
+    return f;
+  }
+
+  /** Every pixel changed: the identity list as the update. */
+  private fullUpdate(st: CudaSlotState): CudaUpdate {
+    const f = this.fullList(st.op.pixels);
     this.stats.fullUpdates++;
     return {list: f.list, count: {handle: f.count, offset: 0}, entry: null, owner: st, seq: st.seq, empty: false, full: true};
   }

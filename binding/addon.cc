@@ -118,6 +118,17 @@ Napi::Value LiveBuffers(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Runtime::get().liveBuffers()));
 }
 
+// cachedBytes(): device bytes kept by the block cache for reuse; trim(): returns them to the driver.
+Napi::Value CachedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Runtime::get().cachedBytes()));
+}
+Napi::Value Trim(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Runtime::get().trim();
+    return info.Env().Undefined();
+  });
+}
+
 delta_cuda::SparsifyParams sparsifyParams(const Napi::CallbackInfo& info) {
   Runtime& rt = Runtime::get();
   const size_t pixels = sizeArg(info, 2, -1), channels = sizeArg(info, 3, -1);
@@ -209,6 +220,8 @@ DELTA_CUDA_EXPORT("download", Download);
 DELTA_CUDA_EXPORT("copy", Copy);
 DELTA_CUDA_EXPORT("synchronize", Synchronize);
 DELTA_CUDA_EXPORT("liveBuffers", LiveBuffers);
+DELTA_CUDA_EXPORT("cachedBytes", CachedBytes);
+DELTA_CUDA_EXPORT("trim", Trim);
 DELTA_CUDA_EXPORT("sparsify", Sparsify);
 DELTA_CUDA_EXPORT("readU32", ReadU32);
 DELTA_CUDA_EXPORT("timeSparsify", TimeSparsify);

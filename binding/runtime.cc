@@ -83,11 +83,41 @@ cudaStream_t Runtime::stream() {
   return stream_;
 }
 
+// Size classes: 256-byte steps up to 4 KiB, then four steps per power of two (at most 25% slack).
+size_t Runtime::sizeClass(size_t bytes) {
+  if (bytes <= 4096) return (bytes + 255) / 256 * 256;
+  size_t p = 4096;
+  while (p * 2 < bytes) p *= 2;
+  const size_t step = p / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+void* Runtime::takeBlock(size_t cls) {
+  auto it = cache_.find(cls);
+  if (it != cache_.end() && !it->second.empty()) {
+    void* p = it->second.back();
+    it->second.pop_back();
+    cachedBytes_ -= cls;
+    return p;
+  }
+  void* p = nullptr;
+  cudaError_t err = cudaMalloc(&p, cls);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    trim();  // out of memory with blocks cached: give them back and try once more
+    check(cudaMalloc(&p, cls), "cudaMalloc");
+  }
+  return p;
+}
+
 uint32_t Runtime::alloc(size_t bytes) {
   ensure();
   Buf b;
   b.bytes = bytes;
-  if (bytes > 0) check(cudaMalloc(&b.p, bytes), "cudaMalloc");
+  if (bytes > 0) {
+    b.cls = sizeClass(bytes);
+    b.p = takeBlock(b.cls);
+  }
   if (!freeList_.empty()) {
     uint32_t h = freeList_.back();
     freeList_.pop_back();
@@ -101,11 +131,25 @@ uint32_t Runtime::alloc(size_t bytes) {
 void Runtime::free(uint32_t h) {
   size(h);  // throws for an unknown or already freed handle
   Buf& b = bufs_[h - 1];
-  // Work already queued on the stream may still use it: cudaFree synchronises with the device.
-  if (b.p) check(cudaFree(b.p), "cudaFree");
+  // Back to the cache, not to the driver: work already queued on the stream may still use the block,
+  // and only work queued later (same stream) can get it again.
+  if (b.p) {
+    cache_[b.cls].push_back(b.p);
+    cachedBytes_ += b.cls;
+  }
   b.p = nullptr;
   b.bytes = SIZE_MAX;  // marks the slot free (a live zero-byte buffer has bytes == 0)
   freeList_.push_back(h);
+}
+
+void Runtime::trim() {
+  if (!ready_) return;
+  for (auto& [cls, blocks] : cache_) {
+    for (void* p : blocks) cudaFree(p);  // cudaFree waits for the device first
+    blocks.clear();
+  }
+  cache_.clear();
+  cachedBytes_ = 0;
 }
 
 size_t Runtime::size(uint32_t h) const {

@@ -31,6 +31,7 @@ esmWrapper('index.js', 'index.mjs');
 esmWrapper('cli/index.js', 'cli.mjs');     // tfjs-backend-delta/cli: Node helpers of the tfjs-delta CLI
 writeFileSync('dist/esm/cpu.mjs', `import '../cjs/cpu/register.js';\n`);
 esmWrapper('webgpu/register.js', 'webgpu.mjs');  // tfjs-backend-delta/webgpu: registers delta-webgpu
+esmWrapper('cuda/register.js', 'cuda.mjs');      // tfjs-backend-delta/cuda: registers delta-cuda
 chmodSync('dist/cjs/cli/main.js', 0o755);         // the tfjs-delta bin (npx runs it directly)
 
 // Browser builds: ESM for bundlers (dist/browser) and the UMD bundles (dist/tf-backend-delta(.min).js).

@@ -7,7 +7,7 @@
  *   2. <package root>/build/cuda/Release/delta_cuda.node  (what `npm run build:cuda` writes).
  * Importing this module never loads anything. `deviceInfo()` never throws; `cuda()` returns the ready
  * addon or throws ONE clear error: "delta-cuda: addon not built (...)" or "delta-cuda: no CUDA device: ...".
- * The delta-cuda backend is not registered here (it will be, once its kernels exist).
+ * The delta-cuda backend (backend.ts, register.ts) calls cuda() when it is created.
  */
 import {existsSync} from 'fs';
 import {join, resolve} from 'path';
@@ -55,11 +55,33 @@ export interface DeltaCudaAddon {
   copy(dst: Handle, dstOffset: number, src: Handle, srcOffset: number, bytes: number): void;
   synchronize(): void;
   liveBuffers(): number;
+  /** Device bytes of freed buffers kept for reuse (the runtime's block cache). */
+  cachedBytes(): number;
+  /** Returns the cached blocks to the driver. */
+  trim(): void;
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
            count: Handle, countOffset?: number, readCount?: boolean): number | undefined;
   readU32(h: Handle, byteOffset?: number): number;
   timeSparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
                count: Handle, countOffset: number, pristine: Handle, reps: number, flush: Handle): Float64Array;
+
+  // Dense kernels (binding/dense_*.cc; op codes in src/cuda/kernels/codes.ts). All enqueue on the stream.
+  unary(op: number, x: Handle, y: Handle, n: number, inInt: boolean, outInt: boolean, a?: number, b?: number): void;
+  /** geom = [rank, shape x6, aStride x6, bStride x6] (strides 0 on broadcast dims). */
+  binary(op: number, a: Handle, b: Handle, out: Handle, inInt: boolean, outInt: boolean, geom: Int32Array): void;
+  /** geom = [rank, shape x6, srcStride x6, dstStride x6], offsets and strides in elements. */
+  stridedCopy(src: Handle, srcOffset: number, dst: Handle, dstOffset: number, geom: Int32Array): void;
+  fill(dst: Handle, offset: number, n: number, value: number, isInt: boolean): void;
+  gather(x: Handle, indices: Handle, out: Handle, outer: number, axisLen: number, inner: number, nIdx: number): void;
+  reduce(op: number, x: Handle, y: Handle, outer: number, inner: number, inInt: boolean, outInt: boolean): void;
+  softmax(x: Handle, y: Handle, rows: number, cols: number, log?: boolean): void;
+  /** geom = [N, H, W, C, OH, OW, OC, KH, KW, sh, sw, dh, dw, padT, padL, mult]; bias/alpha 0 = none. */
+  conv2d(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
+  depthwise(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
+  conv2dBackpropInput(dy: Handle, w: Handle, dx: Handle, geom: Int32Array): void;
+  pool(x: Handle, y: Handle, geom: Int32Array, isMax: boolean): void;
+  resize(x: Handle, y: Handle, n: number, h: number, w: number, c: number, oh: number, ow: number,
+         alignCorners: boolean, halfPixelCenters: boolean, nearest: boolean): void;
 }
 
 export class DeltaCudaError extends Error {
@@ -109,6 +131,20 @@ export function deviceInfo(): CudaDeviceInfo {
 }
 
 let ready: DeltaCudaAddon | null = null;
+let chosenDevice: number | null = null;
+
+/**
+ * Picks the CUDA device for this process (overrides DELTA_CUDA_DEVICE). Must come before the first use
+ * (tf.setBackend('delta-cuda')); one process uses one device.
+ */
+export function selectDevice(device: number): void {
+  if (!Number.isInteger(device) || device < 0) throw new DeltaCudaError(`delta-cuda: device ${device} is not a device index`);
+  if (ready && chosenDevice !== device) {
+    throw new DeltaCudaError(`delta-cuda: already running on device ${chosenDevice}; one process uses one device ` +
+        '(choose it before tf.setBackend)');
+  }
+  chosenDevice = device;
+}
 
 /**
  * The addon, initialised on its device ($DELTA_CUDA_DEVICE, default 0; one process uses one device).
@@ -119,16 +155,17 @@ export function cuda(): DeltaCudaAddon {
   const a = tryLoadAddon();
   if (!a) throw new DeltaCudaError(addonError()!);
   const env = typeof process !== 'undefined' ? process.env.DELTA_CUDA_DEVICE : undefined;
-  const device = env === undefined || env === '' ? 0 : Number(env);
+  const device = chosenDevice ?? (env === undefined || env === '' ? 0 : Number(env));
   if (!Number.isInteger(device) || device < 0) throw new DeltaCudaError(`delta-cuda: DELTA_CUDA_DEVICE=${env} is not a device index`);
   const info = a.deviceInfo();
-  if (info.count === 0) throw new DeltaCudaError(`delta-cuda: no CUDA device: ${info.reason ?? 'none found'}`);
+  if (info.count === 0) throw new DeltaCudaError(`delta-cuda: no CUDA device: ${(info.reason ?? 'none found').replace(/^no CUDA device\/driver: /, '')}`);
   try {
     a.init(device);
   } catch (e) {
     throw new DeltaCudaError((e as Error).message);
   }
   ready = a;
+  chosenDevice = device;
   return a;
 }
 

@@ -9,6 +9,9 @@
 //      DELTA_CORE_FILTER  optional regexp: run only the specs whose full name matches
 //      DELTA_CORE_DIST    build to test instead of dist/ (a directory with cjs/cpu/register.js and
 //                         cjs/index.js inside the repo, e.g. a snapshot under build/)
+//      DELTA_CORE_BUNDLE_ONLY=1  write the bundle and stop (the delta-cuda offline bundle carries it)
+//      DELTA_CORE_BUNDLE  run this prebuilt bundle instead of bundling (no esbuild needed: GPU servers)
+//      DELTA_CORE_BACKEND=delta-cuda registers tfjs-backend-delta/cuda instead of /cpu.
 //
 // 1. Bundles (esbuild, like `--main-fields=module,main --ignore-annotations`) an entry that
 //    imports tfjs-core (ESM dist), its chained ops and gradients, our CPU entry
@@ -25,25 +28,27 @@
 //    without delta support, or unsupported cases). tfjs-core's specs make fresh weights every
 //    time, so weighted slots (convs) never get past the seed here: these suites check the seeds
 //    and the fallbacks; the update path is covered by our own kernel specs.
-import * as esbuild from 'esbuild';
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {dirname, join, relative, resolve} from 'node:path';
+import {basename, dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {SUITES, opOf, exclusionOf} from './suites.mjs';
+import Jasmine from 'jasmine';
+import reporterModule from '../helpers/reporter.cjs';
 
 const require = createRequire(import.meta.url);
-const Jasmine = require('jasmine');
-const {CountingReporter} = require('../helpers/reporter.cjs');
+const {CountingReporter} = reporterModule;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const backendName = process.env.DELTA_CORE_BACKEND || 'delta-cpu';
 const outDir = join(root, 'build/core-suites');
-const bundleFile = join(outDir, 'bundle.cjs');
+const prebuilt = process.env.DELTA_CORE_BUNDLE ? resolve(process.env.DELTA_CORE_BUNDLE) : null;
+const bundleFile = prebuilt ?? join(outDir, 'bundle.cjs');
 const distDir = resolve(root, process.env.DELTA_CORE_DIST || 'dist');
 const webgpu = /webgpu$/.test(backendName);
-const registerFile = join(distDir, webgpu ? 'cjs/webgpu/register.js' : 'cjs/cpu/register.js');
+const entryName = backendName === 'delta-cuda' ? 'cuda' : webgpu ? 'webgpu' : 'cpu';
+const registerFile = join(distDir, `cjs/${entryName}/register.js`);
 const apiFile = join(distDir, 'cjs/index.js');
 const t0 = Date.now();
 
@@ -57,7 +62,7 @@ function fail(message) {
   process.exit(1);
 }
 
-for (const f of [registerFile, apiFile]) {
+for (const f of prebuilt ? [prebuilt] : [registerFile, apiFile]) {
   if (!existsSync(f)) fail(`${relative(root, f)} is missing: run \`npm run build\` first`);
 }
 
@@ -70,12 +75,15 @@ const entry = [
   `import '${core}/public/chained_ops/register_all_chained_ops.js';`,
   `import '${core}/register_all_gradients.js';`,
   // WebGPU in Node: navigator.gpu (Dawn) before tfjs-backend-webgpu is imported (see docs/webgpu-setup.md)
-  ...(webgpu ? [`import './webgpu-env.mjs';`, `import 'delta-dist/webgpu/register.js';`] : []),
-  `import 'delta-dist/cpu/register.js';`,
+  ...(webgpu ? [`import './webgpu-env.mjs';`, `import 'delta-dist/webgpu/register.js';`, `import 'delta-dist/cpu/register.js';`]
+      : [`import 'delta-dist/${entryName}/register.js';`]),
   `import './setup.mjs';`,
   ...testFiles.map((f) => `import '${core}/${f}';`),
 ].join('\n');
 
+if (!prebuilt) await bundle();
+async function bundle() {
+const esbuild = await import('esbuild');
 mkdirSync(outDir, {recursive: true});
 const built = await esbuild.build({
   stdin: {contents: entry, resolveDir: here, sourcefile: 'core-suites-entry.mjs', loader: 'js'},
@@ -111,6 +119,11 @@ for (const [pkg, umd] of [['@tensorflow/tfjs-core', /\/dist\/tf-core[.\w]*\.js$/
     fail(`${pkg} is not bundled exactly once as ESM (copies under: ${[...roots]}; ` +
          `prebuilt bundles: ${bad}; files: ${inputs.length})`);
   }
+}
+if (process.env.DELTA_CORE_BUNDLE_ONLY === '1') {
+  console.log(`core-suites: wrote ${relative(root, bundleFile)}`);
+  process.exit(0);
+}
 }
 const tBundle = Date.now();
 
@@ -158,8 +171,8 @@ class OpSummaryReporter {
 
 const runner = new Jasmine({projectBaseDir: root});
 runner.loadConfig({
-  spec_dir: relative(root, outDir),
-  spec_files: ['bundle.cjs'],
+  spec_dir: relative(root, dirname(bundleFile)),
+  spec_files: [basename(bundleFile)],
   env: {
     random: false,
     stopSpecOnExpectationFailure: false,
@@ -181,7 +194,9 @@ const result = await runner.execute(undefined, process.env.DELTA_CORE_FILTER || 
 const tRun = Date.now();
 
 const info = globalThis.__deltaCoreSuitesInfo;
-console.log(`\ntfjs-core kernel suites on '${backendName}' (tfjs-core ${require('@tensorflow/tfjs-core/package.json').version}; ` +
+let coreVersion = 'bundled';
+try { coreVersion = require('@tensorflow/tfjs-core/package.json').version; } catch { /* prebuilt bundle elsewhere */ }
+console.log(`\ntfjs-core kernel suites on '${backendName}' (tfjs-core ${coreVersion}; ` +
             `${info ? `${info.kernels} kernels registered for it; backends: ${info.factories.join(', ')}; ` +
                       `exact mode: ${info.exactMode}` : 'setup did not run'})`);
 console.table([...summary.rows.values()].map((r) => {

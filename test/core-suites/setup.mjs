@@ -28,6 +28,8 @@ function checkInstance(backend) {
   if (!(backend instanceof KernelBackend)) {
     throw new Error(`'${BACKEND}' backend is not a KernelBackend of the tests' tfjs-core: two tfjs-core instances`);
   }
+  // (delta-cuda keeps its tensors on a GPU: a KernelBackend of its own, checked above.)
+  if (BACKEND === 'delta-cuda') return;
   // (WebGPU: not imported here, so that the cpu bundles stay without it; its backend has a device)
   if (WEBGPU ? !(backend.device && backend.tensorMap) : !(backend instanceof MathBackendCPU)) {
     throw new Error(`'${BACKEND}' backend is not a ${WEBGPU ? 'WebGPUBackend' : 'MathBackendCPU of the bundled tfjs-backend-cpu'}`);

@@ -1,0 +1,423 @@
+// Sparse conv2d / depthwise conv2d: see delta_conv.cuh for the contract.
+//
+// compute (general conv): a block of CO = 128 threads takes a work item = (G = 16 candidate pixels, 128
+// output channels); thread t owns output channel t of the chunk for the 16 pixels (16 accumulators).
+// For every tap and chunk of CI input channels, the 16 pixels' input channels are staged in shared memory
+// (transposed, so one float4 load feeds 4 pixels); each weight is read once per work item (coalesced over
+// output channels) and used for 16 pixels. Candidates come compacted, so a block always gets 16 useful
+// pixels whatever the layer's active fraction: weight traffic per useful pixel is the same as in a dense
+// run of this kernel (which is this kernel with every pixel as a candidate).
+// compute (depthwise): a block of 256 threads takes 8 candidates x every output channel, taps in the cpu order.
+// mark: one thread per changed input pixel, visiting the output pixels whose window holds it.
+// Truncation (delta step) is fused: the block that completes a group of candidates (the last of its
+// output-channel chunks to finish, counted by a modulo counter per group, atomicInc) truncates the group's
+// rows while they are hot in L2, updates the values in place and appends the update list: no separate
+// launch, no second pass over the candidates.
+#include <cstdint>
+#include "delta_common.cuh"
+#include "delta_conv.cuh"
+
+namespace delta_cuda {
+namespace {
+
+constexpr int G = 16;
+constexpr int CO = 128;
+constexpr int CI = 32;
+constexpr int XS_STRIDE = G + 4;  // padded row: fewer bank conflicts on the transposed store, rows stay 16-byte aligned
+
+__global__ void __launch_bounds__(256) convMark(ConvGeom g, ConvMarkParams m) {
+  const uint32_t n = *m.count;
+  const int inPlane = g.inH * g.inW;
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    const int p = m.list[i];
+    const int b = p / inPlane;
+    const int r = p - b * inPlane;
+    const int y = r / g.inW;
+    const int x = r - y * g.inW;
+    // out row oy reads y when y = oy * strideH - padT + kh * dilH (delta-cpu markForwardConv)
+    for (int kh = 0; kh < g.fH; kh++) {
+      const int ty = y + g.padT - kh * g.dilH;
+      if (ty < 0 || ty % g.strideH != 0) continue;
+      const int oy = ty / g.strideH;
+      if (oy >= g.outH) continue;
+      const int row = (b * g.outH + oy) * g.outW;
+      for (int kw = 0; kw < g.fW; kw++) {
+        const int tx = x + g.padL - kw * g.dilW;
+        if (tx < 0 || tx % g.strideW != 0) continue;
+        const int ox = tx / g.strideW;
+        if (ox >= g.outW) continue;
+        const int op = row + ox;
+        if (atomicExch(&m.stamp[op], m.gen) != m.gen) appendAggregated(m.cand, m.candCount, op);
+      }
+    }
+  }
+}
+
+// In-bounds taps of the window at (yc, xc): what delta-cpu counts (taps * inC * outC MACs per pixel).
+__device__ __forceinline__ int windowTaps(const ConvGeom& g, int yc, int xc) {
+  int th = 0, tw = 0;
+  for (int kh = 0; kh < g.fH; kh++) {
+    const int iy = yc + kh * g.dilH;
+    th += iy >= 0 && iy < g.inH;
+  }
+  for (int kw = 0; kw < g.fW; kw++) {
+    const int ix = xc + kw * g.dilW;
+    tw += ix >= 0 && ix < g.inW;
+  }
+  return th * tw;
+}
+
+// Candidates per work item: the largest power of two <= gmax that still gives `target` work items (enough
+// blocks to fill the GPU); smaller items only when there are few candidates.
+__device__ __forceinline__ int groupSize(long long n, int chunks, int gmax, int target) {
+  int ge = gmax;
+  while (ge > 1 && (n + ge - 1) / ge * chunks < target) ge >>= 1;
+  return ge;
+}
+
+// Candidates from which the tiled GEMM (convGemm, launched beside convCompute) takes a step: below, this
+// kernel's small work items keep every multiprocessor busy; above, weight reuse decides.
+constexpr long long GEMM_MIN = 2048;
+
+__global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
+                                                  bool gemmLaunched) {
+  __shared__ __align__(16) float xs[CI][XS_STRIDE];
+  __shared__ int sB[G], sY[G], sX[G], sOk[G], sP[G], sProp[G];
+  __shared__ bool sLast;
+  const int outPlane = g.outH * g.outW;
+  const long long P = static_cast<long long>(g.batch) * outPlane;
+  const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  if (gemmLaunched && n >= GEMM_MIN) return;  // convGemm's step
+  const int coChunks = (g.outC + CO - 1) / CO;
+  // Few candidates: fewer per work item (down to 1) so that every launched block gets work (latency, not
+  // weight reuse, decides then); the same for every block, as n is.
+  const int ge = groupSize(n, coChunks, G, target);
+  const long long items = (n + ge - 1) / ge * coChunks;
+  const int tid = threadIdx.x;
+  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
+    const long long grp = item / coChunks;
+    const int cc = static_cast<int>(item - grp * coChunks);
+    const long long k0 = grp * ge;
+    const int ng = static_cast<int>(min(static_cast<long long>(ge), n - k0));
+    __syncthreads();  // the previous item is done with sB.. and xs
+    if (tid < G) {
+      int b = 0, yc = 0, xc = 0;
+      if (tid < ng) {
+        const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+        b = op / outPlane;
+        const int r = op - b * outPlane;
+        const int oy = r / g.outW;
+        yc = oy * g.strideH - g.padT;
+        xc = (r - oy * g.outW) * g.strideW - g.padL;
+        if (cc == 0 && p.macs)
+          atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
+      }
+      sB[tid] = b; sY[tid] = yc; sX[tid] = xc; sOk[tid] = tid < ng;
+      if (tid < ng) sP[tid] = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+    }
+    __syncthreads();
+    const int co = cc * CO + tid;
+    float acc[G];
+#pragma unroll
+    for (int q = 0; q < G; q++) acc[q] = 0.f;
+    for (int kh = 0; kh < g.fH; kh++) {
+      for (int kw = 0; kw < g.fW; kw++) {
+        for (int ci0 = 0; ci0 < g.inC; ci0 += CI) {
+          const int cn = min(CI, g.inC - ci0);
+          // Out-of-bounds taps stage zeros: fmaf(0, w, acc) == acc, the same as skipping the tap.
+          for (int e = tid; e < G * CI; e += CO) {
+            const int q = e / CI, ci = e - q * CI;
+            float v = 0.f;
+            if (sOk[q] && ci < cn) {
+              const int iy = sY[q] + kh * g.dilH, ix = sX[q] + kw * g.dilW;
+              if (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW)
+                v = p.x[((static_cast<long long>(sB[q]) * g.inH + iy) * g.inW + ix) * g.inC + ci0 + ci];
+            }
+            xs[ci][q] = v;
+          }
+          __syncthreads();
+          if (co < g.outC) {
+            const float* wp = p.w + (static_cast<long long>(kh * g.fW + kw) * g.inC + ci0) * g.outC + co;
+#pragma unroll 4
+            for (int ci = 0; ci < cn; ci++) {
+              const float wv = __ldg(wp + static_cast<long long>(ci) * g.outC);
+              const float4* xv = reinterpret_cast<const float4*>(xs[ci]);
+#pragma unroll
+              for (int q = 0; q < G / 4; q++) {
+                const float4 v = xv[q];
+                acc[4 * q] = fmaf(v.x, wv, acc[4 * q]);
+                acc[4 * q + 1] = fmaf(v.y, wv, acc[4 * q + 1]);
+                acc[4 * q + 2] = fmaf(v.z, wv, acc[4 * q + 2]);
+                acc[4 * q + 3] = fmaf(v.w, wv, acc[4 * q + 3]);
+              }
+            }
+          }
+          __syncthreads();
+        }
+      }
+    }
+    if (co < g.outC) {
+      const float bv = p.bias ? p.bias[co] : 0.f;
+      const float av = p.alpha ? p.alpha[co] : 0.f;
+#pragma unroll
+      for (int q = 0; q < G; q++) {
+        if (q < ng) {
+          float v = acc[q];
+          if (p.bias) v = __fadd_rn(v, bv);
+          p.e[(k0 + q) * g.outC + co] = activate(p.act, v, p.leaky, av);
+        }
+      }
+    }
+    if (fused) {
+      // the last chunk of this group to finish truncates it (its rows are complete: fence, then count)
+      __threadfence();
+      __syncthreads();
+      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(coChunks - 1)) == static_cast<unsigned>(coChunks - 1);
+      __syncthreads();
+      if (sLast) {
+        __threadfence();
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+      }
+    }
+  }
+}
+
+// convGemm: the same values as convCompute (each output sums its taps x input channels in the same order,
+// fmaf, zeros for padding), as a tiled GEMM over compacted candidates: a 256-thread block computes a tile of
+// GM = 64 candidates x GN = 64 output channels, K = fH*fW*inC in slices of GK = 16 (rows gathered from the
+// input on the fly: im2col of the candidates), each thread a 4 x 4 sub-tile in registers; weights and inputs
+// staged in shared memory (each weight used for 64 candidates, each input for 64 channels). Then bias,
+// activation and, on a delta step, the fused truncation (last tile of a candidate group, as convCompute).
+constexpr int GM = 64, GN = 64, GK = 16, GT = 256;
+constexpr int AS_STRIDE = GM + 4;  // padded: fewer bank conflicts on the transposed store, rows 16-byte aligned
+
+__global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused) {
+  __shared__ __align__(16) float As[GK][AS_STRIDE];
+  __shared__ __align__(16) float Bs[GK][GN];
+  __shared__ int sB[GM], sY[GM], sX[GM], sP[GM], sProp[GM];
+  __shared__ bool sLast;
+  const int outPlane = g.outH * g.outW;
+  const long long P = static_cast<long long>(g.batch) * outPlane;
+  const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  if (n < GEMM_MIN) return;  // convCompute's step
+  const int nTiles = (g.outC + GN - 1) / GN;
+  const long long items = (n + GM - 1) / GM * nTiles;
+  const int K = g.fH * g.fW * g.inC;
+  const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
+    const long long grp = item / nTiles;
+    const int nt = static_cast<int>(item - grp * nTiles);
+    const long long k0 = grp * GM;
+    const int ng = static_cast<int>(min(static_cast<long long>(GM), n - k0));
+    __syncthreads();  // the previous item is done with the shared arrays
+    if (tid < GM) {
+      int b = 0, yc = 0, xc = 0, op = 0;
+      if (tid < ng) {
+        op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+        b = op / outPlane;
+        const int r = op - b * outPlane;
+        const int oy = r / g.outW;
+        yc = oy * g.strideH - g.padT;
+        xc = (r - oy * g.outW) * g.strideW - g.padL;
+        if (nt == 0 && p.macs)
+          atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
+      }
+      sB[tid] = b; sY[tid] = yc; sX[tid] = xc; sP[tid] = op;
+    }
+    __syncthreads();
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+      for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
+    for (int kb = 0; kb < K; kb += GK) {
+#pragma unroll
+      for (int q = 0; q < (GM * GK) / GT; q++) {
+        const int e = tid + q * GT;
+        const int r = e >> 4, kk = e & (GK - 1);  // 16 consecutive threads: 16 consecutive k of one candidate
+        const int k = kb + kk;
+        float v = 0.f;
+        if (r < ng && k < K) {
+          const int tap = k / g.inC, ci = k - tap * g.inC;
+          const int kh = tap / g.fW, kw = tap - kh * g.fW;
+          const int iy = sY[r] + kh * g.dilH, ix = sX[r] + kw * g.dilW;
+          if (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW)
+            v = p.x[((static_cast<long long>(sB[r]) * g.inH + iy) * g.inW + ix) * g.inC + ci];
+        }
+        As[kk][r] = v;
+      }
+#pragma unroll
+      for (int q = 0; q < (GK * GN) / GT; q++) {
+        const int e = tid + q * GT;
+        const int kk = e >> 6, c = e & (GN - 1);
+        const int k = kb + kk, col = nt * GN + c;
+        Bs[kk][c] = (k < K && col < g.outC) ? __ldg(p.w + static_cast<long long>(k) * g.outC + col) : 0.f;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int kk = 0; kk < GK; kk++) {
+        const float4 a = *reinterpret_cast<const float4*>(&As[kk][ty * 4]);
+        const float4 w = *reinterpret_cast<const float4*>(&Bs[kk][tx * 4]);
+        const float av[4] = {a.x, a.y, a.z, a.w}, wv[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+          for (int j = 0; j < 4; j++) acc[i][j] = fmaf(av[i], wv[j], acc[i][j]);
+      }
+      __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      const int r = ty * 4 + i;
+      if (r >= ng) continue;
+#pragma unroll
+      for (int j = 0; j < 4; j++) {
+        const int col = nt * GN + tx * 4 + j;
+        if (col >= g.outC) continue;
+        float v = acc[i][j];
+        if (p.bias) v = __fadd_rn(v, p.bias[col]);
+        p.e[(k0 + r) * g.outC + col] = activate(p.act, v, p.leaky, p.alpha ? p.alpha[col] : 0.f);
+      }
+    }
+    if (fused) {
+      __threadfence();
+      __syncthreads();
+      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(nTiles - 1)) == static_cast<unsigned>(nTiles - 1);
+      __syncthreads();
+      if (sLast) {
+        __threadfence();
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+      }
+    }
+  }
+}
+
+constexpr int DW_G = 16;      // most candidates per depthwise work item
+constexpr int DW_THREADS = 256;
+
+// vec4: multiplier 1, channels % 4 == 0, 16-byte aligned buffers: a thread computes 4 channels with float4
+// loads (each channel's taps in the same order: the same values as the scalar path).
+__global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
+                                                               bool vec4) {
+  __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
+  const int outPlane = g.outH * g.outW;
+  const long long P = static_cast<long long>(g.batch) * outPlane;
+  const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  // about one (candidate, channel) per thread, fewer candidates per item when that leaves blocks idle
+  const int perPixel = vec4 ? g.outC / 4 : g.outC;  // threads per candidate
+  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / perPixel)), target);
+  const long long items = (n + ge - 1) / ge;
+  const int mult = g.outC / g.inC;
+  const int tid = threadIdx.x;
+  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
+    const long long k0 = item * ge;
+    const int ng = static_cast<int>(min(static_cast<long long>(ge), n - k0));
+    __syncthreads();
+    if (tid < ng) {
+      const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
+      const int b = op / outPlane;
+      const int r = op - b * outPlane;
+      const int oy = r / g.outW;
+      sP[tid] = op; sB[tid] = b;
+      sY[tid] = oy * g.strideH - g.padT;
+      sX[tid] = (r - oy * g.outW) * g.strideW - g.padL;
+      if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
+    }
+    __syncthreads();
+    if (vec4) {
+      const int C4 = g.outC / 4;
+      for (int e = tid; e < ng * C4; e += DW_THREADS) {
+        const int q = e / C4;
+        const int c = (e - q * C4) * 4;
+        const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + c;
+        const int yc = sY[q], xc = sX[q];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int kh = 0; kh < g.fH; kh++) {
+          const int iy = yc + kh * g.dilH;
+          if (iy < 0 || iy >= g.inH) continue;
+          for (int kw = 0; kw < g.fW; kw++) {
+            const int ix = xc + kw * g.dilW;
+            if (ix < 0 || ix >= g.inW) continue;
+            const float4 xv = *reinterpret_cast<const float4*>(xb + (static_cast<long long>(iy) * g.inW + ix) * g.inC);
+            const float4 wv = __ldg(reinterpret_cast<const float4*>(p.w + (kh * g.fW + kw) * g.outC + c));
+            acc.x = fmaf(xv.x, wv.x, acc.x);
+            acc.y = fmaf(xv.y, wv.y, acc.y);
+            acc.z = fmaf(xv.z, wv.z, acc.z);
+            acc.w = fmaf(xv.w, wv.w, acc.w);
+          }
+        }
+        float r[4] = {acc.x, acc.y, acc.z, acc.w};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+          if (p.bias) r[j] = __fadd_rn(r[j], p.bias[c + j]);
+          r[j] = activate(p.act, r[j], p.leaky, p.alpha ? p.alpha[c + j] : 0.f);
+        }
+        *reinterpret_cast<float4*>(p.e + (k0 + q) * g.outC + c) = make_float4(r[0], r[1], r[2], r[3]);
+      }
+    } else {
+    for (int e = tid; e < ng * g.outC; e += DW_THREADS) {
+      const int q = e / g.outC;
+      const int o = e - q * g.outC;
+      const int ci = o / mult;
+      const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + ci;
+      const int yc = sY[q], xc = sX[q];
+      float acc = 0.f;
+      for (int kh = 0; kh < g.fH; kh++) {
+        const int iy = yc + kh * g.dilH;
+        if (iy < 0 || iy >= g.inH) continue;
+        for (int kw = 0; kw < g.fW; kw++) {
+          const int ix = xc + kw * g.dilW;
+          if (ix < 0 || ix >= g.inW) continue;
+          acc = fmaf(xb[(static_cast<long long>(iy) * g.inW + ix) * g.inC], __ldg(p.w + (kh * g.fW + kw) * g.outC + o), acc);
+        }
+      }
+      if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
+      p.e[(k0 + q) * g.outC + o] = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+    }
+    }
+    if (fused) {
+      __syncthreads();  // the block wrote every channel of its rows
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+    }
+  }
+}
+
+}  // namespace
+
+cudaError_t launchConvMark(const ConvGeom& g, const ConvMarkParams& p, cudaStream_t stream) {
+  const long long inPixels = static_cast<long long>(g.batch) * g.inH * g.inW;
+  if (inPixels <= 0) return cudaSuccess;
+  convMark<<<gridFor(inPixels, 256, 2048), 256, 0, stream>>>(g, p);
+  return cudaGetLastError();
+}
+
+cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, const ConvTruncateParams* t, cudaStream_t stream) {
+  const long long P = static_cast<long long>(g.batch) * g.outH * g.outW;
+  if (P <= 0 || g.outC <= 0) return cudaSuccess;
+  const ConvTruncateParams none{};
+  // work items that fill the GPU: a few blocks per multiprocessor
+  static int sms = 0;
+  if (!sms) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
+  }
+  if (g.depthwise) {
+    const auto aligned = [](const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; };
+    const bool vec4 = g.outC == g.inC && g.outC % 4 == 0 && aligned(p.x) && aligned(p.w) && aligned(p.e);
+    const int perPixel = vec4 ? g.outC / 4 : g.outC;
+    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
+        g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
+  } else {
+    // both launched; each reads the candidate count on the device and only one of them works
+    const bool gemm = P >= GEMM_MIN;
+    const long long items = (P + G - 1) / G * ((g.outC + CO - 1) / CO);
+    convCompute<<<gridFor(min(items, GEMM_MIN * 2), 1, 4096), CO, 0, stream>>>(g, p, t ? *t : none, t != nullptr, 2 * sms, gemm);
+    if (gemm) {
+      const long long tiles = (P + GM - 1) / GM * ((g.outC + GN - 1) / GN);
+      convGemm<<<gridFor(tiles, 1, 8 * sms), GT, 0, stream>>>(g, p, t ? *t : none, t != nullptr);
+    }
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace delta_cuda

@@ -1,0 +1,300 @@
+// Dense convolutions: see dense_conv.cuh.
+//
+// conv2d is a tiled implicit GEMM (fp32, SIMT): a 256-thread block computes a 128 (pixels) x 64
+// (output channels) tile of y, stepping through K in slices of 16. Each thread owns an 8 x 4 sub-tile
+// in registers. A slice of A (128 x 16, gathered from x: im2col on the fly) and of W (16 x 64) is staged
+// in shared memory; the next slice is fetched into registers while the current one is multiplied
+// (software pipelining), so global latency overlaps the FMAs. A 1x1 stride-1 unpadded conv (a plain
+// GEMM, most of MobileNet's work) skips the im2col index arithmetic. Small problems use a 64 x 32 tile
+// so that the GPU still gets enough blocks.
+#include "dense_conv.cuh"
+#include <cmath>
+
+namespace delta_cuda {
+namespace {
+
+__device__ __forceinline__ float activate(float v, int n, const Epilogue& e) {
+  if (e.bias) v += e.bias[n];
+  switch (e.act) {
+    case A_RELU: return v < 0.f ? 0.f : v;
+    case A_RELU6: return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+    case A_PRELU: return v < 0.f ? e.alpha[n % e.alphaSize] * v : v;
+    case A_LEAKYRELU: return v < 0.f ? e.leaky * v : v;
+    case A_ELU: return v >= 0.f ? v : expf(v) - 1.f;
+    case A_SIGMOID: return 1.f / (1.f + expf(-v));
+    default: return v;
+  }
+}
+
+// Tile shape: BM x BN outputs per block, BK-deep K slices, TM x TN outputs per thread.
+template <int BM, int BN, int BK, int TM, int TN, bool kPlain>
+__global__ void __launch_bounds__((BM / TM) * (BN / TN))
+convGemm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y, ConvGeom g, Epilogue e) {
+  constexpr int THREADS = (BM / TM) * (BN / TN);
+  constexpr int A_PER = BM * BK / THREADS;   // A elements each thread loads per slice
+  constexpr int B_PER = BK * BN / THREADS;
+  static_assert(A_PER * THREADS == BM * BK && B_PER * THREADS == BK * BN, "tile/threads mismatch");
+  __shared__ float As[BK][BM + 4];
+  __shared__ float Bs[BK][BN];
+
+  const int M = g.N * g.OH * g.OW;
+  const int K = g.KH * g.KW * g.C;
+  const int NC = g.OC;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+  const int tid = threadIdx.x;
+
+  // A loads: thread -> (k = tid % BK, rows tid / BK + j * (THREADS / BK)): BK consecutive threads read
+  // BK consecutive k of one pixel (contiguous channels).
+  const int aK = tid % BK;
+  const int aRow0 = tid / BK;
+  constexpr int A_ROW_STEP = THREADS / BK;
+  // Per loaded row: its pixel's input origin (im2col) or its row offset (plain GEMM).
+  int aBase[A_PER], aIh[A_PER], aIw[A_PER];
+  bool aValid[A_PER];
+#pragma unroll
+  for (int j = 0; j < A_PER; j++) {
+    const int m = m0 + aRow0 + j * A_ROW_STEP;
+    aValid[j] = m < M;
+    const int mm = aValid[j] ? m : 0;
+    const int ow = mm % g.OW, t = mm / g.OW, oh = t % g.OH, b = t / g.OH;
+    if (kPlain) {
+      aBase[j] = mm * g.C;
+      aIh[j] = aIw[j] = 0;
+    } else {
+      aBase[j] = b * g.H;
+      aIh[j] = oh * g.sh - g.padT;
+      aIw[j] = ow * g.sw - g.padL;
+    }
+  }
+  // B loads: thread -> (n = tid % BN, k = tid / BN + j * (THREADS / BN)): coalesced along n.
+  const int bN = tid % BN;
+  const int bK0 = tid / BN;
+  constexpr int B_K_STEP = THREADS / BN;
+
+  float aReg[A_PER], bReg[B_PER];
+  auto loadA = [&](int k0) {
+    const int k = k0 + aK;
+    int kh = 0, kw = 0, ci = k;
+    if (!kPlain && k < K) {
+      ci = k % g.C;
+      const int t = k / g.C;
+      kw = t % g.KW;
+      kh = t / g.KW;
+    }
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) {
+      float v = 0.f;
+      if (aValid[j] && k < K) {
+        if (kPlain) {
+          v = x[static_cast<int64_t>(aBase[j]) + ci];
+        } else {
+          const int ih = aIh[j] + kh * g.dh, iw = aIw[j] + kw * g.dw;
+          if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+            v = x[(static_cast<int64_t>(aBase[j] + ih) * g.W + iw) * g.C + ci];
+        }
+      }
+      aReg[j] = v;
+    }
+  };
+  auto loadB = [&](int k0) {
+#pragma unroll
+    for (int j = 0; j < B_PER; j++) {
+      const int k = k0 + bK0 + j * B_K_STEP, n = n0 + bN;
+      bReg[j] = (k < K && n < NC) ? w[static_cast<int64_t>(k) * NC + n] : 0.f;
+    }
+  };
+
+  float acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; i++)
+#pragma unroll
+    for (int j = 0; j < TN; j++) acc[i][j] = 0.f;
+
+  const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+  loadA(0);
+  loadB(0);
+  for (int k0 = 0; k0 < K; k0 += BK) {
+#pragma unroll
+    for (int j = 0; j < A_PER; j++) As[aK][aRow0 + j * A_ROW_STEP] = aReg[j];
+#pragma unroll
+    for (int j = 0; j < B_PER; j++) Bs[bK0 + j * B_K_STEP][bN] = bReg[j];
+    __syncthreads();
+    if (k0 + BK < K) {  // fetch the next slice while this one is multiplied
+      loadA(k0 + BK);
+      loadB(k0 + BK);
+    }
+#pragma unroll
+    for (int kk = 0; kk < BK; kk++) {
+      float a[TM], b[TN];
+#pragma unroll
+      for (int i = 0; i < TM; i++) a[i] = As[kk][ty * TM + i];
+#pragma unroll
+      for (int j = 0; j < TN; j++) b[j] = Bs[kk][tx * TN + j];
+#pragma unroll
+      for (int i = 0; i < TM; i++)
+#pragma unroll
+        for (int j = 0; j < TN; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; i++) {
+    const int m = m0 + ty * TM + i;
+    if (m >= M) continue;
+#pragma unroll
+    for (int j = 0; j < TN; j++) {
+      const int n = n0 + tx * TN + j;
+      if (n < NC) y[static_cast<int64_t>(m) * NC + n] = activate(acc[i][j], n, e);
+    }
+  }
+}
+
+// One thread per output element; consecutive threads take consecutive output channels (coalesced).
+__global__ void depthwiseKernel(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
+                                ConvGeom g, Epilogue e) {
+  const int64_t total = static_cast<int64_t>(g.N) * g.OH * g.OW * g.OC;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int oc = static_cast<int>(i % g.OC);
+    int64_t t = i / g.OC;
+    const int ow = static_cast<int>(t % g.OW);
+    t /= g.OW;
+    const int oh = static_cast<int>(t % g.OH);
+    const int b = static_cast<int>(t / g.OH);
+    const int c = oc / g.mult, q = oc % g.mult;
+    const int ih0 = oh * g.sh - g.padT, iw0 = ow * g.sw - g.padL;
+    float acc = 0.f;
+    for (int kh = 0; kh < g.KH; kh++) {
+      const int ih = ih0 + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (int kw = 0; kw < g.KW; kw++) {
+        const int iw = iw0 + kw * g.dw;
+        if (iw < 0 || iw >= g.W) continue;
+        acc = fmaf(x[((static_cast<int64_t>(b) * g.H + ih) * g.W + iw) * g.C + c],
+                   w[(static_cast<int64_t>(kh * g.KW + kw) * g.C + c) * g.mult + q], acc);
+      }
+    }
+    y[i] = activate(acc, oc, e);
+  }
+}
+
+// The common case (channel multiplier 1, C % 4 == 0): a thread takes 4 consecutive channels of one output
+// pixel with 16-byte loads and 32-bit index math (the host checks sizes < 2^31). Same FMA order per
+// element as depthwiseKernel, so the same results.
+__global__ void depthwiseVec4Kernel(const float4* __restrict__ x, const float4* __restrict__ w, float4* __restrict__ y,
+                                    ConvGeom g, Epilogue e) {
+  const int C4 = g.C / 4;
+  const int total = g.N * g.OH * g.OW * C4;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    const int c4 = i % C4;
+    int t = i / C4;
+    const int ow = t % g.OW;
+    t /= g.OW;
+    const int oh = t % g.OH;
+    const int b = t / g.OH;
+    const int ih0 = oh * g.sh - g.padT, iw0 = ow * g.sw - g.padL;
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int kh = 0; kh < g.KH; kh++) {
+      const int ih = ih0 + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      const float4* row = x + (b * g.H + ih) * g.W * C4 + c4;
+      for (int kw = 0; kw < g.KW; kw++) {
+        const int iw = iw0 + kw * g.dw;
+        if (iw < 0 || iw >= g.W) continue;
+        const float4 xv = row[iw * C4];
+        const float4 wv = w[(kh * g.KW + kw) * C4 + c4];
+        acc.x = fmaf(xv.x, wv.x, acc.x);
+        acc.y = fmaf(xv.y, wv.y, acc.y);
+        acc.z = fmaf(xv.z, wv.z, acc.z);
+        acc.w = fmaf(xv.w, wv.w, acc.w);
+      }
+    }
+    const int c = c4 * 4;
+    y[i] = make_float4(activate(acc.x, c, e), activate(acc.y, c + 1, e), activate(acc.z, c + 2, e), activate(acc.w, c + 3, e));
+  }
+}
+
+__global__ void backpropInputKernel(const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,
+                                    ConvGeom g) {
+  const int64_t total = static_cast<int64_t>(g.N) * g.H * g.W * g.C;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int ci = static_cast<int>(i % g.C);
+    int64_t t = i / g.C;
+    const int xw = static_cast<int>(t % g.W);
+    t /= g.W;
+    const int xh = static_cast<int>(t % g.H);
+    const int b = static_cast<int>(t / g.H);
+    float acc = 0.f;
+    for (int kh = 0; kh < g.KH; kh++) {
+      const int num = xh + g.padT - kh * g.dh;
+      if (num < 0 || num % g.sh) continue;
+      const int oh = num / g.sh;
+      if (oh >= g.OH) continue;
+      for (int kw = 0; kw < g.KW; kw++) {
+        const int numw = xw + g.padL - kw * g.dw;
+        if (numw < 0 || numw % g.sw) continue;
+        const int ow = numw / g.sw;
+        if (ow >= g.OW) continue;
+        const float* dyp = dy + ((static_cast<int64_t>(b) * g.OH + oh) * g.OW + ow) * g.OC;
+        const float* wp = w + (static_cast<int64_t>(kh * g.KW + kw) * g.C + ci) * g.OC;
+        for (int co = 0; co < g.OC; co++) acc = fmaf(dyp[co], wp[co], acc);
+      }
+    }
+    dx[i] = acc;
+  }
+}
+
+inline unsigned blocks1d(int64_t n, int threads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<unsigned>(b < (1 << 20) ? (b > 0 ? b : 1) : (1 << 20));
+}
+
+template <int BM, int BN, int BK, int TM, int TN>
+cudaError_t launchGemm(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                       bool plain) {
+  const int64_t M = static_cast<int64_t>(g.N) * g.OH * g.OW;
+  dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((g.OC + BN - 1) / BN));
+  constexpr int threads = (BM / TM) * (BN / TN);
+  if (plain) convGemm<BM, BN, BK, TM, TN, true><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  else convGemm<BM, BN, BK, TM, TN, false><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s) {
+  const int64_t M = static_cast<int64_t>(g.N) * g.OH * g.OW;
+  if (M == 0 || g.OC == 0) return cudaSuccess;
+  if (static_cast<int64_t>(g.N) * g.H * g.W * g.C >= (1ll << 31) || M * g.OC >= (1ll << 31))
+    return cudaErrorInvalidValue;  // the host rejects these with a message first
+  const bool plain = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.padT == 0 && g.padL == 0 &&
+                     g.OH == g.H && g.OW == g.W;
+  // Enough 128 x 64 tiles to fill the GPU (>= ~2 waves of 132 SMs)? Otherwise smaller tiles.
+  const int64_t bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64);
+  if (bigTiles >= 264) return launchGemm<128, 64, 16, 8, 4>(x, w, y, g, e, s, plain);
+  return launchGemm<64, 32, 16, 4, 2>(x, w, y, g, e, s, plain);
+}
+
+cudaError_t launchDepthwise(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s) {
+  const int64_t total = static_cast<int64_t>(g.N) * g.OH * g.OW * g.OC;
+  if (total == 0) return cudaSuccess;
+  const int64_t inElems = static_cast<int64_t>(g.N) * g.H * g.W * g.C;
+  if (g.mult == 1 && g.C % 4 == 0 && total < (1ll << 31) && inElems < (1ll << 31)) {
+    depthwiseVec4Kernel<<<blocks1d(total / 4, 256), 256, 0, s>>>(reinterpret_cast<const float4*>(x),
+        reinterpret_cast<const float4*>(w), reinterpret_cast<float4*>(y), g, e);
+    return cudaGetLastError();
+  }
+  depthwiseKernel<<<blocks1d(total, 256), 256, 0, s>>>(x, w, y, g, e);
+  return cudaGetLastError();
+}
+
+cudaError_t launchConv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeom& g, cudaStream_t s) {
+  const int64_t total = static_cast<int64_t>(g.N) * g.H * g.W * g.C;
+  if (total == 0) return cudaSuccess;
+  backpropInputKernel<<<blocks1d(total, 256), 256, 0, s>>>(dy, w, dx, g);
+  return cudaGetLastError();
+}
+
+}  // namespace delta_cuda

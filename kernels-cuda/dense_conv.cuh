@@ -1,0 +1,41 @@
+// Dense convolutions of delta-cuda, NHWC, float32, with the fused epilogue of FusedConv2D /
+// FusedDepthwiseConv2D (bias, then activation: linear, relu, relu6, prelu, leakyrelu, elu, sigmoid).
+//
+//   conv2d:     implicit GEMM. y[m, n] = sum_k A[m, k] * W[k, n] with m = (b, oh, ow) the output pixel,
+//               n the output channel, k = (kh, kw, ci); A[m, k] = x[b, oh*sh - padT + kh*dh,
+//               ow*sw - padL + kw*dw, ci] (0 outside the image). The filter HWIO [KH, KW, Cin, Cout] is
+//               W [K, Cout] as it is in memory: no re-layout.
+//   depthwise:  y[b, oh, ow, c*mult + q] = sum_{kh,kw} x[b, ih, iw, c] * w[kh, kw, c, q].
+//   conv2dBackpropInput (transposed conv): dx[b, h, w, ci] = sum over (kh, kw, co) with
+//               oh = (h + padT - kh) / sh integral and in range: dy[b, oh, ow, co] * w[kh, kw, ci, co].
+// CPU reference: tfjs-backend-cpu's conv2D / depthwiseConv2dNative / fusedConv2D / conv2DBackpropInput
+// (test/cuda specs compare with them; float32 sums in another order differ by rounding only).
+#pragma once
+#include <cstdint>
+#include <cuda_runtime_api.h>
+
+namespace delta_cuda {
+
+enum Activation : int32_t { A_LINEAR = 0, A_RELU, A_RELU6, A_PRELU, A_LEAKYRELU, A_ELU, A_SIGMOID };
+
+struct Epilogue {
+  const float* bias;   // [Cout] or null
+  const float* alpha;  // prelu weights, indexed by output channel modulo alphaSize, or null
+  int32_t alphaSize;
+  int32_t act;
+  float leaky;         // leakyrelu alpha
+};
+
+struct ConvGeom {
+  int32_t N, H, W, C;        // input
+  int32_t OH, OW, OC;        // output (OC = Cout; for depthwise OC = C * mult)
+  int32_t KH, KW, sh, sw, dh, dw, padT, padL;
+  int32_t mult;              // depthwise channel multiplier
+};
+
+cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
+cudaError_t launchDepthwise(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
+// g describes the forward conv: (H, W, C) = dx's, (OH, OW, OC) = dy's.
+cudaError_t launchConv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeom& g, cudaStream_t s);
+
+}  // namespace delta_cuda

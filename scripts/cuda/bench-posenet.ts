@@ -1,0 +1,242 @@
+// The delta-cuda video benchmark of issue 5 (posenet, same weights and clips as ../shared/ANCHORS.md):
+//   vtest.avi at 769x577 with B = 1, 8, 32 independent camera streams, pose_1.mp4 at 577x577 (B = 1, 8, 32).
+// B streams are one batched input [B, H, W, 3]; stream s sees frames s, s+1, ... of the clip (offsets of one
+// frame: the bundle carries 44 pre-decoded frames per clip). Per configuration: WARM warm-up frames, then
+// TIMED frames; per frame, the time of model.execute + a device synchronize (outputs stay on the GPU, as
+// ANCHORS' CUDA-event timings; inputs are uploaded before the clock starts), median and p90 over the
+// timed frames, plus the same with the download of every output.
+// Settings: 'dense' (every frame a keyframe: every slot runs the backend's dense CUDA kernels, our own
+// dense mode), 'exact' (thresholds 0 on the delta path), and thresholds t_in / t_act = 0.01 / 0.005,
+// 0.02 / 0.01, 0.06 / 0.03 (input in [-1, 1]; ANCHORS' DeltaCNN settings are the last two). For each:
+// keypoint agreement with dense (share of the 17 heatmap maxima per stream and frame within one cell of
+// dense's), the arithmetic ceiling from our stats (dense MACs / performed MACs over the timed frames, device
+// counts settled), the layers' modes, mean active share of the delta layers; the cost of a frame with no
+// change (the previous frame's values again, as a new tensor); a
+// per-kernel profile of one frame (tf.profile, kernel times include a device synchronize each).
+//
+// Run (bundle): DELTA_CUDA_DATA=<bundle>/data node bench.cjs OUT.json   (run.sh bench does this)
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {GraphModel} from '@tensorflow/tfjs-converter';
+import * as delta from 'tfjs-backend-delta';
+import 'tfjs-backend-delta/cuda';
+import {deviceInfo, DeltaCudaBackend} from 'tfjs-backend-delta/cuda';
+import {fileHandler, MODELS} from 'tfjs-backend-delta/cli';
+import {loadGraphModel} from '@tensorflow/tfjs-converter';
+import {writeFileSync} from 'node:fs';
+import {clipFrames, modelFile} from '../../test/cuda/data';
+
+const WARM = Number(process.env.BENCH_WARM || 3);
+const TIMED = Number(process.env.BENCH_TIMED || 10);
+const BATCHES = (process.env.BENCH_BATCHES || '1,8,32').split(',').map(Number);
+// 'dense': every frame a keyframe (each slot runs the backend's dense CUDA kernel and seeds its state):
+// our own dense mode, the reference of the speedups. 'exact': thresholds 0 on the delta path.
+// 'dense-kernels': the data plane switched off for the cell (every layer runs the backend's dense CUDA kernel
+// directly, as the engine's fallback path: the dense GPU cost without slot bookkeeping).
+const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number; planeOff?: boolean}> = [
+  {name: 'dense-kernels', inputThreshold: 0, threshold: 0, planeOff: true},
+  {name: 'dense', inputThreshold: 0, threshold: 0, keyframeInterval: 1},
+  {name: 'exact', inputThreshold: 0, threshold: 0},
+  {name: 't0.01/0.005', inputThreshold: 0.01, threshold: 0.005},
+  {name: 't0.02/0.01', inputThreshold: 0.02, threshold: 0.01},
+  {name: 't0.06/0.03', inputThreshold: 0.06, threshold: 0.03},
+];
+const HEATMAP = 'MobilenetV1/heatmap_2/BiasAdd';
+const spec = MODELS['posenet'];
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+}
+function p90(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))];
+}
+
+/** posenet at h x w with a free batch dimension (the model.json says 1). */
+async function loadBatched(file: string, h: number, w: number): Promise<GraphModel> {
+  const handler = fileHandler(file, [h, w]);
+  const load = handler.load!.bind(handler);
+  handler.load = async () => {
+    const a = await load();
+    type Dim = Array<{size: string}>;
+    const free = (d: Dim | undefined) => { if (d?.length === 4) d[0].size = '-1'; };
+    for (const node of (a.modelTopology as {node: Array<{op: string; attr?: {shape?: {shape?: {dim?: Dim}}}}>}).node) {
+      if (node.op === 'Placeholder') free(node.attr?.shape?.shape?.dim);
+    }
+    for (const i of Object.values((a.signature as {inputs?: Record<string, {tensorShape?: {dim?: Dim}}>})?.inputs ?? {})) {
+      free(i.tensorShape?.dim);
+    }
+    return a;
+  };
+  return loadGraphModel(handler);
+}
+
+/** [B, H, W, 3] float32 in [-1, 1]: stream s takes frames[s + t]. */
+function batchInput(frames: Uint8Array[], t: number, B: number, h: number, w: number): tf.Tensor4D {
+  const n = h * w * 3;
+  const v = new Float32Array(B * n);
+  for (let s = 0; s < B; s++) {
+    const f = frames[s + t];
+    for (let i = 0; i < n; i++) v[s * n + i] = f[i] / 127.5 - 1;
+  }
+  return tf.tensor4d(v, [B, h, w, 3]);
+}
+
+/** Per stream and keypoint: the heatmap cell of the maximum. */
+function argmaxCells(hm: Float32Array, B: number, H: number, W: number, K: number): Int32Array {
+  const out = new Int32Array(B * K);
+  for (let b = 0; b < B; b++) {
+    for (let k = 0; k < K; k++) {
+      let best = -Infinity, at = 0;
+      for (let p = 0; p < H * W; p++) {
+        const v = hm[(b * H * W + p) * K + k];
+        if (v > best) { best = v; at = p; }
+      }
+      out[b * K + k] = at;
+    }
+  }
+  return out;
+}
+
+interface Row {
+  clip: string; size: string; batch: number; setting: string;
+  msMedian: number; msP90: number; msWithDownloadMedian: number;
+  agreement: number | null; ceiling: number; meanActive: number | null;
+  noChangeMs: number | null; layerModes: Record<string, number>; cpuKernels: Record<string, number>;
+}
+
+async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>) {
+  const frames = clipFrames(clip, w, h, 'stretch', 0, Math.max(...BATCHES) - 1 + WARM + TIMED);
+  const model: GraphModel = await loadBatched(modelFile('posenet')!, h, w);
+  const b = tf.backend() as DeltaCudaBackend;
+  for (const B of BATCHES) {
+    const inputs: tf.Tensor4D[] = [];
+    for (let t = 0; t < WARM + TIMED; t++) inputs.push(batchInput(frames, t, B, h, w));
+    let exactCells: Int32Array[] = [];
+    let dims: number[] = [];
+    for (const setting of SETTINGS) {
+      delta.reset();
+      delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
+        keyframeInterval: setting.keyframeInterval ?? 300});
+      const plane = b.plane as unknown as {hasDeltaKernel(k: string): boolean};
+      const hasDeltaKernel = plane.hasDeltaKernel;
+      if (setting.planeOff) plane.hasDeltaKernel = () => false;
+      b.resetCpuFallbacks();
+      const ms: number[] = [], msDl: number[] = [];
+      const cells: Int32Array[] = [];
+      let dense = 0, performed = 0, activeSum = 0, activeN = 0;
+      const modes: Record<string, number> = {};
+      for (let t = 0; t < WARM + TIMED; t++) {
+        b.addon.synchronize();
+        const t0 = performance.now();
+        // Inputs were uploaded before the clock: mark the frame explicitly (automatic detection keys on
+        // input tensors written since the last frame started).
+        const outs = delta.frame(() => model.execute(inputs[t], spec.outputs) as tf.Tensor[]);
+        b.addon.synchronize();
+        const t1 = performance.now();
+        const hmT = outs[spec.outputs.indexOf(HEATMAP)];
+        const vals = await Promise.all(outs.map((o) => o.data()));
+        const t2 = performance.now();
+        dims = hmT.shape;
+        cells.push(argmaxCells(vals[spec.outputs.indexOf(HEATMAP)] as Float32Array, dims[0], dims[1], dims[2], dims[3]));
+        tf.dispose(outs);
+        if (t === WARM - 1) {
+          // MAC totals of every slot so far (device-side counts settled): subtracted below.
+          await delta.settleStats();
+          const st = delta.stats({all: true});
+          dense -= st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
+          performed -= st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
+        }
+        if (t >= WARM) {
+          ms.push(t1 - t0);
+          msDl.push(t2 - t0);
+          const st = delta.stats();
+          for (const l of st.layers) modes[l.mode] = (modes[l.mode] ?? 0) + 1;
+        }
+      }
+      await delta.settleStats();
+      {
+        const st = delta.stats({all: true});
+        dense += st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
+        performed += st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
+        for (const l of st.layers) if (l.counts.delta > 0) { activeSum += l.meanActiveFraction; activeN++; }
+      }
+      // A frame with no change: the last frame's values again, as a new tensor.
+      let noChangeMs: number | null = null;
+      {
+        const again = tf.clone(inputs[WARM + TIMED - 1]);
+        b.addon.synchronize();
+        const t0 = performance.now();
+        const outs = delta.frame(() => model.execute(again, spec.outputs) as tf.Tensor[]);
+        b.addon.synchronize();
+        noChangeMs = performance.now() - t0;
+        tf.dispose([again, ...outs]);
+      }
+      plane.hasDeltaKernel = hasDeltaKernel;
+      if (setting.name === 'dense') exactCells = cells;
+      let agree: number | null = null;
+      if (!setting.name.startsWith('dense') && exactCells.length) {
+        let ok = 0, n = 0;
+        const W = dims[2];
+        for (let t = WARM; t < WARM + TIMED; t++) {
+          for (let i = 0; i < cells[t].length; i++) {
+            const a = cells[t][i], e = exactCells[t][i];
+            if (Math.abs(Math.floor(a / W) - Math.floor(e / W)) <= 1 && Math.abs((a % W) - (e % W)) <= 1) ok++;
+            n++;
+          }
+        }
+        agree = ok / n;
+      }
+      const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, msMedian: median(ms), msP90: p90(ms),
+        msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, layerModes: modes, cpuKernels: b.cpuFallbacks()};
+      rows.push(row);
+      console.log(`${clip} ${w}x${h} B=${B} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
+          `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
+          `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs.toFixed(2)} ms, modes ${JSON.stringify(modes)}`);
+    }
+    // Per-kernel profile of one frame at 0.02/0.01 (each kernel timed with a device synchronize).
+    if (B === 1 || B === Math.max(...BATCHES)) {
+      delta.reset();
+      delta.configure({inputThreshold: 0.02, threshold: 0.01, keyframeInterval: 300});
+      for (let t = 0; t < 2; t++) tf.dispose(delta.frame(() => model.execute(inputs[t], spec.outputs) as tf.Tensor[]));
+      const prof = await tf.profile(() => delta.frame(() => model.execute(inputs[2], spec.outputs) as tf.Tensor[]));
+      const byKernel: Record<string, {ms: number; calls: number}> = {};
+      for (const k of prof.kernels) {
+        if (k.name.endsWith('__op')) continue;
+        const e = byKernel[k.name] ?? (byKernel[k.name] = {ms: 0, calls: 0});
+        e.ms += Number(k.kernelTimeMs) || 0;
+        e.calls++;
+      }
+      profiles[`${clip} ${w}x${h} B=${B}`] = byKernel;
+      tf.dispose(prof.result as tf.Tensor[]);
+    }
+    tf.dispose(inputs);
+  }
+  model.dispose();
+}
+
+async function main() {
+  const out = process.argv[2] || 'bench-posenet.json';
+  const info = deviceInfo();
+  if (info.count === 0) throw new Error(`no CUDA device: ${info.reason}`);
+  await tf.setBackend('delta-cuda');
+  const rows: Row[] = [];
+  const profiles: Record<string, unknown> = {};
+  const t0 = Date.now();
+  await benchClip('vtest', 769, 577, rows, profiles);
+  await benchClip('pose_1', 577, 577, rows, profiles);
+  const result = {
+    date: new Date().toISOString(), device: info.devices[0], driverVersion: info.driverVersion, node: process.version,
+    warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS,
+    timing: 'ms per batch: model.execute + device synchronize (input uploaded before; outputs on the GPU); ' +
+        'msWithDownload adds await data() of every output',
+    plane: (tf.backend() as DeltaCudaBackend).plane.constructor.name,
+    rows, profiles, seconds: (Date.now() - t0) / 1000,
+  };
+  writeFileSync(out, JSON.stringify(result, null, 1));
+  console.log(`wrote ${out} (${result.seconds.toFixed(0)} s)`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,270 @@
+/**
+ * delta-cuda: a tfjs KernelBackend whose tensors live in CUDA device memory (binding/ + kernels-cuda/),
+ * with the delta engine in front of every kernel (like delta-cpu) and the CUDA data plane (plane.ts)
+ * behind it.
+ *
+ * Storage (one entry per dataId, tfjs refcount semantics as tfjs-backend-cpu / -webgpu):
+ *   float32, int32: one device buffer, 4 bytes per element, row-major;
+ *   bool:           stored as int32 0/1 on the device (kernels see 4-byte elements everywhere), read back
+ *                   as Uint8Array as tfjs expects;
+ *   string:         kept on the host (no kernel of ours reads strings; the CPU fallback does);
+ *   complex64:      not supported (write() throws a clear error).
+ * Uploads and downloads are ordered on the runtime's one stream through pinned staging buffers
+ * (binding/runtime.cc): a download waits for the kernels queued before it, nothing else waits.
+ *
+ * The API the data plane (src/cuda/plane.ts, branch cuda-delta) builds on, kept stable:
+ *   readonly addon: DeltaCudaAddon                 the raw addon (alloc/free/copy/... and every kernel)
+ *   readonly deltaEngine: DeltaEngine              constructed with new CudaPlane(this)
+ *   handleOf(dataId): Handle                       the device buffer of a tensor
+ *   makeOutput(shape, dtype, handle?): TensorInfo  a new tensor on a new (or the given) device buffer;
+ *                                                  a given handle's ownership passes to the tensor
+ *   runDense(kernelName, inputs, attrs)            the dense kernel the engine calls when it goes dense
+ * Plane state buffers are allocated with addon.alloc/free by the plane, never as tensors, so numDataIds()
+ * and the engine's leak checks only see tfjs tensors.
+ *
+ * Kernels with no CUDA implementation run on the CPU (download, tfjs-backend-cpu's kernel, upload) and
+ * are counted per kernel in cpuFallbacks().
+ */
+import {backend_util, BackendTimingInfo, DataId, DataStorage, DataType, engine, KernelBackend, KernelFunc,
+  NamedAttrMap, NamedTensorInfoMap, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {DeltaEngine} from '../core/engine';
+import {cuda, DeltaCudaAddon, DeltaCudaError, Handle} from './native';
+import {CudaPlane} from './plane';
+
+export const DELTA_CUDA = 'delta-cuda';
+
+interface CudaTensorData {
+  /** Device buffer (null for string tensors, which stay on the host). */
+  handle: Handle | null;
+  shape: number[];
+  dtype: DataType;
+  refCount: number;
+  /** Host values of a string tensor. */
+  strings: backend_util.BackendValues | null;
+}
+
+/** Dense kernels of this backend by name (filled by register.ts before any backend is created). */
+export const denseKernels = new Map<string, KernelFunc>();
+/** Every tfjs-cpu kernel, run for delta-cuda through the CPU (download, kernel, upload; counted). */
+export const cpuKernels = new Map<string, KernelFunc>();
+
+function bytesOf(shape: readonly number[], dtype: DataType): number {
+  return util.sizeFromShape(shape as number[]) * (dtype === 'string' ? 0 : 4);
+}
+
+export class DeltaCudaBackend extends KernelBackend {
+  readonly addon: DeltaCudaAddon;
+  readonly deltaEngine: DeltaEngine;
+  readonly plane: CudaPlane;
+  readonly data: DataStorage<CudaTensorData>;
+  private nextDataId = 0;
+  private deviceBytes = 0;
+  private readonly fallbackCounts = new Map<string, number>();
+  private disposed = false;
+  private readonly live = new Set<DataId>();
+
+  /** Throws one DeltaCudaError when the addon is not built or there is no CUDA device. */
+  constructor() {
+    super();
+    this.addon = cuda();
+    this.data = new DataStorage(this, engine());
+    this.plane = new CudaPlane(this);
+    this.deltaEngine = new DeltaEngine(DELTA_CUDA, this, this.plane);
+  }
+
+  // ---- the API of the data plane ----------------------------------------------------------------
+
+  /** The device buffer holding a tensor's values (4 bytes per element; bool as int32 0/1). */
+  handleOf(dataId: DataId): Handle {
+    const d = this.data.get(dataId);
+    if (!d) throw new DeltaCudaError('delta-cuda: handleOf: the tensor was disposed (or is not on delta-cuda)');
+    if (d.handle === null) throw new DeltaCudaError(`delta-cuda: handleOf: a ${d.dtype} tensor has no device buffer`);
+    return d.handle;
+  }
+
+  /** A new tensor (refCount 1) on a new device buffer, or on `handle` (ownership passes to the tensor). */
+  makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo {
+    if (dtype === 'string' || dtype === 'complex64') throw new DeltaCudaError(`delta-cuda: makeOutput: no device storage for ${dtype}`);
+    const bytes = bytesOf(shape, dtype);
+    if (handle === undefined) {
+      handle = this.addon.alloc(bytes);
+    } else if (this.addon.size(handle) < bytes) {
+      throw new DeltaCudaError(`delta-cuda: makeOutput: buffer ${handle} holds ${this.addon.size(handle)} bytes, ` +
+          `[${shape}] ${dtype} needs ${bytes}`);
+    }
+    const dataId = {id: this.nextDataId++};
+    this.deviceBytes += this.addon.size(handle);
+    this.data.set(dataId, {handle, shape: [...shape], dtype, refCount: 1, strings: null});
+    this.live.add(dataId);
+    return {dataId, shape, dtype};
+  }
+
+  /** Runs this backend's dense kernel (the kernelFunc the engine calls when a slot runs dense). */
+  runDense(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
+    const k = denseKernels.get(kernelName);
+    if (!k) throw new DeltaCudaError(`delta-cuda: runDense: no kernel ${kernelName} is registered for delta-cuda`);
+    return k({inputs, attrs, backend: this});
+  }
+
+  /** Kernels that ran on the CPU (no CUDA kernel), with how many calls each. */
+  cpuFallbacks(): Record<string, number> {
+    return Object.fromEntries([...this.fallbackCounts.entries()].sort((a, b) => b[1] - a[1]));
+  }
+
+  /** Called by the CPU-fallback wrapper (register.ts) once per call. */
+  noteCpuFallback(kernelName: string): void {
+    this.fallbackCounts.set(kernelName, (this.fallbackCounts.get(kernelName) ?? 0) + 1);
+  }
+
+  resetCpuFallbacks(): void {
+    this.fallbackCounts.clear();
+  }
+
+  // ---- KernelBackend ----------------------------------------------------------------------------
+
+  override write(values: backend_util.BackendValues | null, shape: number[], dtype: DataType): DataId {
+    const dataId = {id: this.nextDataId++};
+    this.store(dataId, values, shape, dtype, 1);
+    this.deltaEngine.noteWrite(dataId);
+    return dataId;
+  }
+
+  override move(dataId: DataId, values: backend_util.BackendValues | null, shape: number[], dtype: DataType, refCount: number): void {
+    this.store(dataId, values, shape, dtype, refCount);
+  }
+
+  private store(dataId: DataId, values: backend_util.BackendValues | null, shape: number[], dtype: DataType, refCount: number) {
+    if (dtype === 'complex64') throw new DeltaCudaError('delta-cuda: complex64 tensors are not supported');
+    if (dtype === 'string') {
+      this.data.set(dataId, {handle: null, shape, dtype, refCount, strings: values});
+      this.live.add(dataId);
+      return;
+    }
+    const size = util.sizeFromShape(shape);
+    const handle = this.addon.alloc(size * 4);
+    this.deviceBytes += size * 4;
+    this.data.set(dataId, {handle, shape, dtype, refCount, strings: null});
+    this.live.add(dataId);
+    if (values != null && size > 0) this.upload(handle, values as ArrayLike<number> & ArrayBufferView, dtype, size);
+  }
+
+  private upload(handle: Handle, values: ArrayBufferView & ArrayLike<number>, dtype: DataType, size: number) {
+    if (values.length !== size) throw new DeltaCudaError(`delta-cuda: write: ${values.length} values for ${size} elements`);
+    let src: Float32Array | Int32Array;
+    if (dtype === 'float32') src = values instanceof Float32Array ? values : Float32Array.from(values);
+    else src = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+    this.addon.upload(handle, src);
+  }
+
+  override readSync(dataId: DataId): backend_util.BackendValues {
+    const d = this.data.get(dataId);
+    if (!d) throw new DeltaCudaError('delta-cuda: read of a disposed tensor');
+    if (d.dtype === 'string') return d.strings as backend_util.BackendValues;
+    const size = util.sizeFromShape(d.shape);
+    if (d.dtype === 'float32') return this.addon.download(d.handle!, new Float32Array(size));
+    const ints = this.addon.download(d.handle!, new Int32Array(size));
+    if (d.dtype === 'bool') return Uint8Array.from(ints);
+    return ints;
+  }
+
+  override async read(dataId: DataId): Promise<backend_util.BackendValues> {
+    // The download waits only for the work queued before it on the stream.
+    return this.readSync(dataId);
+  }
+
+  /** Weight bytes for the engine's stable layer keys (one download per weight tensor, at first use). */
+  readValuesForKey(dataId: DataId): ArrayBufferView | null {
+    const v = this.readSync(dataId);
+    return ArrayBuffer.isView(v) ? v : null;
+  }
+
+  override refCount(dataId: DataId): number {
+    return this.data.has(dataId) ? this.data.get(dataId)!.refCount : 0;
+  }
+
+  override incRef(dataId: DataId): void {
+    const d = this.data.get(dataId);
+    if (d) d.refCount++;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    if (!this.data.has(dataId)) return true;
+    const d = this.data.get(dataId)!;
+    d.refCount--;
+    if (!force && d.refCount > 0) return false;
+    if (d.handle !== null && !this.disposed) {
+      this.deviceBytes -= this.addon.size(d.handle);
+      this.addon.free(d.handle);
+    }
+    this.data.delete(dataId);
+    this.live.delete(dataId);
+    this.deltaEngine.noteDispose(dataId);
+    return true;
+  }
+
+  override numDataIds(): number {
+    return this.data.numDataIds();
+  }
+
+  /** numBytesInGPU: bytes of live tensors; cachedBytes: freed device blocks the runtime keeps for reuse. */
+  override memory(): {unreliable: boolean; reasons?: string[]; numBytesInGPU: number; liveBuffers: number; cachedBytes: number} {
+    return {unreliable: false, numBytesInGPU: this.deviceBytes, liveBuffers: this.addon.liveBuffers(),
+      cachedBytes: this.addon.cachedBytes()};
+  }
+
+  override timerAvailable(): boolean {
+    return true;
+  }
+
+  /** Wall time of f until the device has finished its work (includes host-side launch overhead). */
+  override async time(f: () => void): Promise<BackendTimingInfo> {
+    this.addon.synchronize();
+    const t0 = util.now();
+    f();
+    this.addon.synchronize();
+    return {kernelMs: util.now() - t0};
+  }
+
+  override floatPrecision(): 32 {
+    return 32;
+  }
+
+  override epsilon(): number {
+    return 1e-7;
+  }
+
+  override dispose(): void {
+    if (this.disposed) return;
+    this.deltaEngine.dispose();
+    (this.plane as {dispose?: () => void}).dispose?.();
+    for (const dataId of [...this.dataIds()]) this.disposeData(dataId, true);
+    this.disposed = true;
+  }
+
+  /** Every live dataId (DataStorage is a WeakMap: dispose() needs the list). */
+  private dataIds(): DataId[] {
+    return [...this.live];
+  }
+
+  /** Shape, dtype and device buffer of a tensor (for kernels). */
+  info(dataId: DataId): CudaTensorData {
+    const d = this.data.get(dataId);
+    if (!d) throw new DeltaCudaError('delta-cuda: a kernel input was disposed');
+    return d;
+  }
+
+  /** A new scalar-free output for kernels: shape, dtype, fresh device buffer. */
+  makeTensorInfo(shape: number[], dtype: DataType, values?: backend_util.BackendValues): TensorInfo {
+    if (values !== undefined || dtype === 'string') {
+      const dataId = {id: this.nextDataId++};
+      this.store(dataId, values ?? null, shape, dtype, 1);
+      return {dataId, shape, dtype};
+    }
+    return this.makeOutput(shape, dtype);
+  }
+
+  /** Frees a kernel's intermediate tensor. */
+  disposeIntermediateTensorInfo(info: TensorInfo): void {
+    this.disposeData(info.dataId);
+  }
+}

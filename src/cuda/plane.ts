@@ -1,0 +1,544 @@
+/**
+ * The delta-cuda data plane (DataPlane of src/core/plane.ts) on device buffers.
+ *
+ * A slot keeps, in buffers it allocates with addon.alloc (never tfjs tensors):
+ *   vals      the propagated output [pixels, channels] (what its output tensors hold), updated in place;
+ *   stamp     per output pixel, the generation of the step that last marked it (the step's pixel mask,
+ *             never cleared: a new generation is a new mask);
+ *   cand      the step's candidate output pixels (compact);
+ *   list      the output update: pixels propagated by the last step (compact), count on the device;
+ *   baselines inputs that come without an update are diffed against a copy (sparsify.cu) + their lists.
+ * The plane shares an exact-value scratch E [k, channels], a sparsify delta scratch, and a ring of
+ * counter entries (delta/counters.ts): one 64-byte entry per step holds its device-side counts.
+ *
+ * A step (delta/op.ts, kernels-cuda/delta_common.cuh) launches: sparsify per diffed input; mark per changed
+ * input (receptive field -> candidates); compute (exact values of the candidates, fused epilogue: bias,
+ * activation, and for the conv family the truncation too: threshold, in-place update of vals, update list);
+ * elementwise ops truncate in a separate launch. Cost model (conv family, preferDense): when the slot's latest
+ * candidate fraction known on the host (async counter copies: usually the previous frame's) exceeds
+ * denseCrossover, the step runs mark + the backend's dense kernel (its output is the step's output tensor) +
+ * one diff pass over the candidates (deltaDenseDiff) instead of the recompute; a slot above denseWithoutMarkAbove
+ * skips the mark too (the diff pass covers every pixel). Counts stay on the device: every kernel
+ * reads the count it needs there (grid-stride up to it), so the host never waits inside a frame; stats
+ * arrive through PlaneResult.deferredCounts (settle()). A step whose inputs did not change launches nothing.
+ *
+ * Seeds run the backend's dense kernel (runDense: its implicit-GEMM conv is 1.5-4x faster than a recompute of
+ * every pixel) and copy the result into vals; without one (test hosts) the op's own kernel over every pixel.
+ * Values of the two agree within float rounding, and a later step recomputes only pixels whose inputs changed.
+ * Output tensors: each step hands out a new tensor on a new buffer holding a device copy of vals (tfjs
+ * tensors are immutable; the backend API has no aliasing yet, see docs/delta-cuda-plane.md).
+ *
+ * NaN/Inf: kernels are recomputes without accumulators, so a non-finite value is carried exactly as the
+ * dense kernel would carry it, and leaves the output on the first step after it leaves the input; the
+ * truncation propagates non-finite values and flags them in the step's counters (counters.nonFiniteSteps).
+ */
+import {DataId, DataType, KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
+import type {CallView} from '../core/op_table';
+import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
+import type {Slot} from '../core/slot';
+import type {DeltaCudaAddon, Handle} from './native';
+import {COUNTER, DeltaAddon, deltaKernels} from './delta/addon';
+import {CONV_KERNELS, ConvOp, convUnsupported} from './delta/conv';
+import {CounterEntry, CounterRing, macsOf} from './delta/counters';
+import type {CountWord, CudaDeltaOp, StepBuffers} from './delta/op';
+import {POINTWISE_KERNELS, PointwiseOp, pointwiseUnsupported} from './delta/pointwise';
+
+/** What the plane uses of the delta-cuda backend (src/cuda/backend.ts; see the contract there). */
+export interface CudaPlaneBackend extends KernelBackend {
+  readonly addon: DeltaCudaAddon;
+  /** The device buffer of a tensor (float32: 4 bytes per element). */
+  handleOf(dataId: DataId): Handle;
+  /** A new tensor on a new buffer, or on `handle` (ownership passes to the tensor). */
+  makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo;
+  /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
+  runDense?(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
+}
+
+/** The update a delta step hands to the slots that read its output: changed pixels, on the device. */
+export interface CudaUpdate {
+  readonly list: Handle;
+  /** The producer step's propagated-pixel count (its counter entry's OUT word). */
+  readonly count: CountWord;
+  readonly entry: CounterEntry | null;
+  readonly owner: CudaSlotState;
+  /** owner.seq when made: a later step of the owner overwrites the list. */
+  readonly seq: number;
+  /** Known on the host to be empty (nothing changed upstream): consumers skip it. */
+  readonly empty: boolean;
+  /** Every pixel (the plane's identity list, count word = pixels): a busy producer that skipped its diff. */
+  readonly full: boolean;
+}
+
+/**
+ * Defaults of new planes. denseCrossover: candidate fraction above which a conv step runs the backend's dense
+ * kernel + a diff pass; from the H100 layer benchmark (benchmarks/results/cuda-delta-h100.md: the recompute
+ * matches the backend's implicit GEMM at about 5-10% of the pixels on posenet's large layers).
+ * denseBelowElements: conv outputs smaller than this always run dense steps (when they can), since the sparse
+ * step's fixed cost (~30-50 us) exceeds the whole dense kernel's on small layers; off by default: on posenet
+ * it measured neutral to slightly worse than the crossover alone (same benchmark, part B).
+ * denseWithoutMarkAbove: a dense step of a slot whose latest known fraction exceeds this skips the mark and diffs
+ * every pixel (one pass, no receptive-field work: most pixels are candidates anyway); the fraction it reports
+ * back is then the propagated one (no candidates counted), so a slot calming down returns to the mark first.
+ * fullUpdateAbove: such a step of a slot whose last propagated fraction exceeds this hands its consumers a full
+ * update (every pixel); a conv consumer that can run dense then runs the backend's dense kernel alone (no mark, no
+ * diff, no copy: its values go stale until it needs them), so a busy chain below one measuring slot costs what
+ * the dense network costs. Full updates over-approximate the change (a frame without change still recomputes
+ * the chain below a busy slot). Both default to 0 (every dense step whose slot's fraction is known: with the
+ * crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
+ * fastest of 0.3/0.5, 0.3/0.3 and never (0.61-0.72 ms per pose_1 frame against 0.78-0.97 and 0.86-0.88).
+ */
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0};
+
+export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
+const CONV = new Set(CONV_KERNELS);
+const POINTWISE = new Set(POINTWISE_KERNELS);
+
+const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const channelsOf = (s: readonly number[]) => (s.length === 0 ? 1 : s[s.length - 1]);
+
+interface DebugBuffers {
+  readonly kernel: string;
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly inputs: ReadonlyArray<{name: string; shape: number[]; dtype: string; copy: Handle}>;
+  readonly raw: ReadonlyArray<Handle | null>;
+  readonly output: Handle;
+  readonly outputThreshold: number;
+  readonly inputThresholds: readonly number[];
+}
+
+export class CudaSlotState {
+  op!: CudaDeltaOp;
+  vals: Handle = 0;
+  stamp: Handle = 0;
+  cand: Handle = 0;
+  list: Handle = 0;
+  /** Arrival counters per candidate group (ops that fuse the truncation). */
+  groups: Handle = 0;
+  gen = 0;
+  seq = 0;
+  released = false;
+  baselines: Array<Handle | null> = [];
+  /** Per diffed input: its list of changed pixels and their count (pixels, channels of the input). */
+  inLists: Array<Handle | null> = [];
+  inPixels: number[] = [];
+  inChannels: number[] = [];
+  debug: DebugBuffers | null = null;
+  /** Candidate fraction of the latest step whose counts reached the host (-1: none yet): the cost model's input. */
+  lastCandFraction = -1;
+  /** vals lag the slot's last output (pass-through dense steps): refreshed before anything reads them. */
+  stale = false;
+  /** Every buffer of the slot (freed on release). */
+  owned: Handle[] = [];
+}
+
+export class CudaPlane implements DataPlane {
+  private readonly k: DeltaAddon;
+  private readonly counters: CounterRing;
+  private live = 0;
+  /** Plane-wide scratch: exact values of a step's candidates, and sparsify's (unused) deltas. */
+  private scratchE: Handle = 0;
+  private scratchEBytes = 0;
+  private scratchDelta: Handle = 0;
+  private scratchDeltaBytes = 0;
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Steps, launches and events (tests and benchmarks). */
+  /**
+   * Cost model of conv steps (see preferDense): above this candidate fraction a step runs the backend's dense
+   * kernel + a diff pass. 0: always dense, > 1: never (tests). Default: cudaPlaneOptions.denseCrossover.
+   */
+  denseCrossover = cudaPlaneOptions.denseCrossover;
+  /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
+  denseBelowElements = cudaPlaneOptions.denseBelowElements;
+  /** Dense steps of slots last above this fraction skip the mark and diff every pixel (< 0: always, > 1: never). */
+  denseWithoutMarkAbove = cudaPlaneOptions.denseWithoutMarkAbove;
+  /** Mark-free dense steps of slots last above this fraction hand out full updates (< 0: always, > 1: never). */
+  fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
+  /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
+  private readonly fullLists = new Map<number, {list: Handle; count: Handle}>();
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, refreshSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+
+  constructor(private readonly backend: CudaPlaneBackend) {
+    this.k = deltaKernels(backend.addon);
+    this.counters = new CounterRing(this.k);
+  }
+
+  hasDeltaKernel(kernel: string): boolean {
+    return CONV.has(kernel) || POINTWISE.has(kernel);
+  }
+
+  unsupported(call: CallView): string | null {
+    for (const i of call.inputs) {
+      if (sizeOf(i.info.shape) === 0) return `input '${i.name}' is empty`;
+    }
+    if (CONV.has(call.kernel)) return convUnsupported(call);
+    if (POINTWISE.has(call.kernel)) return pointwiseUnsupported(call);
+    return 'delta-cuda: no delta kernel';
+  }
+
+  hasBaseline(slot: Slot, i: number): boolean {
+    const st = slot.plane as CudaSlotState | null;
+    return st != null && st.baselines[i] != null;
+  }
+
+  bufferCount(): number {
+    return this.live;
+  }
+
+  release(slot: Slot): void {
+    const st = slot.plane as CudaSlotState | null;
+    if (!st) return;
+    slot.plane = null;
+    this.live--;
+    st.released = true;
+    this.freeDebug(st);
+    for (const h of st.owned) this.k.free(h);
+    st.owned = [];
+  }
+
+  /** Frees the plane's own buffers (scratch, counter pages); slots are released by the engine. */
+  dispose(): void {
+    this.counters.dispose();
+    for (const f of this.fullLists.values()) { this.k.free(f.list); this.k.free(f.count); }
+    this.fullLists.clear();
+    if (this.scratchE) this.k.free(this.scratchE);
+    if (this.scratchDelta) this.k.free(this.scratchDelta);
+    this.scratchE = this.scratchDelta = 0;
+    this.scratchEBytes = this.scratchDeltaBytes = 0;
+  }
+
+  async settle(): Promise<void> {
+    this.counters.settle();  // also runs the cost model's callbacks (lastCandFraction) of every step so far
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  debugRecord(slot: Slot): DebugRecord | null {
+    const st = slot.plane as CudaSlotState | null;
+    const d = st?.debug;
+    if (!st || !d) return null;
+    const f32 = (h: Handle, n: number) => this.k.download(h, new Float32Array(n));
+    return {
+      kernel: d.kernel,
+      attrs: d.attrs,
+      inputs: d.inputs.map((i) => ({name: i.name, shape: i.shape, dtype: i.dtype, values: f32(i.copy, sizeOf(i.shape))})),
+      output: f32(d.output, st.op.pixels * st.op.channels),
+      outputShape: [...st.op.outShape],
+      outputThreshold: d.outputThreshold,
+      inputThresholds: d.inputThresholds,
+      rawInputs: d.raw.map((h, i) => (h ? f32(h, sizeOf(d.inputs[i].shape)) : null)),
+    };
+  }
+
+  // ---- buffers ------------------------------------------------------------------------------
+
+  private alloc(st: CudaSlotState, bytes: number): Handle {
+    const h = this.k.alloc(Math.max(4, bytes));
+    st.owned.push(h);
+    return h;
+  }
+
+  private ensureScratch(eBytes: number, deltaBytes: number) {
+    if (eBytes > this.scratchEBytes) {
+      if (this.scratchE) this.k.free(this.scratchE);
+      this.scratchE = this.k.alloc(eBytes);
+      this.scratchEBytes = eBytes;
+    }
+    if (deltaBytes > this.scratchDeltaBytes) {
+      if (this.scratchDelta) this.k.free(this.scratchDelta);
+      this.scratchDelta = this.k.alloc(deltaBytes);
+      this.scratchDeltaBytes = deltaBytes;
+    }
+  }
+
+  /** A new output tensor holding a copy of the slot's values. */
+  private output(st: CudaSlotState): TensorInfo {
+    const out = this.backend.makeOutput([...st.op.outShape], 'float32');
+    this.k.copy(this.backend.handleOf(out.dataId), 0, st.vals, 0, st.op.pixels * st.op.channels * 4);
+    this.stats.outputCopies++;
+    return out;
+  }
+
+  private makeOp(call: PlaneCall): CudaDeltaOp {
+    if (CONV.has(call.kernel)) return new ConvOp(call);
+    if (POINTWISE.has(call.kernel)) return new PointwiseOp(call);
+    throw new Error(`delta-cuda: no delta kernel for ${call.kernel}`);
+  }
+
+  // ---- seed ---------------------------------------------------------------------------------
+
+  seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
+    const reason = this.unsupported(call);
+    if (reason) throw new Error(`delta-cuda: cannot seed ${call.kernel}: ${reason}`);
+    this.release(slot);
+    const st = new CudaSlotState();
+    let out: TensorInfo | null = null;
+    try {
+      st.op = this.makeOp(call);
+      const {pixels: P, channels: C} = st.op;
+      const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
+      let deltaBytes = 0;
+      call.inputs.forEach((ni, i) => {
+        st.baselines[i] = null;
+        st.inLists[i] = null;
+        st.inChannels[i] = channelsOf(ni.info.shape);
+        st.inPixels[i] = sizeOf(ni.info.shape) / st.inChannels[i];
+        if (!keepBaseline[i]) return;
+        const bytes = sizeOf(ni.info.shape) * 4;
+        const base = this.alloc(st, bytes);
+        this.k.copy(base, 0, tensors[i], 0, bytes);
+        st.baselines[i] = base;
+        st.inLists[i] = this.alloc(st, st.inPixels[i] * 4);
+        deltaBytes = Math.max(deltaBytes, bytes);
+      });
+      if (call.inputs.length > COUNTER.MAX_INPUTS) throw new Error(`delta-cuda: more than ${COUNTER.MAX_INPUTS} inputs`);
+      this.ensureScratch(P * C * 4, deltaBytes);
+      st.vals = this.alloc(st, P * C * 4);
+      st.stamp = this.alloc(st, P * 4);
+      this.k.deltaFill(st.stamp, 0, P * 4, 0);
+      st.cand = this.alloc(st, P * 4);
+      st.list = this.alloc(st, P * 4);
+      if (st.op.fusesTruncation) {
+        const bytes = P * 4;
+        st.groups = this.alloc(st, bytes);
+        this.k.deltaFill(st.groups, 0, bytes, 0);
+      }
+      // a slot that may hand out full updates gets its identity list now (device buffers settle with the seeds)
+      if (st.op.fusesTruncation && this.backend.runDense) this.fullList(P);
+      out = this.denseSeed(st, call, tensors);
+      if (call.debug) this.recordDebug(st, call, tensors, []);
+    } catch (e) {
+      for (const h of st.owned) this.k.free(h);
+      if (out) this.backend.disposeData(out.dataId);
+      throw e;
+    }
+    slot.plane = st;  // only once everything succeeded
+    this.live++;
+    this.stats.seeds++;
+    return {out, update: null, activePixels: st.op.pixels, totalPixels: st.op.pixels, macs: st.op.denseMacs, nonFinite: false};
+  }
+
+  /** The dense run of a seed: the backend's kernel (output tensor + copy into vals), else the op's own. */
+  private denseSeed(st: CudaSlotState, call: PlaneCall, tensors: readonly Handle[]): TensorInfo {
+    const bytes = st.op.pixels * st.op.channels * 4;
+    if (this.backend.runDense) {
+      const named: NamedTensorInfoMap = {};
+      for (const ni of call.inputs) named[ni.name] = ni.info;
+      const r = this.backend.runDense(call.kernel, named, call.attrs as NamedAttrMap);
+      const out = Array.isArray(r) ? r[0] : r;
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, bytes);
+      this.stats.backendSeeds++;
+      return out;
+    }
+    st.op.dense(this.k, tensors, st.vals);
+    this.stats.launches++;
+    return this.output(st);
+  }
+
+  // ---- step ---------------------------------------------------------------------------------
+
+  step(slot: Slot, call: PlaneCall, states: readonly InputState[]): PlaneResult | null {
+    const st = slot.plane as CudaSlotState | null;
+    if (!st || !this.hasDeltaKernel(call.kernel)) return null;
+    const op = st.op;
+    const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
+    // per input: its changed pixels this step ('diff' -> sparsify into the slot's list)
+    const changes: Array<{kind: 'diff' | 'update'; update: CudaUpdate | null} | null> = [];
+    for (let i = 0; i < call.inputs.length; i++) {
+      const s = states[i];
+      changes[i] = null;
+      if (s.kind === 'diff') {
+        if (!st.baselines[i]) return null;
+        changes[i] = {kind: 'diff', update: null};
+      } else if (s.kind === 'update') {
+        const u = s.update as CudaUpdate | null;
+        if (!u || u.owner.released || u.owner.seq !== u.seq || (u.entry && u.entry.page.freed)) return null;  // stale
+        if (!u.empty) changes[i] = {kind: 'update', update: u};
+      }
+    }
+    // a dense run can replace the recompute when every varying input is a tensor (not a diffed one, whose seen
+    // value is a baseline) and the backend has the kernel
+    const canDense = op.fusesTruncation && this.backend.runDense !== undefined &&
+        !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i));
+    if (st.stale && !canDense) return null;  // values lag and nothing here can refresh them: the engine reseeds
+    st.seq++;
+    this.stats.steps++;
+    const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
+    const changed = changes.some((c, i) => c !== null && op.varying.includes(i));
+    if (!changed) {
+      this.stats.emptySteps++;
+      // stale values: the dense kernel on unchanged inputs gives the last output again
+      const out = st.stale ? this.runDense(call) : this.output(st);
+      if (call.debug) this.recordDebug(st, call, dense, []);
+      return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
+    }
+    // a full update in: every pixel is a candidate, so the dense kernel alone is the step (values go stale)
+    if (canDense && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
+      const out = this.runDense(call);
+      st.stale = true;
+      if (call.debug) {
+        this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+        st.stale = false;
+        this.recordDebug(st, call, dense, []);
+      }
+      this.stats.passThroughSteps++;
+      this.stats.launches++;
+      return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
+    }
+    const refresh = st.stale;  // (canDense here) mark + dense + copy into vals; the candidates are the update
+
+    // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the candidates
+    const denseStep = canDense && (refresh || this.preferDense(st));
+    // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
+    const unmarked = denseStep && !refresh && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
+    // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
+    const full = unmarked && (this.fullUpdateAbove < 0 || st.lastCandFraction > this.fullUpdateAbove);
+    const {entry, words} = this.counters.take((w) => {
+      st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
+    });
+    if (++st.gen === 0xffffffff) {
+      this.k.deltaFill(st.stamp, 0, op.pixels * 4, 0);  // generations wrap: clear the masks once
+      st.gen = 1;
+    }
+    const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
+    const raw: Array<Handle | null> = [];
+    changes.forEach((c, i) => {
+      raw[i] = null;
+      if (!c || !op.varying.includes(i) || unmarked) return;
+      let list: Handle, count: CountWord;
+      if (c.kind === 'diff') {
+        const countOff = entry.offset + 4 * (COUNTER.IN0 + i);
+        this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
+            this.scratchDelta, entry.handle, countOff, false);
+        this.stats.launches++;
+        raw[i] = tensors[i];
+        list = st.inLists[i]!;
+        count = {handle: entry.handle, offset: countOff};
+      } else {
+        list = c.update!.list;
+        count = c.update!.count;
+      }
+      op.mark(this.k, i, list, count, b);
+      this.stats.launches++;
+    });
+    let out: TensorInfo | null = null;
+    if (refresh) {
+      // values lagged (pass-through steps): the dense output is exact everywhere, the candidates cover every change
+      out = this.runDense(call);
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+      st.stale = false;
+      this.stats.launches += 2;
+      this.stats.refreshSteps++;
+    } else if (denseStep) {
+      // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
+      out = this.runDense(call);
+      this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
+          call.outputThreshold, st.list, entry.handle, entry.offset);
+      this.stats.launches += 2;
+      this.stats.denseSteps++;
+      if (unmarked) this.stats.unmarkedDenseSteps++;
+    } else if (op.fusesTruncation) {
+      op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
+      this.stats.launches++;
+    } else {
+      op.compute(this.k, b);
+      this.k.deltaTruncate(st.vals, this.scratchE, st.cand, entry.handle, entry.offset, op.pixels, op.channels,
+          call.outputThreshold, st.list);
+      this.stats.launches += 2;
+    }
+    this.counters.afterStep();
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+
+    const denseMacs = op.denseMacs;
+    const deferredCounts = words.then((w) => {
+      if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
+      return {activePixels: w[refresh ? COUNTER.CAND : COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
+    });
+    this.pending.add(deferredCounts);
+    deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
+    const update = full ? this.fullUpdate(st) : refresh ? this.candidateUpdate(st, entry) : this.update(st, entry, false);
+    return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** The backend's dense kernel on the call's inputs (its output tensor is the step's output). */
+  private runDense(call: PlaneCall): TensorInfo {
+    const named: NamedTensorInfoMap = {};
+    for (const ni of call.inputs) named[ni.name] = ni.info;
+    const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
+    return Array.isArray(r) ? r[0] : r;
+  }
+
+  /** The plane's identity list of P pixels and its count word (made once per size, at a seed that may need it). */
+  private fullList(P: number): {list: Handle; count: Handle} {
+    let f = this.fullLists.get(P);
+    if (!f) {
+      f = {list: this.k.alloc(P * 4), count: this.k.alloc(4)};
+      this.k.upload(f.list, Int32Array.from({length: P}, (_, i) => i));
+      this.k.upload(f.count, Uint32Array.of(P));
+      this.fullLists.set(P, f);
+    }
+    return f;
+  }
+
+  /** Every pixel changed: the identity list as the update. */
+  private fullUpdate(st: CudaSlotState): CudaUpdate {
+    const f = this.fullList(st.op.pixels);
+    this.stats.fullUpdates++;
+    return {list: f.list, count: {handle: f.count, offset: 0}, entry: null, owner: st, seq: st.seq, empty: false, full: true};
+  }
+
+  /** The step's candidates as its update (a refresh: every changed pixel is a candidate). */
+  private candidateUpdate(st: CudaSlotState, entry: CounterEntry): CudaUpdate {
+    return {list: st.cand, count: {handle: entry.handle, offset: entry.offset + 4 * COUNTER.CAND}, entry, owner: st, seq: st.seq,
+      empty: false, full: false};
+  }
+
+  /**
+   * Cost model: whether this conv step runs dense. Estimate: the slot's candidate fraction of its latest step
+   * whose counts reached the host (usually the previous frame's: async copies, no sync); unknown -> sparse.
+   * denseCrossover: 0 = always dense (when possible), > 1 = never; small outputs (denseBelowElements) always dense.
+   */
+  private preferDense(st: CudaSlotState): boolean {
+    const f = this.denseCrossover;
+    if (f <= 0) return true;
+    if (f > 1) return false;
+    if (st.op.pixels * st.op.channels < this.denseBelowElements) return true;
+    return st.lastCandFraction > f;
+  }
+
+  private update(st: CudaSlotState, entry: CounterEntry | null, empty: boolean): CudaUpdate {
+    return {
+      list: st.list, entry, owner: st, seq: st.seq, empty, full: false,
+      count: entry ? {handle: entry.handle, offset: entry.offset + 4 * COUNTER.OUT} : {handle: 0, offset: 0},
+    };
+  }
+
+  // ---- debug --------------------------------------------------------------------------------
+
+  /** Device copies of what the slot saw and produced (downloaded by debugRecord, on demand). */
+  private recordDebug(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], raw: ReadonlyArray<Handle | null>) {
+    this.freeDebug(st);
+    const copy = (h: Handle, bytes: number) => {
+      const c = this.k.alloc(Math.max(4, bytes));
+      this.k.copy(c, 0, h, 0, bytes);
+      return c;
+    };
+    st.debug = {
+      kernel: call.kernel,
+      attrs: call.attrs,
+      inputs: call.inputs.map((ni, i) => ({name: ni.name, shape: [...ni.info.shape], dtype: ni.info.dtype,
+        copy: copy(dense[i], sizeOf(ni.info.shape) * 4)})),
+      raw: call.inputs.map((ni, i) => (raw[i] ? copy(raw[i]!, sizeOf(ni.info.shape) * 4) : null)),
+      output: copy(st.vals, st.op.pixels * st.op.channels * 4),
+      outputThreshold: call.outputThreshold,
+      inputThresholds: call.inputThresholds,
+    };
+  }
+
+  private freeDebug(st: CudaSlotState) {
+    const d = st.debug;
+    if (!d) return;
+    st.debug = null;
+    for (const i of d.inputs) this.k.free(i.copy);
+    for (const h of d.raw) if (h) this.k.free(h);
+    this.k.free(d.output);
+  }
+}

@@ -155,7 +155,9 @@ export class CudaPlane implements DataPlane {
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle}>();
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, refreshSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0};
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, refreshSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0,
+    /** steps abandoned because take() freed the counter page of an input update (the engine re-seeds) */
+    staleCountSteps: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -394,6 +396,14 @@ export class CudaPlane implements DataPlane {
     const {entry, words} = this.counters.take((w) => {
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
+    // take() polls the ring and may free a counter page that holds an input update's count word (checked
+    // above, before it was freed): reading it now would use a freed (or reused) handle. The step cannot run;
+    // the engine re-seeds the slot (the entry just taken stays unused: zeros, delivered with its page).
+    if (changes.some((c) => c?.kind === 'update' && c.update!.entry?.page.freed)) {
+      this.stats.steps--;
+      this.stats.staleCountSteps++;
+      return null;
+    }
     if (++st.gen === 0xffffffff) {
       this.k.deltaFill(st.stamp, 0, op.pixels * 4, 0);  // generations wrap: clear the masks once
       st.gen = 1;

@@ -6,7 +6,12 @@ import {configureHarness} from '../kernels/harness';
 import {noGpuReason} from './gpu';
 
 const why = noGpuReason();
-if (why === null) configureHarness({backend: 'delta-cuda', exactTol: 1e-4});
+// The plane has delta kernels for the conv family and pointwise ops so far (docs/delta-cuda-plane.md): the
+// other kernels run dense on the GPU and are reported as fallback with their reason; their values are still
+// checked against the oracle on every frame.
+if (why === null) {
+  configureHarness({backend: 'delta-cuda', exactTol: 1e-4, allowFallback: (_kernel, reason) => reason !== null});
+}
 beforeEach(() => {
   if (why !== null) pending(`delta-cuda GPU spec skipped: ${why}`);
 });

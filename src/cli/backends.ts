@@ -20,7 +20,8 @@ export type BackendName = DeltaBackendName | DenseBackendName;
 export const REFERENCE_BACKEND: Record<DeltaBackendName, DenseBackendName> = {
   'delta-cpu': 'cpu',
   'delta-webgpu': 'webgpu',
-  'delta-cuda': 'webgpu',      // no dense CUDA backend for tfjs in Node without tfjs-node-gpu; revisit with delta-cuda
+  // tfjs has no dense CUDA backend in Node without tfjs-node-gpu: wasm (runs everywhere) is the reference
+  'delta-cuda': 'wasm',
 };
 
 /** The registration module of a delta backend in this build (dist/cjs/<dir>/register.js). */
@@ -30,10 +31,13 @@ function deltaModule(name: DeltaBackendName): string {
 
 export interface Availability { ok: boolean; why: string }
 
-function hasNvidiaGpu(): boolean {
-  if (existsSync('/dev/nvidia0')) return true;
-  const r = spawnSync('nvidia-smi', ['-L'], {encoding: 'utf8'});
-  return r.status === 0 && /GPU \d/.test(r.stdout);
+/** delta-cuda's addon and a CUDA device: the addon's own probe (never throws), with its reason. */
+function cudaDevice(): {ok: boolean; why: string} {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const info = (require('../cuda/native') as typeof import('../cuda/native')).deviceInfo();
+  if (info.count > 0) return {ok: true, why: `CUDA device ${info.devices[0]?.name ?? '0'}`};
+  const gpu = existsSync('/dev/nvidia0') || spawnSync('nvidia-smi', ['-L'], {encoding: 'utf8'}).status === 0;
+  return {ok: false, why: `${info.reason ?? 'no CUDA device'}${gpu ? ' (an NVIDIA GPU is present)' : ''}`};
 }
 
 let webGpuSetup: {ok: boolean; why: string} | null = null;
@@ -58,12 +62,9 @@ const EXPERIMENTAL: Partial<Record<DeltaBackendName, string>> = {
 export function deltaAvailability(name: DeltaBackendName): Availability {
   const built = existsSync(deltaModule(name));
   if (name === 'delta-cpu') return {ok: built, why: built ? 'pure TypeScript, runs everywhere' : 'not in this build'};
-  const device = name === 'delta-cuda'
-    ? (hasNvidiaGpu() ? 'an NVIDIA GPU is present' : 'no NVIDIA GPU found')
-    : (hasWebGpu() ? `WebGPU is present (${webGpuSetup?.why ?? 'navigator.gpu'})` : noWebGpuReason());
-  if (!built) return {ok: false, why: `not in this build (planned), and ${device}`};
-  const deviceOk = name === 'delta-cuda' ? hasNvidiaGpu() : hasWebGpu();
-  return {ok: deviceOk, why: device};
+  if (!built) return {ok: false, why: 'not in this build'};
+  if (name === 'delta-cuda') return cudaDevice();
+  return hasWebGpu() ? {ok: true, why: `WebGPU is present (${webGpuSetup?.why ?? 'navigator.gpu'})`} : {ok: false, why: noWebGpuReason()};
 }
 
 /** The best delta backend here: delta-cuda if a GPU, else delta-webgpu if an adapter, else delta-cpu. */

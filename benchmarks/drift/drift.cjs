@@ -33,19 +33,20 @@ const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
   const dense = await denseReference(job);
   const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`);
   log(`dense reference of ${frames.length} clip frames done`);
-  const runs = [
-    {name: 'exact (all thresholds 0), no keyframes', config: {inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 0, keyframeErrorBound: 0}},
-    {name: `thresholds > 0 (input ${q} x range, activations ${q * 5}), no keyframes`,
-      config: {inputThreshold: q * span, threshold: q * 5, thresholds: {}, keyframeInterval: 0, keyframeErrorBound: 0}},
-  ];
+  const exact = {name: 'exact (all thresholds 0), no keyframes', config: {inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 0, keyframeErrorBound: 0}};
+  const thresholded = {name: `thresholds > 0 (input ${q} x range, activations ${q * 5}), no keyframes`,
+    config: {inputThreshold: q * span, threshold: q * 5, thresholds: {}, keyframeInterval: 0, keyframeErrorBound: 0}};
+  // --runs exact,thresholds (default both): which of the two base runs to do.
+  const which = (a.runs ?? 'exact,thresholds').split(',');
+  const runs = [...(which.includes('exact') ? [exact] : []), ...(which.includes('thresholds') ? [thresholded] : [])];
   if (a.keyframes) {
     for (const k of a.keyframes.split(',').map(Number)) {
-      runs.push({name: `thresholds > 0, keyframe every ${k}`, config: {...runs[1].config, keyframeInterval: k}});
+      runs.push({name: `thresholds > 0, keyframe every ${k}`, config: {...thresholded.config, keyframeInterval: k}});
     }
   }
   if (a.bounds) {
     for (const b of a.bounds.split(',').map(Number)) {
-      runs.push({name: `thresholds > 0, keyframe when errorEstimate > ${b}`, config: {...runs[1].config, keyframeErrorBound: b}});
+      runs.push({name: `thresholds > 0, keyframe when errorEstimate > ${b}`, config: {...thresholded.config, keyframeErrorBound: b}});
     }
   }
   const results = [];

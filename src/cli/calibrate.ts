@@ -59,7 +59,7 @@ export const CALIBRATE_COMMAND: CommandSpec = {
     {name: 'start', value: 'K', help: 'first frame (0-based)', defaultText: '0'},
     {name: 'target', value: 'T', help: 'maxRel/meanRel: largest allowed error on every frame (e.g. 0.02); task metrics: ' +
       'smallest allowed agreement over the frames (e.g. 0.99)'},
-    {name: 'metric', value: 'task|keypoints|boxes|mask|maxRel|meanRel', help: 'what must stay within --target of the dense run: ' +
+    {name: 'metric', value: 'NAME', help: 'task, keypoints, boxes, mask, maxRel or meanRel: what must stay within --target of the dense run: ' +
       'task = the model\'s task metric (posenet/movenet: keypoints, centernet: boxes, selfie: mask; maxRel for others); keypoints: share of ' +
       'pose keypoints within --within px of dense; boxes: share of the dense top-k boxes matched (same class, IoU >= --iou); ' +
       'mask: mask IoU; maxRel: max |delta - dense| / max |dense| per output; meanRel: mean relative error', defaultText: 'maxRel'},

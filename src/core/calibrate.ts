@@ -275,6 +275,8 @@ export interface ThresholdsFile {
   thresholds: Record<string, number>;
   macRatio?: number;
   metric?: number;
+  /** What `metric` measures (e.g. 'maxRel', 'keypoints(posenet, within 16 px)'). */
+  metricName?: string;
 }
 
 export function fingerprintOf(keys: readonly string[]): string {
@@ -282,7 +284,7 @@ export function fingerprintOf(keys: readonly string[]): string {
 }
 
 export function saveThresholds(result: Pick<CalibrationResult, 'thresholds' | 'inputThreshold' | 'keys'> &
-    Partial<Pick<CalibrationResult, 'threshold' | 'macRatio' | 'metric'>>): string {
+    Partial<Pick<CalibrationResult, 'threshold' | 'macRatio' | 'metric' | 'metricName'>>): string {
   if (!result || typeof result.thresholds !== 'object' || !Array.isArray(result.keys)) {
     throw new Error('tfjs-backend-delta: saveThresholds(): expects the result of calibrate() ({thresholds, inputThreshold, keys, ...})');
   }
@@ -295,6 +297,7 @@ export function saveThresholds(result: Pick<CalibrationResult, 'thresholds' | 'i
     inputThreshold: result.inputThreshold, threshold: result.threshold ?? 0, thresholds: {...result.thresholds},
     ...(result.macRatio !== undefined ? {macRatio: Number.isFinite(result.macRatio) ? result.macRatio : undefined} : {}),
     ...(result.metric !== undefined ? {metric: result.metric} : {}),
+    ...(result.metricName !== undefined ? {metricName: result.metricName} : {}),
   };
   return JSON.stringify(file, null, 1) + '\n';
 }

@@ -70,14 +70,24 @@ async function outputsOf(y) {
   model = await loadModelFile(r.file, r.inputSizeRewrite);
   const runOn = (frames) => (f) => { const x = frameToInput(spec, frames[f]); const y = model.execute(x); x.dispose(); return y; };
 
-  // 1. Calibrate.
-  const cal = await delta.calibrate(runOn(calFrames), calFrames.length, {
+  // 1. Calibrate (or, with --thresholds FILE, reuse a thresholds file written by an earlier run: then
+  //    --global-input/--global-threshold give that run's global phase result, and a budget-0 calibrate()
+  //    on two frames only measures the layer scales).
+  const cal = o.thresholds ? await reuse(o) : await delta.calibrate(runOn(calFrames), calFrames.length, {
     metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: o.evaluations},
     onProgress: (p) => log(`  [${p.evaluations}] ${p.phase} ${p.coordinate.slice(0, 28)} = ${p.value.toPrecision(3)}: ` +
       `${p.tried.macRatio.toFixed(2)}x, ${p.tried.metric.toFixed(4)} ${p.accepted ? 'kept' : 'no'}; best ${p.macRatio.toFixed(2)}x`),
   });
+  async function reuse(o) {
+    const file = delta.parseThresholdsFile(require('node:fs').readFileSync(o.thresholds, 'utf8'));
+    const probe = await delta.calibrate(runOn(calFrames), 2, {metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: 0}});
+    return {thresholds: file.thresholds, inputThreshold: file.inputThreshold, threshold: file.threshold, macRatio: file.macRatio,
+      metric: file.metric, evaluations: Number(o['reused-evaluations'] ?? NaN), keys: file.model.keys, scales: probe.scales,
+      global: {inputThreshold: Number(o['global-input'] ?? 0), threshold: Number(o['global-threshold'] ?? 0), macRatio: NaN, metric: NaN},
+      reusedFrom: o.thresholds};
+  }
   log(`calibrated: ${cal.macRatio.toFixed(2)}x at ${cal.metric.toFixed(4)} (global phase ${cal.global.macRatio.toFixed(2)}x), ${cal.evaluations} evaluations`);
-  writeFileSync(join(o.out, `${spec.name}-${clipName}.thresholds.json`), delta.saveThresholds(cal));
+  if (!o.thresholds) writeFileSync(join(o.out, `${spec.name}-${clipName}.thresholds.json`), delta.saveThresholds(cal));
 
   // 2. Evaluate settings on the evaluation frames.
   const run = runOn(evalFrames);
@@ -103,7 +113,7 @@ async function outputsOf(y) {
   const medianScale = scales.length ? scales[Math.floor(scales.length / 2)] : 1;
   const globalRows = [];
   // Single global threshold q: input q x input range, every activation q x the median layer scale.
-  for (const q of [0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16]) {
+  for (const q of (o.qs ? o.qs.split(',').map(Number) : [0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16])) {
     const row = await evaluate(`global q=${q}`, {inputThreshold: q * span, threshold: q * medianScale, thresholds: {}});
     globalRows.push({q, ...row});
     if (row.agreement < o.target - 0.05) break;   // lower agreement than any setting of interest
@@ -127,7 +137,7 @@ async function outputsOf(y) {
     calibrated: {agreement: calibrated.agreement, macRatio: calibrated.macRatio, reachesTarget: calibrated.agreement >= o.target},
     bestGlobalReachingTarget: bestGlobal, bestCalibratedReachingTarget: bestCal,
     gainOverGlobal: bestCal / bestGlobal, skippedGain: (1 - 1 / bestCal) / Math.max(1e-9, 1 - 1 / bestGlobal),
-    calibration: {macRatio: cal.macRatio, metric: cal.metric, evaluations: cal.evaluations, global: cal.global,
+    calibration: {macRatio: cal.macRatio, metric: cal.metric, evaluations: cal.evaluations, global: cal.global, reusedFrom: cal.reusedFrom,
       inputThreshold: cal.inputThreshold, threshold: cal.threshold, layers: Object.keys(cal.thresholds).length},
     global: globalRows, calibratedScaled: calRows, calibrateGlobalPhase: calPhaseGlobal,
     seconds: (Date.now() - t0) / 1000, date: new Date().toISOString(),

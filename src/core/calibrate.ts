@@ -201,12 +201,24 @@ export async function calibrate(engineOf: () => DeltaEngine, reset: () => void, 
       return feasible(e.metric);
     };
     // Tries increasing values of one coordinate from the current best, until one is infeasible (larger
-    // values only get worse). Returns the first infeasible value, if any.
-    const climb = async (phase: CalibrationProgress['phase'], coordinate: string, values: number[], make: (v: number) => Setting) => {
+    // values only get worse). A ladder whose every rung was feasible goes on doubling (up to `extend`
+    // more rungs, while each still skips more): easy clips tolerate far larger thresholds than the
+    // ladder's top. Returns the first infeasible value, if any.
+    const climb = async (phase: CalibrationProgress['phase'], coordinate: string, values: number[], make: (v: number) => Setting,
+                         extend = 4) => {
       for (const v of values) {
         const r = await attempt(phase, coordinate, v, make(v));
         if (r === null) return undefined;
         if (!r) return v;
+      }
+      let v = values[values.length - 1];
+      for (let k = 0; k < extend && v !== undefined; k++) {
+        const before = bestEval.macRatio;
+        v *= 2;
+        const r = await attempt(phase, coordinate, v, make(v));
+        if (r === null) return undefined;
+        if (!r) return v;
+        if (!(bestEval.macRatio > before)) break;   // feasible but skips nothing more: stop here
       }
       return undefined;
     };
@@ -245,7 +257,7 @@ export async function calibrate(engineOf: () => DeltaEngine, reset: () => void, 
     for (const l of order) {
       if (outOfBudget()) break;
       const base = best.thresholds[l.key] ?? (ladder[0] * scales.get(l.key)!);
-      await climb('layers', l.key, [2, 4, 8].map((m) => base * m), (v) => ({...best, thresholds: {...best.thresholds, [l.key]: v}}));
+      await climb('layers', l.key, [2, 4, 8].map((m) => base * m), (v) => ({...best, thresholds: {...best.thresholds, [l.key]: v}}), 1);
     }
     // Leftover budget: one more rung for the input threshold.
     if (!outOfBudget()) {

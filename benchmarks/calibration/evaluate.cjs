@@ -51,6 +51,7 @@ async function outputsOf(y) {
   const dec = (w) => decodeFrames(video, {start: w.start, count: w.count, width: spec.width, height: spec.height, fit: spec.fit}).frames;
   const calFrames = dec(o.cal), evalFrames = dec(o.eval);
   const metricSpec = taskMetricFor(spec);
+  if (o.within) metricSpec.withinPx = Number(o.within);   // keypoints: tolerance in input pixels
   const metric = compileMetric(metricSpec);
   // Also reported (not calibrated for): the same metric on confident keypoints / boxes only.
   const secondarySpec = metricSpec.kind === 'keypoints' ? {...metricSpec, minScore: 0.5} : metricSpec.kind === 'boxes' ? {...metricSpec, minScore: 0.3} : null;
@@ -87,7 +88,7 @@ async function outputsOf(y) {
       reusedFrom: o.thresholds};
   }
   log(`calibrated: ${cal.macRatio.toFixed(2)}x at ${cal.metric.toFixed(4)} (global phase ${cal.global.macRatio.toFixed(2)}x), ${cal.evaluations} evaluations`);
-  if (!o.thresholds) writeFileSync(join(o.out, `${spec.name}-${clipName}.thresholds.json`), delta.saveThresholds(cal));
+  if (!o.thresholds) writeFileSync(join(o.out, `${spec.name}-${clipName}${o.tag ? `-${o.tag}` : ''}.thresholds.json`), delta.saveThresholds(cal));
 
   // 2. Evaluate settings on the evaluation frames.
   const run = runOn(evalFrames);
@@ -144,7 +145,7 @@ async function outputsOf(y) {
     command: `node benchmarks/calibration/evaluate.cjs ${process.argv.slice(2).join(' ')}`,
   };
   mkdirSync(o.out, {recursive: true});
-  const base = join(o.out, `${spec.name}-${clipName}`);
+  const base = join(o.out, `${spec.name}-${clipName}${o.tag ? `-${o.tag}` : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(summary, null, 1) + '\n');
   writeFileSync(`${base}.svg`, lineChart({
     title: `${spec.name} ${spec.width}x${spec.height} on ${clipName}: skipped MACs vs ${metric.name}`,

@@ -10,8 +10,8 @@ const {join} = require('node:path');
 const dir = process.argv[2] ?? 'benchmarks/results/calibration';
 const rows = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.thresholds.json')).sort()
     .map((f) => ({file: f, ...JSON.parse(readFileSync(join(dir, f), 'utf8'))}));
-const x = (v) => `${v.toFixed(2)}x`;
-const a = (v) => v.toFixed(4);
+const x = (v) => (v === null || !Number.isFinite(v) ? 'inf (no MACs performed)' : `${v.toFixed(2)}x`);
+const a = (v) => (v === null ? 'n/a' : v.toFixed(4));
 console.log('| model | clip | metric (target) | calibrated: agreement, MAC ratio | best single global reaching target | calibrated / global | global sweep (q: agreement, ratio) | calibrate() evaluations, s |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {

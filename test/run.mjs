@@ -15,7 +15,7 @@ const suites = [
   {name: 'fuzz: random kernel configurations and frame sequences vs dense cpu', args: ['scripts/fuzz.mjs', '--no-build']},
   {name: 'reliability: hostile input, long runs, leaks, regressions', args: ['--expose-gc', 'test/run-jasmine.cjs', 'test/hostile/jasmine.json']},
   {name: 'tfjs-delta CLI end to end (run, bench, bad arguments)', args: ['test/run-jasmine.cjs', 'test/jasmine-cli.json']},
-  {name: 'calibration: stable keys, calibrate, thresholds files, CLI', args: ['test/run-jasmine.cjs', 'test/calibrate/jasmine.json']},
+  {name: 'calibration: stable keys, calibrate, task metrics, keyframe policy, drift, thresholds files, CLI', args: ['test/run-jasmine.cjs', 'test/calibrate/jasmine.json']},
   // delta-webgpu on a software adapter (Node + Dawn on lavapipe; scripts/webgpu/setup.sh installs it).
   {name: 'delta-webgpu kernels vs cpu (Dawn, software adapter)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu.json']},
   {name: 'delta-webgpu: shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/jasmine-webgpu-shared.json']},

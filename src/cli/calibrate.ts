@@ -14,6 +14,36 @@ import {num, times} from './format';
 import {ResolvedModel, frameToInput, loadModelFile, resolveModel} from './models';
 import {resolveVideo, sampleClip} from './paths';
 import {decodeFrames, probeVideo, requireFfmpeg} from './video';
+import type {ModelSpec} from './catalog';
+import {taskMetricFor} from './task';
+import {CalibrationMetric, TaskMetricSpec, metricName} from '../core/task_metrics';
+
+const METRICS = ['task', 'keypoints', 'boxes', 'mask', 'maxRel', 'meanRel'];
+
+function metricOf(text: string, spec: ModelSpec, args: ParsedArgs): CalibrationMetric {
+  if (text === 'maxRel' || text === 'meanRel') {
+    for (const o of ['within', 'top-k', 'iou', 'min-score']) if (args.has(o)) throw new UsageError(`--${o} is for task metrics, not --metric ${text}`);
+    return text;
+  }
+  const task = taskMetricFor(spec);
+  const kind = text === 'task' ? task?.kind ?? 'maxRel' : text;
+  if (kind === 'maxRel') return 'maxRel';
+  if (kind === 'keypoints') {
+    if (!spec.pose) throw new UsageError(`--metric keypoints needs a pose model (posenet, movenet-lightning); ${spec.name} has no keypoint decoder`);
+    const m = {...(task as TaskMetricSpec & {kind: 'keypoints'})};
+    if (args.has('within')) m.withinPx = numberOption(args, 'within', 0);
+    if (args.has('min-score')) m.minScore = numberOption(args, 'min-score', 0);
+    return m;
+  }
+  if (kind === 'boxes') {
+    const m: TaskMetricSpec = {kind: 'boxes'};
+    if (args.has('top-k')) m.topK = intOption(args, 'top-k', 10, 1);
+    if (args.has('iou')) m.iou = numberOption(args, 'iou', 0.5);
+    if (args.has('min-score')) m.minScore = numberOption(args, 'min-score', 0);
+    return m;
+  }
+  return {kind: 'mask'};
+}
 
 export const CALIBRATE_COMMAND: CommandSpec = {
   name: 'calibrate',
@@ -27,9 +57,16 @@ export const CALIBRATE_COMMAND: CommandSpec = {
     {name: 'video', value: '<file|name>', help: 'any video ffmpeg reads, or a name: sample, vtest, pose_1', defaultText: 'sample'},
     {name: 'frames', value: 'N', help: 'calibration frames (>= 2)', defaultText: '20'},
     {name: 'start', value: 'K', help: 'first frame (0-based)', defaultText: '0'},
-    {name: 'target', value: 'T', help: 'largest allowed error on every frame, in units of --metric (e.g. 0.02)'},
-    {name: 'metric', value: 'maxRel|meanRel', help: 'error of the outputs vs dense: max |delta - dense| / max |dense| per output, ' +
-      'or the mean relative error', defaultText: 'maxRel'},
+    {name: 'target', value: 'T', help: 'maxRel/meanRel: largest allowed error on every frame (e.g. 0.02); task metrics: ' +
+      'smallest allowed agreement over the frames (e.g. 0.99)'},
+    {name: 'metric', value: 'NAME', help: 'task, keypoints, boxes, mask, maxRel or meanRel: what must stay within --target of the dense run: ' +
+      'task = the model\'s task metric (posenet/movenet: keypoints, centernet: boxes, selfie: mask; maxRel for others); keypoints: share of ' +
+      'pose keypoints within --within px of dense; boxes: share of the dense top-k boxes matched (same class, IoU >= --iou); ' +
+      'mask: mask IoU; maxRel: max |delta - dense| / max |dense| per output; meanRel: mean relative error', defaultText: 'maxRel'},
+    {name: 'within', value: 'PX', help: 'keypoints: tolerance in model-input pixels', defaultText: 'one heatmap cell (posenet 16, movenet input/48)'},
+    {name: 'top-k', value: 'K', help: 'boxes: how many dense boxes must match', defaultText: '10'},
+    {name: 'iou', value: 'X', help: 'boxes: matching IoU', defaultText: '0.5'},
+    {name: 'min-score', value: 'S', help: 'keypoints/boxes: dense keypoints/boxes below this score do not count', defaultText: '0'},
     {name: 'evaluations', value: 'N', help: 'budget: at most N evaluations (one evaluation = one pass over the frames)', defaultText: '200'},
     {name: 'seconds', value: 'S', help: 'budget: stop searching after S seconds', defaultText: 'no limit'},
     {name: 'backend', value: '<name>', help: 'delta backend to calibrate on', defaultText: 'delta-cpu'},
@@ -48,7 +85,8 @@ export interface CalibratePlan {
   frames: number;
   start: number;
   target: number;
-  metric: 'maxRel' | 'meanRel';
+  metric: CalibrationMetric;
+  metricName: string;
   evaluations: number;
   seconds: number | undefined;
   backend: DeltaBackendName;
@@ -62,9 +100,11 @@ export function planCalibrate(args: ParsedArgs): CalibratePlan {
   if (stringOption(args, 'target') === undefined) throw new UsageError('calibrate needs --target T (largest allowed error, e.g. 0.02)');
   const target = numberOption(args, 'target', 0);
   const metricText = stringOption(args, 'metric') ?? 'maxRel';
-  if (metricText !== 'maxRel' && metricText !== 'meanRel') throw new UsageError(`--metric must be maxRel or meanRel, got '${metricText}'`);
+  if (!METRICS.includes(metricText)) throw new UsageError(`--metric must be one of ${METRICS.join(', ')}, got '${metricText}'`);
   const size = stringOption(args, 'size');
   const resolved = resolveModel(modelArg, {size: size ? parseSize(size, 'size') : undefined, range: parseRange(stringOption(args, 'range'))});
+  const metric = metricOf(metricText, resolved.spec, args);
+  if (typeof metric === 'object' && (target > 1)) throw new UsageError(`--target ${target}: ${metricText} is an agreement in [0, 1] (e.g. 0.99)`);
   const videoArg = stringOption(args, 'video');
   const video = videoArg ? resolveVideo(videoArg) : sampleClip();
   const frames = intOption(args, 'frames', 20, 2, 100000);
@@ -80,7 +120,7 @@ export function planCalibrate(args: ParsedArgs): CalibratePlan {
   if (info.approxFrames !== null && start + frames > info.approxFrames + 1) {
     throw new UsageError(`${video} has about ${info.approxFrames} frames; --start ${start} --frames ${frames} needs ${start + frames}`);
   }
-  return {resolved, video, frames, start, target, metric: metricText, evaluations, seconds, backend,
+  return {resolved, video, frames, start, target, metric, metricName: metricName(metric), evaluations, seconds, backend,
     out: resolve(stringOption(args, 'out') ?? 'thresholds.json'), quiet: args.has('quiet')};
 }
 
@@ -89,7 +129,7 @@ export async function calibrateCommand(plan: CalibratePlan): Promise<void> {
   const log = (line = '') => process.stdout.write(line + '\n');
   const clip = decodeFrames(plan.video, {start: plan.start, count: plan.frames, width: spec.width, height: spec.height, fit: spec.fit});
   log(`tfjs-delta calibrate: ${spec.name} on ${plan.video}, frames ${plan.start}..${plan.start + plan.frames - 1}, ` +
-      `${plan.metric} <= ${num(plan.target)}, ${plan.backend}`);
+      `${plan.metricName} ${typeof plan.metric === 'object' ? '>=' : '<='} ${num(plan.target)}, ${plan.backend}`);
   await useBackend(plan.backend);
   const model = await loadModelFile(plan.resolved.file, plan.resolved.inputSizeRewrite);
   const result = await delta.calibrate((f) => {
@@ -102,17 +142,17 @@ export async function calibrateCommand(plan: CalibratePlan): Promise<void> {
     budget: {evaluations: plan.evaluations, seconds: plan.seconds},
     onProgress: (p) => {
       if (!plan.quiet) {
-        process.stderr.write(`  [${p.evaluations}] ${p.phase} ${p.coordinate} = ${num(p.value)}: ${times(p.tried.macRatio)}, ${plan.metric} ${num(p.tried.metric)}: ` +
+        process.stderr.write(`  [${p.evaluations}] ${p.phase} ${p.coordinate} = ${num(p.value)}: ${times(p.tried.macRatio)}, ${plan.metricName} ${num(p.tried.metric)}: ` +
             `${p.accepted ? 'kept' : 'no'}; ` +
-            `best ${times(p.macRatio)} MACs skipped, ${plan.metric} ${num(p.metric)} (${p.seconds.toFixed(0)} s)\n`);
+            `best ${times(p.macRatio)} MACs skipped, ${plan.metricName} ${num(p.metric)} (${p.seconds.toFixed(0)} s)\n`);
       }
     },
   });
   model.dispose();
   writeFileSync(plan.out, delta.saveThresholds(result));
   log(`  global thresholds (input ${num(result.global.inputThreshold)}, activation ${num(result.global.threshold)}): ` +
-      `${times(result.global.macRatio)} dense/performed MACs, ${plan.metric} ${num(result.global.metric)}`);
+      `${times(result.global.macRatio)} dense/performed MACs, ${plan.metricName} ${num(result.global.metric)}`);
   log(`  per-layer thresholds (${Object.keys(result.thresholds).length} of ${result.keys.length} layers, input ${num(result.inputThreshold)}): ` +
-      `${times(result.macRatio)} dense/performed MACs, ${plan.metric} ${num(result.metric)}; ${result.evaluations} evaluations`);
+      `${times(result.macRatio)} dense/performed MACs, ${plan.metricName} ${num(result.metric)}; ${result.evaluations} evaluations`);
   log(`wrote ${relative(process.cwd(), plan.out) || plan.out}`);
 }

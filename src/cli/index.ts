@@ -10,5 +10,8 @@ export * from './keypoints';
 export * from './metrics';
 export {packageRoot, cacheDir, sampleClip, knownClips, resolveVideo} from './paths';
 export {runFrame, runPass} from './runner';
+export {denseReference, measureDrift} from './drift';
+export type {DriftOptions, DriftResult, DriftRow} from './drift';
+export {taskMetricFor} from './task';
 export type {LayerSeries, PassOptions, PassResult} from './runner';
 export {CliError, UsageError} from './errors';

@@ -122,6 +122,11 @@ export function memory(): {slots: number; buffers: number} {
 
 export type {CalibrationMetric, CalibrationOptions, CalibrationProgress, CalibrationResult, RunFn, ThresholdsFile} from './calibrate';
 export {THRESHOLDS_FORMAT, fingerprintOf, saveThresholds} from './calibrate';
+export type {BoxMetric, CompiledMetric, DecodedKeypoint, KeypointMetric, MaskMetric, MetricAccumulator, MetricFunction, OutputArray,
+  TaskMetricSpec} from './task_metrics';
+/** Task metrics (what calibrate's {kind: 'keypoints' | 'boxes' | 'mask'} compute), for evaluations. */
+export {boxMatch, compileMetric, decodeMovenet, decodePosenet, iou, keypointAgreement, keypointTolerance, maskIou,
+  metricName} from './task_metrics';
 /** Parses and checks a thresholds file without applying it (loadThresholds' checks). */
 export {parseThresholds as parseThresholdsFile} from './calibrate';
 

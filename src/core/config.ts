@@ -16,6 +16,12 @@ export interface DeltaConfig {
   thresholds: Record<string, number>;
   /** A dense frame every N frames (0 = never); bounds float drift of accumulators. */
   keyframeInterval: number;
+  /**
+   * A dense frame when the previous frame's error estimate (stats().errorEstimate: the share of the
+   * network's dense MACs in layers whose pixels hold sub-threshold residuals) exceeds this bound, in
+   * (0, 1]; 0 = off. See docs/calibration.md "Keyframes".
+   */
+  keyframeErrorBound: number;
   /** Record what each slot saw and produced, for `debug()` (tests, invariant checks). */
   debug: boolean;
   /**
@@ -37,6 +43,7 @@ export const DEFAULT_CONFIG: Readonly<DeltaConfig> = Object.freeze({
   threshold: 0,
   thresholds: {},
   keyframeInterval: 300,
+  keyframeErrorBound: 0,
   debug: false,
   primeDeltaPath: false,
   slotTtlFrames: 16,
@@ -66,6 +73,12 @@ export function mergeConfig(base: DeltaConfig, update: DeltaConfigUpdate): Delta
           throw new Error(`tfjs-backend-delta: configure(): ${key} must be an integer >= 0, got ${String(value)}`);
         }
         next[key] = value as number;
+        break;
+      case 'keyframeErrorBound':
+        if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+          throw new Error(`tfjs-backend-delta: configure(): keyframeErrorBound must be a number in [0, 1] (0 = off), got ${String(value)}`);
+        }
+        next[key] = value;
         break;
       case 'thresholds':
         if (value == null || typeof value !== 'object') {

@@ -45,6 +45,12 @@ class Stream {
   readonly stableOccurrences = new Map<string, number>();
   keyframe = false;
   resetPending = false;
+  /** Error estimate of the frame in progress: sums of denseMacs x staleFraction and of denseMacs. */
+  staleMacs = 0;
+  estimateMacs = 0;
+  /** The last completed frame's error estimate (see DeltaStats.errorEstimate). */
+  errorEstimate = 0;
+  keyframes = 0;
   /** delta.reset() ran: the next new input (or the first call coming round again) starts frame 0. */
   restart = false;
   constructor(readonly id: string) {}
@@ -89,6 +95,14 @@ export interface DeltaStats {
    * loadThresholds() that match no layer this stream has run.
    */
   warnings: string[];
+  /**
+   * Error estimate of the last completed frame: the share of the dense MACs of the delta layers whose
+   * pixels (outputs or diffed inputs) hold sub-threshold residuals, in [0, 1]. 0 right after a keyframe
+   * and in exact mode; keyframeErrorBound compares against it.
+   */
+  errorEstimate: number;
+  /** Keyframes run so far on this stream (interval, error bound or requested; not the first frame). */
+  keyframes: number;
 }
 
 let nextObjectId = 1;
@@ -278,6 +292,8 @@ export class DeltaEngine {
       backend: this.backendName, stream: s.id, frame: s.frameIndex, layers,
       totals: {denseMacs, performedMacs, totalDenseMacs, totalPerformedMacs, slots: layers.length, deltaRuns, denseRuns, fallbackRuns},
       warnings: this.thresholdWarnings(s),
+      errorEstimate: s.estimateMacs > 0 ? s.staleMacs / s.estimateMacs : s.errorEstimate,
+      keyframes: s.keyframes,
     };
   }
 
@@ -344,6 +360,7 @@ export class DeltaEngine {
       s.slots.clear();
       s.restart = false;
       s.frames = 0;
+      s.keyframes = 0;
       s.prevLen = 0;
       s.slotCounter = 0;
     } else if (s.frames > 0) {
@@ -360,8 +377,14 @@ export class DeltaEngine {
     s.offset = 0;
     s.occurrences.clear();
     s.stableOccurrences.clear();
-    const k = this.config.keyframeInterval;
-    s.keyframe = s.resetPending || (k > 0 && s.frameIndex > 0 && s.frameIndex % k === 0);
+    if (s.frameIndex > 0) s.errorEstimate = s.estimateMacs > 0 ? s.staleMacs / s.estimateMacs : 0;
+    else s.errorEstimate = 0;
+    s.staleMacs = 0;
+    s.estimateMacs = 0;
+    const k = this.config.keyframeInterval, bound = this.config.keyframeErrorBound;
+    s.keyframe = s.resetPending || (k > 0 && s.frameIndex > 0 && s.frameIndex % k === 0) ||
+        (bound > 0 && s.frameIndex > 0 && s.errorEstimate > bound);
+    if (s.keyframe && s.frameIndex > 0) s.keyframes++;
     s.resetPending = false;
     this.evict(s);
   }
@@ -544,7 +567,10 @@ export class DeltaEngine {
     const baseVersion = mode === 'delta' ? slot.version : -1;
     slot.version++;
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
-    this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), spec.denseMacs(view, result.out.shape), result.macs);
+    const denseMacs = spec.denseMacs(view, result.out.shape);
+    this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), denseMacs, result.macs);
+    s.estimateMacs += denseMacs;
+    if (mode === 'delta') s.staleMacs += denseMacs * Math.min(1, Math.max(0, result.staleFraction ?? 0));
     if (result.deferredCounts) this.settleLater(slot, result, result.deferredCounts);
     return result.out;
   }

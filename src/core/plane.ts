@@ -44,6 +44,12 @@ export interface PlaneResult {
   /** A NaN/Inf was seen in an input or produced: the slot re-seeds on its next call. */
   readonly nonFinite: boolean;
   /**
+   * Optional: share of the slot's pixels (outputs, and diffed inputs) whose propagated value holds a
+   * sub-threshold residual after this run (0 on a dense run). The engine's error estimate and
+   * keyframeErrorBound use it; a plane that does not report it counts as 0.
+   */
+  readonly staleFraction?: number;
+  /**
    * Optional, for data planes whose counts live on a device (delta-webgpu): activePixels and macs
    * above are provisional (usually 0) and this promise delivers the real ones later, without a
    * readback per layer. The engine patches the slot's stats when it resolves; `settleStats()` in the

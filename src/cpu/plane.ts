@@ -21,6 +21,9 @@ class CpuSlotState implements CpuSlotStateLike {
   op: unknown = null;
   cand: Candidates | null = null;
   debug: DebugRecord | null = null;
+  /** Output pixels whose propagated value holds a sub-threshold residual (1), and how many. */
+  stale: Uint8Array | null = null;
+  staleCount = 0;
 }
 
 /** Reads a tensor's values as float32 (int tensors are converted; delta inputs are float32). */
@@ -41,10 +44,11 @@ function hasNonFinite(a: ArrayLike<number>): boolean {
  * keep their residual (|x - base| <= thr holds for every pixel afterwards).
  */
 export function sparsify(base: Float32Array, x: ArrayLike<number>, channels: number, thr: number):
-    {update: CpuUpdate | null; nonFinite: boolean} {
+    {update: CpuUpdate | null; nonFinite: boolean; held: number} {
   const pixels = channels === 0 ? 0 : base.length / channels;
   let nonFinite = false;
   let count = 0;
+  let held = 0;   // pixels left with a residual (0 < max |x - base| <= thr)
   let idx = new Int32Array(64);
   let delta = new Float32Array(64 * channels);
   for (let p = 0, o = 0; p < pixels; p++, o += channels) {
@@ -69,10 +73,12 @@ export function sparsify(base: Float32Array, x: ArrayLike<number>, channels: num
         base[o + c] = v;
       }
       count++;
+    } else if (m > 0) {
+      held++;
     }
   }
-  if (count === 0) return {update: null, nonFinite};
-  return {update: {pixels: idx.subarray(0, count), delta: delta.subarray(0, count * channels), count, channels}, nonFinite};
+  if (count === 0) return {update: null, nonFinite, held};
+  return {update: {pixels: idx.subarray(0, count), delta: delta.subarray(0, count * channels), count, channels}, nonFinite, held};
 }
 
 export class CpuDataPlane implements DataPlane {
@@ -160,6 +166,7 @@ export class CpuDataPlane implements DataPlane {
     if (!st || !kernel) return null;
     const raw: Array<Float32Array | null> = [];
     const inputs: CpuInput[] = [];
+    let inputStale = 0;
     for (let i = 0; i < call.inputs.length; i++) {
       const ni = call.inputs[i];
       const s = states[i];
@@ -169,6 +176,8 @@ export class CpuDataPlane implements DataPlane {
         const x = floatValues(this.backend, ni.info);
         const r = sparsify(base, x, channelsOf(ni.info.shape), call.inputThresholds[i]);
         if (r.nonFinite) return null;
+        const inPixels = base.length / Math.max(1, channelsOf(ni.info.shape));
+        if (inPixels > 0) inputStale = Math.max(inputStale, r.held / inPixels);
         if (call.debug) raw[i] = x.slice();
         inputs.push({name: ni.name, info: ni.info, values: base, update: r.update});
       } else if (s.kind === 'update') {
@@ -195,6 +204,7 @@ export class CpuDataPlane implements DataPlane {
     let nonFinite = false;
     const pixels = new Int32Array(cand.count);
     const delta = new Float32Array(cand.count * C);
+    const stale = st.stale ??= new Uint8Array(st.pixels);
     for (let k = 0; k < cand.count; k++) {
       const p = cand.list[k];
       const o = p * C;
@@ -206,6 +216,9 @@ export class CpuDataPlane implements DataPlane {
         if (a > m) m = a;
         if (!Number.isFinite(e)) bad = true;
       }
+      const s = m > thr || bad ? 0 : (m > 0 ? 1 : 0);
+      st.staleCount += s - stale[p];
+      stale[p] = s;
       if (m > thr || bad) {
         if (bad) nonFinite = true;
         pixels[n] = p;
@@ -229,7 +242,8 @@ export class CpuDataPlane implements DataPlane {
     st.outDataIds = n > 0 && alive.length > 0 ? [out.dataId] : [...alive, out.dataId];
     const update: CpuUpdate = {pixels: pixels.subarray(0, n), delta: delta.subarray(0, n * C), count: n, channels: C};
     if (call.debug) st.debug = this.record(call, inputs, st, raw, P);
-    return {out, update, activePixels: n, totalPixels: st.pixels, macs, nonFinite};
+    const staleFraction = Math.max(inputStale, st.pixels > 0 ? st.staleCount / st.pixels : 0);
+    return {out, update, activePixels: n, totalPixels: st.pixels, macs, nonFinite, staleFraction};
   }
 
   private record(call: PlaneCall, inputs: readonly CpuInput[], st: CpuSlotState,

@@ -50,9 +50,25 @@ describe('tfjs-delta calibrate / run --thresholds', () => {
     expect(m.stderr).toMatch(/calibrated for another model.*1 of \d+ layers not found/);
   });
 
+  it('--metric task calibrates movenet for keypoint agreement (>= target) and says so', () => {
+    const file = join(dir, 'kp.json');
+    const c = cli(['calibrate', '--model', 'movenet-lightning', '--frames', '3', '--metric', 'task', '--target', '0.9', '--evaluations', '2',
+      '--quiet', '--out', file]);
+    expect(c.stderr).toBe('');
+    expect(c.status).toBe(0);
+    expect(c.stdout).toContain('keypoints(movenet, within 4 px) >= 0.9');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved.metricName).toBe('keypoints(movenet, within 4 px)');
+    expect(saved.metric).toBeGreaterThanOrEqual(0.9);
+    expect(saved.metric).toBeLessThanOrEqual(1);
+  });
+
   it('bad arguments: one line, exit 2', () => {
     for (const args of [['calibrate', '--target', '0.1'], ['calibrate', '--model', 'movenet-lightning'],
       ['calibrate', '--model', 'movenet-lightning', '--target', 'x'], ['calibrate', '--model', 'movenet-lightning', '--target', '0.1', '--metric', 'nope'],
+      ['calibrate', '--model', 'selfie', '--target', '0.9', '--metric', 'keypoints'],
+      ['calibrate', '--model', 'movenet-lightning', '--target', '5', '--metric', 'task'],
+      ['calibrate', '--model', 'movenet-lightning', '--target', '0.1', '--within', '3'],
       ['run', '--thresholds', join(dir, 'missing.json')], ['run', '--thresholds', 'package.json'],
       ['run', '--thresholds', 'package.json', '--threshold', '0.1']]) {
       const r = cli(args);

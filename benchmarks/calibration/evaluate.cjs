@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+/**
+ * Acceptance evaluation of calibrated thresholds (issue 6) on delta-cpu: calibrate per-layer thresholds
+ * with a task metric on calibration frames, then on separate evaluation frames compare them with a
+ * sweep of single global thresholds: task agreement with the dense run and dense MACs / performed MACs.
+ *
+ *   npm run build && nice -n 10 node benchmarks/calibration/evaluate.cjs --model posenet --size 129x129 \
+ *     --video vtest --cal 0,50 --eval 100,300 --target 0.99 --evaluations 30 --out benchmarks/results/calibration
+ *
+ * The dense reference of the evaluation frames comes from tfjs' own 'cpu' backend (computed once per
+ * run and shared by every setting). Writes <out>/<model>-<clip>.json and .svg (skipped MACs vs agreement).
+ */
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-cpu');
+const {mkdirSync, writeFileSync} = require('node:fs');
+const {join, resolve} = require('node:path');
+const dist = resolve(__dirname, '..', '..', 'dist', 'cjs');
+const delta = require(join(dist, 'index.js'));
+require(join(dist, 'cpu', 'register.js'));
+const {resolveModel, loadModelFile, frameToInput} = require(join(dist, 'cli', 'models.js'));
+const {decodeFrames} = require(join(dist, 'cli', 'video.js'));
+const {resolveVideo} = require(join(dist, 'cli', 'paths.js'));
+const {lineChart, PALETTE} = require(join(dist, 'cli', 'svg.js'));
+const {taskMetricFor} = require(join(dist, 'cli', 'task.js'));
+const {compileMetric} = require(join(dist, 'core', 'task_metrics.js'));
+
+function args() {
+  const a = {model: 'posenet', video: 'vtest', cal: '0,50', eval: '100,300', target: '0.99', evaluations: '30', out: 'benchmarks/results/calibration'};
+  const v = process.argv.slice(2);
+  for (let i = 0; i < v.length; i += 2) a[v[i].replace(/^--/, '')] = v[i + 1];
+  const range = (s) => { const [x, y] = s.split(',').map(Number); return {start: x, count: y - x}; };
+  return {...a, cal: range(a.cal), eval: range(a.eval), target: Number(a.target), evaluations: Number(a.evaluations),
+    size: a.size ? a.size.split('x').map(Number) : undefined, calTarget: a['cal-target'] ? Number(a['cal-target']) : Number(a.target)};
+}
+
+async function outputsOf(y) {
+  const list = Array.isArray(y) ? y : [y];
+  const out = [];
+  for (const t of list) out.push({values: Float32Array.from(await t.data()), shape: [...t.shape]});
+  tf.dispose(list);
+  return out;
+}
+
+(async () => {
+  const o = args();
+  const t0 = Date.now();
+  const r = resolveModel(o.model, {size: o.size});
+  const spec = r.spec;
+  const video = resolveVideo(o.video);
+  const clipName = o.video.replace(/^.*\//, '').replace(/\.[a-z0-9]+$/, '');
+  const dec = (w) => decodeFrames(video, {start: w.start, count: w.count, width: spec.width, height: spec.height, fit: spec.fit}).frames;
+  const calFrames = dec(o.cal), evalFrames = dec(o.eval);
+  const metricSpec = taskMetricFor(spec);
+  if (o.within) metricSpec.withinPx = Number(o.within);   // keypoints: tolerance in input pixels
+  const metric = compileMetric(metricSpec);
+  // Also reported (not calibrated for): the same metric on confident keypoints / boxes only.
+  const secondarySpec = metricSpec.kind === 'keypoints' ? {...metricSpec, minScore: 0.5} : metricSpec.kind === 'boxes' ? {...metricSpec, minScore: 0.3} : null;
+  const secondary = secondarySpec && compileMetric(secondarySpec);
+  const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${spec.name}/${clipName}: ${s}\n`);
+  log(`${metric.name}, calibrate on ${o.cal.start}..${o.cal.start + o.cal.count - 1}, evaluate on ${o.eval.start}..${o.eval.start + o.eval.count - 1}`);
+
+  // Dense reference of the evaluation frames on tfjs' cpu backend.
+  await tf.setBackend('cpu');
+  let model = await loadModelFile(r.file, r.inputSizeRewrite);
+  const dense = [];
+  for (const fr of evalFrames) { const x = frameToInput(spec, fr); dense.push(await outputsOf(model.execute(x))); x.dispose(); }
+  model.dispose();
+  log('dense reference done');
+
+  await tf.setBackend('delta-cpu');
+  model = await loadModelFile(r.file, r.inputSizeRewrite);
+  const runOn = (frames) => (f) => { const x = frameToInput(spec, frames[f]); const y = model.execute(x); x.dispose(); return y; };
+
+  // 1. Calibrate (or, with --thresholds FILE, reuse a thresholds file written by an earlier run: then
+  //    --global-input/--global-threshold give that run's global phase result, and a budget-0 calibrate()
+  //    on two frames only measures the layer scales).
+  const cal = o.thresholds ? await reuse(o) : await delta.calibrate(runOn(calFrames), calFrames.length, {
+    metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: o.evaluations},
+    onProgress: (p) => log(`  [${p.evaluations}] ${p.phase} ${p.coordinate.slice(0, 28)} = ${p.value.toPrecision(3)}: ` +
+      `${p.tried.macRatio.toFixed(2)}x, ${p.tried.metric.toFixed(4)} ${p.accepted ? 'kept' : 'no'}; best ${p.macRatio.toFixed(2)}x`),
+  });
+  async function reuse(o) {
+    const file = delta.parseThresholdsFile(require('node:fs').readFileSync(o.thresholds, 'utf8'));
+    const probe = await delta.calibrate(runOn(calFrames), 2, {metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: 0}});
+    return {thresholds: file.thresholds, inputThreshold: file.inputThreshold, threshold: file.threshold, macRatio: file.macRatio,
+      metric: file.metric, evaluations: Number(o['reused-evaluations'] ?? NaN), keys: file.model.keys, scales: probe.scales,
+      global: {inputThreshold: Number(o['global-input'] ?? 0), threshold: Number(o['global-threshold'] ?? 0), macRatio: NaN, metric: NaN},
+      reusedFrom: o.thresholds};
+  }
+  log(`calibrated: ${cal.macRatio.toFixed(2)}x at ${cal.metric.toFixed(4)} (global phase ${cal.global.macRatio.toFixed(2)}x), ${cal.evaluations} evaluations`);
+  if (!o.thresholds) writeFileSync(join(o.out, `${spec.name}-${clipName}${o.tag ? `-${o.tag}` : ''}.thresholds.json`), delta.saveThresholds(cal));
+
+  // 2. Evaluate settings on the evaluation frames.
+  const run = runOn(evalFrames);
+  const evaluate = async (label, cfg) => {
+    delta.configure({...cfg, keyframeInterval: 0, keyframeErrorBound: 0});
+    delta.reset();
+    const acc = metric.start(), acc2 = secondary?.start();
+    let d = 0, p = 0;
+    for (let f = 0; f < evalFrames.length; f++) {
+      const out = await outputsOf(delta.frame(() => run(f)));
+      if (f > 0) {
+        acc.add(dense[f], out);
+        acc2?.add(dense[f], out);
+        const t = delta.stats().totals; d += t.denseMacs; p += t.performedMacs;
+      }
+    }
+    const row = {label, ...cfg, agreement: acc.value(), ...(acc2 ? {secondary: acc2.value()} : {}), macRatio: d / p};
+    log(`  ${label}: agreement ${row.agreement.toFixed(4)}${acc2 ? ` (${secondary.name}: ${row.secondary.toFixed(4)})` : ''}, ${row.macRatio.toFixed(2)}x`);
+    return row;
+  };
+  const span = spec.range[1] - spec.range[0];
+  const scales = Object.values(cal.scales).filter((x) => x > 0).sort((a, b) => a - b);
+  const medianScale = scales.length ? scales[Math.floor(scales.length / 2)] : 1;
+  const globalRows = [];
+  // Single global threshold q: input q x input range, every activation q x the median layer scale.
+  for (const q of (o.qs ? o.qs.split(',').map(Number) : [0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16])) {
+    const row = await evaluate(`global q=${q}`, {inputThreshold: q * span, threshold: q * medianScale, thresholds: {}});
+    globalRows.push({q, ...row});
+    if (row.agreement < o.target - 0.05) break;   // lower agreement than any setting of interest
+  }
+  const calRows = [];
+  for (const m of [0.5, 1, 2]) {
+    const th = Object.fromEntries(Object.entries(cal.thresholds).map(([k, v]) => [k, v * m]));
+    calRows.push({m, ...await evaluate(`calibrated x${m}`, {inputThreshold: cal.inputThreshold * m, threshold: cal.threshold * m, thresholds: th})});
+  }
+  const calPhaseGlobal = await evaluate('calibrate() global phase', {inputThreshold: cal.global.inputThreshold, threshold: cal.global.threshold, thresholds: {}});
+  model.dispose();
+
+  const reach = (rows) => rows.filter((x) => x.agreement >= o.target).reduce((b, x) => Math.max(b, x.macRatio), 1);
+  const bestGlobal = Math.max(reach(globalRows), reach([calPhaseGlobal]));
+  const calibrated = calRows.find((x) => x.m === 1);
+  const bestCal = reach(calRows);
+  const summary = {
+    model: spec.name, size: `${spec.width}x${spec.height}`, clip: clipName, metric: metric.name, target: o.target,
+    secondaryMetric: secondary ? secondary.name + ` (min score ${secondarySpec.minScore}; reported, not calibrated for)` : null,
+    calibrationFrames: [o.cal.start, o.cal.start + o.cal.count - 1], evaluationFrames: [o.eval.start, o.eval.start + o.eval.count - 1],
+    calibrated: {agreement: calibrated.agreement, macRatio: calibrated.macRatio, reachesTarget: calibrated.agreement >= o.target},
+    bestGlobalReachingTarget: bestGlobal, bestCalibratedReachingTarget: bestCal,
+    gainOverGlobal: bestCal / bestGlobal, skippedGain: (1 - 1 / bestCal) / Math.max(1e-9, 1 - 1 / bestGlobal),
+    calibration: {macRatio: cal.macRatio, metric: cal.metric, evaluations: cal.evaluations, global: cal.global, reusedFrom: cal.reusedFrom,
+      inputThreshold: cal.inputThreshold, threshold: cal.threshold, layers: Object.keys(cal.thresholds).length},
+    global: globalRows, calibratedScaled: calRows, calibrateGlobalPhase: calPhaseGlobal,
+    seconds: (Date.now() - t0) / 1000, date: new Date().toISOString(),
+    command: `node benchmarks/calibration/evaluate.cjs ${process.argv.slice(2).join(' ')}`,
+  };
+  mkdirSync(o.out, {recursive: true});
+  const base = join(o.out, `${spec.name}-${clipName}${o.tag ? `-${o.tag}` : ''}`);
+  writeFileSync(`${base}.json`, JSON.stringify(summary, null, 1) + '\n');
+  writeFileSync(`${base}.svg`, lineChart({
+    title: `${spec.name} ${spec.width}x${spec.height} on ${clipName}: skipped MACs vs ${metric.name}`,
+    subtitle: `delta-cpu, frames ${o.eval.start}-${o.eval.start + o.eval.count - 1} (calibrated on ${o.cal.start}-${o.cal.start + o.cal.count - 1}); target ${o.target}`,
+    xLabel: 'agreement with dense', yLabel: 'dense MACs / performed MACs',
+    series: [
+      {name: 'single global threshold', color: PALETTE[0], markers: true, points: globalRows.map((x) => [x.agreement, x.macRatio])},
+      {name: 'calibrated (x0.5, x1, x2)', color: PALETTE[1], markers: true, points: calRows.map((x) => [x.agreement, x.macRatio])},
+      {name: 'target', color: '#999999', dashed: true, points: [[o.target, 1], [o.target, Math.max(...calRows.map((x) => x.macRatio), ...globalRows.map((x) => x.macRatio))]]},
+    ],
+    yIncludes: 1,
+  }));
+  log(`calibrated ${calibrated.macRatio.toFixed(2)}x at ${calibrated.agreement.toFixed(4)}; best global reaching ${o.target}: ` +
+      `${bestGlobal.toFixed(2)}x; gain ${(bestCal / bestGlobal).toFixed(2)}x; wrote ${base}.json/.svg`);
+})().catch((e) => { console.error(e); process.exit(1); });

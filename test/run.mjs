@@ -38,7 +38,7 @@ const suites = [
   {name: 'delta-webgpu in headless Chromium (kernels, tfjs-core suites, models, UMD, bundlers)', args: ['test/browser/run.mjs']},
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
-  {name: 'delta-cuda addon + sparsify (GPU specs skipped without a device)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},
+  {name: 'delta-cuda: addon, backend, dense and delta kernels (GPU specs skipped without a device; plane logic on an emulated addon)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},
 ];
 const only = process.env.DELTA_SUITES ? new RegExp(process.env.DELTA_SUITES) : null;
 

@@ -2,6 +2,7 @@
  * Pose keypoints from the raw outputs of the pose models in the catalog, and how far two sets of
  * keypoints are apart: the task-level agreement between a delta run and the dense reference.
  */
+import {heatmapPeak} from '../core/task_metrics';
 import type {PoseTask} from './catalog';
 import type {FrameGeometry} from './video';
 
@@ -55,15 +56,8 @@ export function posenetKeypoints(heatmap: OutputValues, offsets: OutputValues, g
   const strideX = w > 1 ? (g.width - 1) / (w - 1) : g.width;
   const kp: Keypoint[] = [];
   for (let j = 0; j < k; j++) {
-    let best = -Infinity, by = 0, bx = 0;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const v = heatmap.values[(y * w + x) * k + j];
-        if (v > best) { best = v; by = y; bx = x; }
-      }
-    }
-    const o = (by * w + bx) * 2 * k;
-    const iy = by * strideY + offsets.values[o + j], ix = bx * strideX + offsets.values[o + k + j];
+    const {by, bx, best, offsetY, offsetX} = heatmapPeak(heatmap, offsets, j);
+    const iy = by * strideY + offsetY, ix = bx * strideX + offsetX;
     kp.push({...toSource(ix, iy, g), ix, iy, score: 1 / (1 + Math.exp(-best))});
   }
   return kp;

@@ -138,6 +138,24 @@ function lastDim(o: OutputArray): number { return o.shape[o.shape.length - 1]; }
  * Single-pose PoseNet decoding in input pixels: per keypoint the heatmap cell with the largest logit,
  * refined by its offset (offsets: 17 y channels then 17 x channels). The same rule as src/cli/keypoints.ts.
  */
+/**
+ * PoseNet's single-pose peak of keypoint j: the heatmap cell with the highest logit and its offset vector
+ * (offsets: k y channels, then k x channels, in input pixels). Shared by the task metrics and the CLI.
+ */
+export function heatmapPeak(heatmap: OutputArray, offsets: OutputArray, j: number):
+    {by: number; bx: number; best: number; offsetY: number; offsetX: number} {
+  const [, h, w, k] = heatmap.shape;
+  let best = -Infinity, by = 0, bx = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = heatmap.values[(y * w + x) * k + j];
+      if (v > best) { best = v; by = y; bx = x; }
+    }
+  }
+  const o = (by * w + bx) * 2 * k;
+  return {by, bx, best, offsetY: offsets.values[o + j], offsetX: offsets.values[o + k + j]};
+}
+
 export function decodePosenet(outputs: OutputArray[], outputStride = 16): DecodedKeypoint[] {
   const heatmap = outputs.find((o) => o.shape.length === 4 && lastDim(o) === 17);
   const offsets = outputs.find((o) => o.shape.length === 4 && lastDim(o) === 34);
@@ -145,19 +163,11 @@ export function decodePosenet(outputs: OutputArray[], outputStride = 16): Decode
     throw new Error(`${ERR} keypoints/posenet: needs a heatmap [1,h,w,17] and offsets [1,h,w,34] output, got ` +
         outputs.map((o) => `[${o.shape.join(',')}]`).join(' '));
   }
-  const [, h, w, k] = heatmap.shape;
+  const k = heatmap.shape[3];
   const kp: DecodedKeypoint[] = [];
   for (let j = 0; j < k; j++) {
-    let best = -Infinity, by = 0, bx = 0;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const v = heatmap.values[(y * w + x) * k + j];
-        if (v > best) { best = v; by = y; bx = x; }
-      }
-    }
-    const o = (by * w + bx) * 2 * k;
-    kp.push({y: by * outputStride + offsets.values[o + j], x: bx * outputStride + offsets.values[o + k + j],
-      score: 1 / (1 + Math.exp(-best))});
+    const {by, bx, best, offsetY, offsetX} = heatmapPeak(heatmap, offsets, j);
+    kp.push({y: by * outputStride + offsetY, x: bx * outputStride + offsetX, score: 1 / (1 + Math.exp(-best))});
   }
   return kp;
 }

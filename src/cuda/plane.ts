@@ -388,6 +388,8 @@ export class CudaPlane implements DataPlane {
     const {entry, words} = this.counters.take((w) => {
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
+    // steps that end early (abandoned below, or empty) drop `words`: a dispose rejecting it must not go unhandled
+    words.catch(() => undefined);
     // take() polls the ring and may free a counter page that holds an input update's count word (checked
     // above, before it was freed): reading it now would use a freed (or reused) handle. The step cannot run;
     // the engine re-seeds the slot (the entry just taken stays unused: zeros, delivered with its page).

@@ -103,7 +103,14 @@ interface Row {
   clip: string; size: string; batch: number; setting: string;
   msMedian: number; msP90: number; msWithDownloadMedian: number;
   agreement: number | null; ceiling: number; meanActive: number | null;
-  noChangeMs: number | null; layerModes: Record<string, number>; cpuKernels: Record<string, number>;
+  noChangeMs: number | null;
+  /** Frames without change after the first one (same tensor values again, each as a new tensor): median ms. */
+  noChangeRepeatMs: number | null;
+  /** The first frame without change: MACs performed (settled device counts) and dense MACs of the frame. */
+  noChangeMacs: {performed: number; dense: number} | null;
+  /** The data plane's counters over that frame (steps, empty steps, count read-backs, launches, output copies). */
+  noChangePlane: Record<string, number> | null;
+  layerModes: Record<string, number>; cpuKernels: Record<string, number>;
 }
 
 async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>) {
@@ -163,15 +170,32 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         for (const l of st.layers) if (l.counts.delta > 0) { activeSum += l.meanActiveFraction; activeN++; }
       }
       // A frame with no change: the last frame's values again, as a new tensor.
-      let noChangeMs: number | null = null;
+      let noChangeMs: number | null = null, noChangeRepeatMs: number | null = null;
+      let noChangeMacs: Row['noChangeMacs'] = null, noChangePlane: Row['noChangePlane'] = null;
       {
-        const again = tf.clone(inputs[WARM + TIMED - 1]);
-        b.addon.synchronize();
-        const t0 = performance.now();
-        const outs = delta.frame(() => model.execute(again, spec.outputs) as tf.Tensor[]);
-        b.addon.synchronize();
-        noChangeMs = performance.now() - t0;
-        tf.dispose([again, ...outs]);
+        const planeStats = () => ({...(b.plane as unknown as {stats: Record<string, number>}).stats});
+        const repeats: number[] = [];
+        for (let r = 0; r < 6; r++) {
+          const again = tf.clone(inputs[WARM + TIMED - 1]);
+          const p0 = planeStats();
+          b.addon.synchronize();
+          const t0 = performance.now();
+          const outs = delta.frame(() => model.execute(again, spec.outputs) as tf.Tensor[]);
+          b.addon.synchronize();
+          const t = performance.now() - t0;
+          if (r === 0) {
+            noChangeMs = t;
+            await delta.settleStats();
+            const st = delta.stats();
+            noChangeMacs = {performed: st.totals.performedMacs, dense: st.totals.denseMacs};
+            const p1 = planeStats();
+            noChangePlane = Object.fromEntries(Object.keys(p1).map((k) => [k, p1[k] - (p0[k] ?? 0)]));
+          } else {
+            repeats.push(t);
+          }
+          tf.dispose([again, ...outs]);
+        }
+        noChangeRepeatMs = median(repeats);
       }
       plane.hasDeltaKernel = hasDeltaKernel;
       if (setting.name === 'dense') exactCells = cells;
@@ -190,11 +214,13 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       }
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, msMedian: median(ms), msP90: p90(ms),
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
-        meanActive: activeN ? activeSum / activeN : null, noChangeMs, layerModes: modes, cpuKernels: b.cpuFallbacks()};
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks()};
       rows.push(row);
       console.log(`${clip} ${w}x${h} B=${B} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
-          `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs.toFixed(2)} ms, modes ${JSON.stringify(modes)}`);
+          `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs!.toFixed(2)} ms ` +
+          `(then ${noChangeRepeatMs!.toFixed(2)}; MACs ${noChangeMacs!.performed}/${noChangeMacs!.dense}; ` +
+          `plane ${JSON.stringify(noChangePlane)}), modes ${JSON.stringify(modes)}`);
     }
     // Per-kernel profile of one frame at 0.02/0.01 (each kernel timed with a device synchronize).
     if (B === 1 || B === Math.max(...BATCHES)) {

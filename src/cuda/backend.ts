@@ -63,10 +63,13 @@ export class DeltaCudaBackend extends KernelBackend {
   private disposed = false;
   private readonly live = new Set<DataId>();
 
-  /** Throws one DeltaCudaError when the addon is not built or there is no CUDA device. */
-  constructor() {
+  /**
+   * Throws one DeltaCudaError when the addon is not built or there is no CUDA device. `addon`: another
+   * implementation of the addon's functions (test/cuda/emulated_addon.ts runs the backend without a GPU).
+   */
+  constructor(addon?: DeltaCudaAddon) {
     super();
-    this.addon = cuda();
+    this.addon = addon ?? cuda();
     this.data = new DataStorage(this, engine());
     this.plane = new CudaPlane(this);
     this.deltaEngine = new DeltaEngine(DELTA_CUDA, this, this.plane);

@@ -81,10 +81,11 @@ export interface CudaUpdate {
  * back is then the propagated one (no candidates counted), so a slot calming down returns to the mark first.
  * fullUpdateAbove: such a step of a slot whose last propagated fraction exceeds this hands its consumers a full
  * update (every pixel); a conv consumer that can run dense then runs the backend's dense kernel alone (no mark, no
- * diff, no copy: its values go stale until it needs them), so a busy chain below one measuring slot costs what
- * the dense network costs. Full updates over-approximate the change (a frame without change still recomputes
- * the chain below a busy slot). Both default to 0 (every dense step whose slot's fraction is known: with the
- * crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
+ * diff; one copy of its output into vals), so a busy chain below one measuring slot costs about what the dense
+ * network costs. Full updates over-approximate the change, but a frame without change still costs nothing: a step
+ * whose only changes are diffed inputs (usually the network's first) reads their counts back, and an update known
+ * to be empty makes every step below it an empty step. Both default to 0 (every dense step whose slot's fraction
+ * is known: with the crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
  * fastest of 0.3/0.5, 0.3/0.3 and never (0.61-0.72 ms per pose_1 frame against 0.78-0.97 and 0.86-0.88).
  */
 export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0};
@@ -125,8 +126,6 @@ export class CudaSlotState {
   debug: DebugBuffers | null = null;
   /** Candidate fraction of the latest step whose counts reached the host (-1: none yet): the cost model's input. */
   lastCandFraction = -1;
-  /** vals lag the slot's last output (pass-through dense steps): refreshed before anything reads them. */
-  stale = false;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -155,9 +154,11 @@ export class CudaPlane implements DataPlane {
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle}>();
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, refreshSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0,
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0,
     /** steps abandoned because take() freed the counter page of an input update (the engine re-seeds) */
-    staleCountSteps: 0};
+    staleCountSteps: 0,
+    /** diffed inputs' counts read back inside a step (steps whose only changes are diffed inputs) */
+    diffCountReads: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -360,42 +361,35 @@ export class CudaPlane implements DataPlane {
     // value is a baseline) and the backend has the kernel
     const canDense = op.fusesTruncation && this.backend.runDense !== undefined &&
         !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i));
-    if (st.stale && !canDense) return null;  // values lag and nothing here can refresh them: the engine reseeds
     st.seq++;
     this.stats.steps++;
     const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
     const changed = changes.some((c, i) => c !== null && op.varying.includes(i));
     if (!changed) {
-      this.stats.emptySteps++;
-      // stale values: the dense kernel on unchanged inputs gives the last output again
-      const out = st.stale ? this.runDense(call) : this.output(st);
-      if (call.debug) this.recordDebug(st, call, dense, []);
-      return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false};
+      return this.emptyStep(st, call, dense, []);
     }
-    // a full update in: every pixel is a candidate, so the dense kernel alone is the step (values go stale)
+    // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output is copied
+    // into vals (one device copy): a later quiet frame then hands out vals without running anything.
     if (canDense && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
       const out = this.runDense(call);
-      st.stale = true;
-      if (call.debug) {
-        this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
-        st.stale = false;
-        this.recordDebug(st, call, dense, []);
-      }
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+      if (call.debug) this.recordDebug(st, call, dense, []);
       this.stats.passThroughSteps++;
-      this.stats.launches++;
+      this.stats.launches += 2;
       return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
     }
-    const refresh = st.stale;  // (canDense here) mark + dense + copy into vals; the candidates are the update
 
     // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the candidates
-    const denseStep = canDense && (refresh || this.preferDense(st));
+    const denseStep = canDense && this.preferDense(st);
     // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
-    const unmarked = denseStep && !refresh && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
+    const unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
     // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
     const full = unmarked && (this.fullUpdateAbove < 0 || st.lastCandFraction > this.fullUpdateAbove);
     const {entry, words} = this.counters.take((w) => {
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
+    // steps that end early (abandoned below, or empty) drop `words`: a dispose rejecting it must not go unhandled
+    words.catch(() => undefined);
     // take() polls the ring and may free a counter page that holds an input update's count word (checked
     // above, before it was freed): reading it now would use a freed (or reused) handle. The step cannot run;
     // the engine re-seeds the slot (the entry just taken stays unused: zeros, delivered with its page).
@@ -410,34 +404,37 @@ export class CudaPlane implements DataPlane {
     }
     const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
     const raw: Array<Handle | null> = [];
-    changes.forEach((c, i) => {
+    const varyingChanges = changes.map((c, i) => (c && op.varying.includes(i) && !unmarked ? c : null));
+    varyingChanges.forEach((c, i) => {
       raw[i] = null;
-      if (!c || !op.varying.includes(i) || unmarked) return;
-      let list: Handle, count: CountWord;
-      if (c.kind === 'diff') {
-        const countOff = entry.offset + 4 * (COUNTER.IN0 + i);
-        this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
-            this.scratchDelta, entry.handle, countOff, false);
-        this.stats.launches++;
-        raw[i] = tensors[i];
-        list = st.inLists[i]!;
-        count = {handle: entry.handle, offset: countOff};
-      } else {
-        list = c.update!.list;
-        count = c.update!.count;
+      if (c?.kind !== 'diff') return;
+      this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
+          this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), false);
+      this.stats.launches++;
+      raw[i] = tensors[i];
+    });
+    // Changes enter the delta graph only through diffed inputs (the video frame, the output of a fallback op). When
+    // those are the only changes, their counts are read back now (one 64-byte copy, which waits for the work queued
+    // so far): no changed pixel -> an empty step whose update is empty on the host, so every consumer below skips its
+    // step too, including those whose cost model (last frame's counts) would run the dense kernel.
+    if (varyingChanges.some((c) => c?.kind === 'diff') && varyingChanges.every((c) => c === null || c.kind === 'diff')) {
+      const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
+      this.stats.diffCountReads++;
+      if (varyingChanges.every((c, i) => c === null || w[COUNTER.IN0 + i] === 0)) {
+        st.lastCandFraction = 0;
+        this.counters.afterStep();
+        return this.emptyStep(st, call, dense, raw);
       }
-      op.mark(this.k, i, list, count, b);
+    }
+    varyingChanges.forEach((c, i) => {
+      if (!c) return;
+      const count: CountWord = c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} :
+        c.update!.count;
+      op.mark(this.k, i, c.kind === 'diff' ? st.inLists[i]! : c.update!.list, count, b);
       this.stats.launches++;
     });
     let out: TensorInfo | null = null;
-    if (refresh) {
-      // values lagged (pass-through steps): the dense output is exact everywhere, the candidates cover every change
-      out = this.runDense(call);
-      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
-      st.stale = false;
-      this.stats.launches += 2;
-      this.stats.refreshSteps++;
-    } else if (denseStep) {
+    if (denseStep) {
       // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
       out = this.runDense(call);
       this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
@@ -460,12 +457,20 @@ export class CudaPlane implements DataPlane {
     const denseMacs = op.denseMacs;
     const deferredCounts = words.then((w) => {
       if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
-      return {activePixels: w[refresh ? COUNTER.CAND : COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
+      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
     });
     this.pending.add(deferredCounts);
     deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
-    const update = full ? this.fullUpdate(st) : refresh ? this.candidateUpdate(st, entry) : this.update(st, entry, false);
+    const update = full ? this.fullUpdate(st) : this.update(st, entry, false);
     return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** A step with no changed input: the slot's values as a new tensor, an update that is empty on the host. */
+  private emptyStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], raw: ReadonlyArray<Handle | null>): PlaneResult {
+    this.stats.emptySteps++;
+    const out = this.output(st);
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+    return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false};
   }
 
   /** The backend's dense kernel on the call's inputs (its output tensor is the step's output). */
@@ -493,12 +498,6 @@ export class CudaPlane implements DataPlane {
     const f = this.fullList(st.op.pixels);
     this.stats.fullUpdates++;
     return {list: f.list, count: {handle: f.count, offset: 0}, entry: null, owner: st, seq: st.seq, empty: false, full: true};
-  }
-
-  /** The step's candidates as its update (a refresh: every changed pixel is a candidate). */
-  private candidateUpdate(st: CudaSlotState, entry: CounterEntry): CudaUpdate {
-    return {list: st.cand, count: {handle: entry.handle, offset: entry.offset + 4 * COUNTER.CAND}, entry, owner: st, seq: st.seq,
-      empty: false, full: false};
   }
 
   /**

@@ -142,6 +142,9 @@ describe('delta-cuda backend on a device', () => {
   });
 
   it('does not leak over many frames of a small network', async () => {
+    // a new network on this stream, as an app switching models: reset (without it no frame of this network would
+    // start, the stream's first call being the earlier spec's Conv2D, and every call would get a new slot)
+    delta.reset();
     const w1 = tf.randomNormal([3, 3, 3, 16]) as tf.Tensor4D, w2 = tf.randomNormal([3, 3, 16, 1]) as tf.Tensor4D;
     const run = () => tf.tidy(() => {
       const x = tf.randomUniform([1, 32, 32, 3]) as tf.Tensor4D;

@@ -25,22 +25,13 @@ import {ConvOp} from '../../src/cuda/delta/conv';
 import {COUNTER, DeltaAddon, deltaKernels} from '../../src/cuda/delta/addon';
 import {OP_TABLE} from '../../src/core/op_table';
 import {Slot} from '../../src/core/slot';
+import {prng} from '../../test/util/prng';
 
 type Info = {dataId: object; shape: number[]; dtype: 'float32'};
 const EMULATE = process.env.DELTA_BENCH_EMULATE === '1';
 const REPS = EMULATE ? 2 : 25;
 const WARM = EMULATE ? 1 : 5;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const median = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -163,7 +154,7 @@ function backendConv(k: DeltaAddon, op: ConvOp, kernel: string, x: number, w: nu
 function partA(k: DeltaAddon) {
   const rows: unknown[] = [];
   for (const L of LAYERS) {
-    const rand = rng(42);
+    const rand = prng(42);
     const depthwise = L.kernel.includes('Depthwise');
     const xShape = [1, L.h, L.w, L.inC];
     const wShape = depthwise ? [L.f, L.f, L.inC, 1] : [L.f, L.f, L.inC, L.outC];

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {configureHarness} from '../kernels/harness';
+import {collectUncaptured, scopedFrameCheck} from '../webgpu/error_scope';
 
 /** Known delta backends and the package entry point that registers each. */
 export const DELTA_BACKENDS: Record<string, string> = {
@@ -54,17 +55,9 @@ function setUpWebGPU(entry: string): void {
       if (!device) return async () => null;
       if (hooked !== device) {
         hooked = device;
-        device.addEventListener('uncapturederror', (e: Event) => uncaptured.push(String((e as GPUUncapturedErrorEvent).error?.message ?? e)));
+        collectUncaptured(device, uncaptured);
       }
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('internal');
-      device.pushErrorScope('validation');
-      return async () => {
-        const errs = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()].filter((e) => e);
-        const msgs = errs.map((e) => `${e!.constructor?.name ?? 'GPUError'}: ${e!.message}`);
-        msgs.push(...uncaptured.splice(0).map((m) => `uncaptured: ${m}`));
-        return msgs.length ? `device errors: ${msgs.join(' | ').slice(0, 2000)}` : null;
-      };
+      return scopedFrameCheck(device, uncaptured);
     },
   });
 }

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import 'tfjs-backend-delta/cpu';
 import {installNodeWebGPU} from 'tfjs-backend-delta/webgpu';
 import {configureHarness} from '../kernels/harness';
+import {collectUncaptured, scopedFrameCheck} from './error_scope';
 
 export const ADAPTER = process.env.DELTA_WEBGPU_ADAPTER || 'lavapipe';
 /** Exact mode on the GPU: float32 with another order/FMA than cpu: 1e-4 relative. */
@@ -25,21 +26,11 @@ export async function useDeltaWebGPU(): Promise<GpuBackendLike> {
   const backend = tf.backend() as unknown as GpuBackendLike;
   const device = backend.device;
   const uncaptured: string[] = [];
-  device.addEventListener('uncapturederror', (e: any) => uncaptured.push(String(e.error?.message ?? e)));
+  collectUncaptured(device, uncaptured);
   configureHarness({
     backend: 'delta-webgpu',
     exactTol: GPU_EXACT_TOL,
-    frameCheck: () => {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('internal');
-      device.pushErrorScope('validation');
-      return async () => {
-        const errs = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()].filter((e) => e);
-        const msgs = errs.map((e) => `${e!.constructor?.name ?? 'GPUError'}: ${e!.message}`);
-        msgs.push(...uncaptured.splice(0).map((m) => `uncaptured: ${m}`));
-        return msgs.length ? `device errors: ${msgs.join(' | ').slice(0, 2000)}` : null;
-      };
-    },
+    frameCheck: () => scopedFrameCheck(device, uncaptured),
   });
   return backend;
 }

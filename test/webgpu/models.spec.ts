@@ -21,6 +21,7 @@ import {keypointDistances, median, movenetKeypoints, relErr} from 'tfjs-backend-
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {MODELS, frameToInput, inputThreshold, loadModel, outputNames} from '../util/models';
 import {Clip, decodeFrames, setupData} from '../util/video';
+import {openErrorScopes} from './error_scope';
 import {GpuBackendLike, installWebGPU} from './gpu';
 
 jasmine.DEFAULT_TIMEOUT_INTERVAL = 30 * 60 * 1000;
@@ -66,7 +67,7 @@ async function runFrames(backend: string, model: string, clip: Clip, cfg: delta.
   const device = b.device;
   try {
     for (let f = 0; f < clip.frames.length; f++) {
-      device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
+      const closeScopes = openErrorScopes(device);
       const t0 = performance.now();
       const x = frameToInput(spec, clip.frames[f]);
       const y = m.execute(x, names);
@@ -74,10 +75,10 @@ async function runFrames(backend: string, model: string, clip: Clip, cfg: delta.
       const outputs = await Promise.all(ys.map(async (t) => Float32Array.from(await t.data() as ArrayLike<number>)));
       const ms = performance.now() - t0;
       tf.dispose([x, ...ys]);
-      const errs = [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()].filter((e) => e);
+      const errs = await closeScopes();
       let stats = null;
       if (cfg) { await delta.settleStats(); stats = delta.stats(); }
-      out.push({outputs, errors: errs.map((e) => String(e!.message).split('\n')[0]), ms, numTensors: tf.memory().numTensors,
+      out.push({outputs, errors: errs.map((e) => String(e.message).split('\n')[0]), ms, numTensors: tf.memory().numTensors,
         buffers: b.plane?.bufferCount() ?? 0, stats});
     }
   } finally {

@@ -31,6 +31,8 @@ class Stream {
   pos = 0;               // kernel calls in the current frame
   prevLen = 0;           // kernel calls in the previous frame
   firstSig: string | null = null;
+  /** firstSig without shapes: the same first call on a new input of another size (resolution, batch). */
+  firstLooseSig: string | null = null;
   /** The first call's input tensors and attributes: the same call again is the next frame. */
   firstIds: readonly object[] = [];
   firstAttrs = '';
@@ -43,6 +45,8 @@ class Stream {
   readonly occurrences = new Map<number, number>();
   /** Occurrences of each weight content hash + kernel in the current frame. */
   readonly stableOccurrences = new Map<string, number>();
+  /** Signatures of the calls of the current frame that consumed a new image-like input (rank >= 3). */
+  readonly freshImageSigs = new Set<string>();
   keyframe = false;
   resetPending = false;
   /** Error estimate of the frame in progress: sums of denseMacs x staleFraction and of denseMacs. */
@@ -352,7 +356,7 @@ export class DeltaEngine {
 
   // ---- frames and slot keys ---------------------------------------------------------------------
 
-  private startFrame(s: Stream, firstSig: string | null, first?: {ids: readonly object[]; attrs: string}) {
+  private startFrame(s: Stream, firstSig: string | null, first?: {ids: readonly object[]; attrs: string; loose: string}) {
     if (s.restart) {
       // The first frame after a reset: the slots of the rest of an interrupted frame go too, so that
       // slot names (and per-layer thresholds) are those of a reset between frames.
@@ -369,6 +373,7 @@ export class DeltaEngine {
     s.frames++;
     s.pos = 0;
     s.firstSig = firstSig;
+    s.firstLooseSig = first?.loose ?? null;
     s.firstIds = first?.ids ?? [];
     s.firstAttrs = first?.attrs ?? '';
     s.frameStartWriteSeq = this.writeSeq;
@@ -377,6 +382,7 @@ export class DeltaEngine {
     s.offset = 0;
     s.occurrences.clear();
     s.stableOccurrences.clear();
+    s.freshImageSigs.clear();
     if (s.frameIndex > 0) s.errorEstimate = s.estimateMacs > 0 ? s.staleMacs / s.estimateMacs : 0;
     else s.errorEstimate = 0;
     s.staleMacs = 0;
@@ -390,29 +396,46 @@ export class DeltaEngine {
   }
 
   /**
-   * Automatic frame detection: the first call of the frame comes round again with a new input tensor,
+   * Automatic frame detection: the first call of the frame comes round again with a new input tensor
+   * (of the same size, or of another size when that input is image-like: a resolution or batch change),
    * or after as many calls as the previous frame had, or with the very same input tensors and attributes
    * (the app ran the model again on the same tensor: a graph does not repeat a call). After a reset, the
-   * next call that consumes a new input tensor starts the next frame.
+   * next call that consumes a new input tensor starts the next frame. When the app switches to another
+   * model for good, the new model's first call starts a frame the second time it consumes a new image
+   * within one frame.
    */
   private trackFrame(s: Stream, kernel: string, inputs: readonly NamedInput[], attrs: NamedAttrMap | undefined) {
     if (s.explicitDepth > 0) return;
-    const first = () => ({ids: inputs.map((i) => i.info.dataId), attrs: attrsKey(attrs)});
-    if (s.firstSig === null) {
-      this.startFrame(s, this.callSig(kernel, inputs), first());
-      return;
-    }
-    if (s.pos === 0) return;
+    const isNew = (i: NamedInput) => (this.externalSeq.get(i.info.dataId) ?? -1) > s.frameStartWriteSeq;
+    // A new image-like input (not a scalar or vector constant made inside the frame, like `x.div(255)`).
+    const freshImage = () => inputs.some((i) => i.info.shape.length >= 3 && isNew(i));
     const sig = this.callSig(kernel, inputs);
-    const fresh = inputs.some((i) => (this.externalSeq.get(i.info.dataId) ?? -1) > s.frameStartWriteSeq);
-    if (s.restart && fresh) {
-      this.startFrame(s, sig, first());
+    const loose = () => {
+      let l = kernel;
+      for (const i of inputs) l += `|${i.info.dtype}/${i.info.shape.length}`;
+      return l;
+    };
+    const start = () => {
+      this.startFrame(s, sig, {ids: inputs.map((i) => i.info.dataId), attrs: attrsKey(attrs), loose: loose()});
+      if (freshImage()) s.freshImageSigs.add(sig);
+    };
+    if (s.firstSig === null) return start();
+    if (s.pos === 0) return;
+    const fresh = inputs.some(isNew);
+    if (s.restart && fresh) return start();
+    if (sig === s.firstSig) {
+      const repeat = inputs.length === s.firstIds.length && inputs.every((i, k) => i.info.dataId === s.firstIds[k]) &&
+          attrsKey(attrs) === s.firstAttrs;
+      if (fresh || repeat || (s.prevLen > 0 && s.pos >= s.prevLen)) return start();
       return;
     }
-    if (sig !== s.firstSig) return;
-    const repeat = inputs.length === s.firstIds.length && inputs.every((i, k) => i.info.dataId === s.firstIds[k]) &&
-        attrsKey(attrs) === s.firstAttrs;
-    if (fresh || repeat || (s.prevLen > 0 && s.pos >= s.prevLen)) this.startFrame(s, sig, first());
+    if (!freshImage()) return;
+    // The first call again, on a new image of another size: a resolution or batch change.
+    if (loose() === s.firstLooseSig) return start();
+    // Another model took over the stream: the old first call never comes round again, but the new model's
+    // first call consumes a new frame each time.
+    if (s.freshImageSigs.has(sig)) return start();
+    s.freshImageSigs.add(sig);
   }
 
   private callSig(kernel: string, inputs: readonly NamedInput[]): string {
@@ -545,7 +568,8 @@ export class DeltaEngine {
     let result: PlaneResult | null = null;
     let mode: RunMode = 'delta';
     if (states) result = this.plane.step(slot, call, states);
-    if (!result && this.config.primeDeltaPath) result = this.primedSeed(slot, call, spec, signature);
+    let primed = false;
+    if (!result && this.config.primeDeltaPath) primed = (result = this.primedSeed(slot, call, spec, signature)) !== null;
     if (!result) {
       mode = 'dense';
       // Inputs that will not come with a usable update (no tag, or a tag of another shape, e.g. a
@@ -564,7 +588,8 @@ export class DeltaEngine {
     slot.inputDataIds = inputs.map((i) => i.info.dataId);
     slot.inputProducers = inputs.map((i) => this.tags.get(i.info.dataId)?.slot ?? null);
     slot.inputVersions = inputs.map((i) => this.tags.get(i.info.dataId)?.version ?? -1);
-    const baseVersion = mode === 'delta' ? slot.version : -1;
+    // A primed seed's update is relative to its zero seed, which no consumer has seen: not applicable.
+    const baseVersion = mode === 'delta' && !primed ? slot.version : -1;
     slot.version++;
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
     const denseMacs = spec.denseMacs(view, result.out.shape);

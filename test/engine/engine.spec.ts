@@ -259,6 +259,32 @@ describe('delta engine on delta-cpu', () => {
     n1.dispose(); n2.dispose();
   });
 
+  it('an app that switches to another model for good on the same stream gets frames detected again (no reset)', async () => {
+    // b's first call differs from a's (another input size), as for posenet -> movenet.
+    const a = TinyNet.random(25), b = TinyNet.random(26);
+    const shape = [1, 16, 16, 3], shapeB = [1, 20, 20, 3];
+    const fa = makeFrames(27, 3, 16, 16), fb = makeFrames(28, 16, 20, 20);
+    const ra = await dense(a, fa, shape), rb = await dense(b, fb, shapeB);
+    a.load(); b.load();
+    for (let f = 0; f < fa.length; f++) {
+      const y = tf.tidy(() => a.run(tf.tensor(fa[f], shape) as tf.Tensor4D));
+      expect(relErr(await y.data(), ra[f])).toBeLessThan(1e-5);
+      y.dispose();
+    }
+    const slots: number[] = [];
+    for (let f = 0; f < fb.length; f++) {
+      const y = tf.tidy(() => b.run(tf.tensor(fb[f], shapeB) as tf.Tensor4D));
+      expect(relErr(await y.data(), rb[f])).withContext(`model b, frame ${f}`).toBeLessThan(1e-5);
+      y.dispose();
+      slots.push(delta.memory().slots);
+      // Model b's second run starts a frame; from its third on, its layers run as deltas of its own slots.
+      if (f >= 2) expect(layerModes().filter((m) => m === 'delta').length).withContext(`model b, frame ${f}`).toBeGreaterThanOrEqual(5);
+    }
+    // Slots stay flat (before the fix every call of b took a new slot: +7 per frame until maxSlots).
+    expect(slots[slots.length - 1]).withContext(`slots per frame: ${slots}`).toBe(slots[2]);
+    a.dispose(); b.dispose();
+  });
+
   it('keyframes run dense every N frames and delta.reset() forces a dense frame', async () => {
     delta.configure({keyframeInterval: 3});
     const net = TinyNet.random(19);

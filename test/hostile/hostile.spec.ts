@@ -40,7 +40,7 @@ function toTensor(i: Input): tf.Tensor4D {
 }
 
 /** Runs the SmallNet on each input on the active delta backend; checks each frame against `ref`. */
-async function expectExact(net: SmallNet, ins: Input[], ref: Float32Array[][], o: {explicit?: boolean; what?: string} = {}) {
+async function expectExact(net: SmallNet, ins: Input[], ref: Float32Array[][], o: {explicit?: boolean; what?: string; slots?: number[]} = {}) {
   const modes: number[] = [];
   for (let f = 0; f < ins.length; f++) {
     const x = toTensor(ins[f]);
@@ -49,6 +49,7 @@ async function expectExact(net: SmallNet, ins: Input[], ref: Float32Array[][], o
     x.dispose();
     ys.forEach((y, k) => expect(relErrNaN(y, ref[f][k])).withContext(`${o.what ?? ''} frame ${f} output ${k}`).toBeLessThanOrEqual(TOL));
     modes.push(deltaLayers());
+    o.slots?.push(delta.memory().slots);
   }
   return modes;
 }
@@ -94,8 +95,12 @@ for (const backend of testBackends()) {
       net.load();
       for (const explicit of [false, true]) {
         delta.reset();
-        const modes = await expectExact(net, ins, ref, {explicit, what: explicit ? 'delta.frame' : 'auto frames'});
+        const slots: number[] = [];
+        const modes = await expectExact(net, ins, ref, {explicit, what: explicit ? 'delta.frame' : 'auto frames', slots});
         for (const f of [1, 3, 4, 6, 8]) expect(modes[f]).withContext(`frame ${f} (batch ${batches[f]} again)`).toBeGreaterThanOrEqual(8);
+        // Every input is a frame of its own (a batch change re-seeds the slots in place: no new slots).
+        expect(delta.stats().frame).withContext(explicit ? 'delta.frame' : 'auto frames').toBe(ins.length - 1);
+        expect(slots.every((n) => n === slots[0])).withContext(`slots per frame: ${slots}`).toBeTrue();
       }
       net.dispose();
     });

@@ -357,4 +357,28 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
       delta.reset();
     }
   });
+  it('primeDeltaPath: a slot that re-seeds hands its consumers no update relative to its old values', async () => {
+    // regression (tfjs-core's batchnorm4D gradient spec, primed): a primed seed's update is relative to its
+    // zero seed, but its tag said "relative to the slot's previous output": a consumer that had seen that
+    // output applied it and kept a stale result.
+    await tf.setBackend('delta-webgpu');
+    delta.reset();
+    const prev = delta.getConfig();
+    try {
+      delta.configure({inputThreshold: 0, threshold: 0, primeDeltaPath: true});
+      const r = new Rng(12);
+      const av = r.array(72, -1, 1), bv = r.array(72, -1, 1), cv = r.array(72, -1, 1);
+      const [a, b, c] = [av, bv, cv].map((v) => tf.tensor4d(v, [1, 3, 3, 8]));
+      // frame 1: mul(a, scalar) -> mul(., c); frame 2: the first mul's signature changes (re-seeds), the
+      // second's does not (its input comes from the re-seeded slot)
+      const y1 = delta.frame(() => tf.mul(tf.mul(a, tf.scalar(-1)), c));
+      expect(relErr(await y1.data(), av.map((v, k) => -v * cv[k]))).toBeLessThan(1e-6);
+      const y2 = delta.frame(() => tf.mul(tf.mul(a, b), c));
+      expect(relErr(await y2.data(), av.map((v, k) => v * bv[k] * cv[k]))).toBeLessThan(1e-6);
+      tf.dispose([a, b, c, y1, y2]);
+    } finally {
+      delta.configure(prev);
+      delta.reset();
+    }
+  });
 });

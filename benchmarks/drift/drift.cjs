@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Drift over long runs (issue 6) on delta-cpu: a model on a clip played in a loop for --total
+ * Drift over long runs (issue 6) on a delta backend (--backend delta-cpu | delta-webgpu | delta-cuda;
+ * delta-webgpu in Node on Dawn's adapter $DELTA_WEBGPU_ADAPTER, default lavapipe): a model on a clip played in a loop for --total
  * consecutive frames, no keyframes, compared with the dense output of the same clip frame on every
  * frame; at threshold 0 (exact mode) and at thresholds > 0. Writes <out>/<name>.json and .svg
  * (error vs frame index).
@@ -12,6 +13,19 @@ const {mkdirSync, writeFileSync} = require('node:fs');
 const {join, resolve} = require('node:path');
 const dist = resolve(__dirname, '..', '..', 'dist', 'cjs');
 require(join(dist, 'cpu', 'register.js'));
+
+/** Registers the backend to measure; delta-webgpu needs Dawn in Node. */
+function loadBackend(name) {
+  if (name === 'delta-cpu') return;
+  if (name === 'delta-webgpu') {
+    const w = require(join(dist, 'webgpu', 'register.js'));
+    const r = w.installNodeWebGPU(process.env.DELTA_WEBGPU_ADAPTER || 'lavapipe');
+    if (!r.ok) throw new Error(`delta-webgpu is not available: ${r.why}`);
+    return;
+  }
+  if (name === 'delta-cuda') return void require(join(dist, 'cuda', 'register.js'));
+  throw new Error(`--backend: unknown delta backend '${name}' (delta-cpu, delta-webgpu, delta-cuda)`);
+}
 const {resolveModel} = require(join(dist, 'cli', 'models.js'));
 const {decodeFrames} = require(join(dist, 'cli', 'video.js'));
 const {resolveVideo} = require(join(dist, 'cli', 'paths.js'));
@@ -23,13 +37,15 @@ const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
   const v = process.argv.slice(2);
   for (let i = 0; i < v.length; i += 2) a[v[i].replace(/^--/, '')] = v[i + 1];
   const t0 = Date.now();
+  const backend = a.backend ?? 'delta-cpu';
+  loadBackend(backend);
   const r = resolveModel(a.model, {size: a.size ? a.size.split('x').map(Number) : undefined});
   const spec = r.spec;
   const [c0, c1] = a.clip.split(',').map(Number);
   const frames = decodeFrames(resolveVideo(a.video), {start: c0, count: c1 - c0, width: spec.width, height: spec.height, fit: spec.fit}).frames;
   const total = Number(a.total), q = Number(a.q);
   const span = spec.range[1] - spec.range[0];
-  const job = {spec, file: r.file, inputSizeRewrite: r.inputSizeRewrite, frames, total};
+  const job = {spec, file: r.file, inputSizeRewrite: r.inputSizeRewrite, frames, total, backend};
   const dense = await denseReference(job);
   const log = (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`);
   log(`dense reference of ${frames.length} clip frames done`);
@@ -61,7 +77,7 @@ const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
   mkdirSync(a.out, {recursive: true});
   const name = a.name ?? `${spec.name}-${spec.width}-${a.video}-${total}`;
   const summary = {
-    model: spec.name, size: `${spec.width}x${spec.height}`, clip: `${a.video} frames ${c0}-${c1 - 1}, looped`, total, backend: 'delta-cpu',
+    model: spec.name, size: `${spec.width}x${spec.height}`, clip: `${a.video} frames ${c0}-${c1 - 1}, looped`, total, backend,
     date: new Date().toISOString(), command: `node benchmarks/drift/drift.cjs ${v.join(' ')}`,
     runs: results.map((x) => ({name: x.name, config: x.config, worstMaxRel: x.worstMaxRel, keyframes: x.keyframes, seconds: x.seconds, loops: x.loops,
       // Per frame, compactly: maxRel, errorEstimate, keyframe flag.
@@ -74,7 +90,7 @@ const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
   const env = (rows) => { const pts = []; for (let i = 0; i < rows.length; i += 25) pts.push([i, Math.max(...rows.slice(i, i + 25).map((row) => row.maxRel))]); return pts; };
   writeFileSync(join(a.out, `${name}.svg`), lineChart({
     title: `${spec.name} ${spec.width}x${spec.height}: error vs frame index, ${total} consecutive frames (clip of ${frames.length} looped)`,
-    subtitle: 'delta-cpu vs dense cpu on the same clip frame; max over each 25 frames of max|delta-dense|/max|dense| (worst output)',
+    subtitle: `${backend} vs dense cpu on the same clip frame; max over each 25 frames of max|delta-dense|/max|dense| (worst output)`,
     xLabel: 'frame', yLabel: 'max relative error', series: results.map((x, i) => ({name: x.name, color: PALETTE[i % PALETTE.length], points: env(x.rows)})),
   }));
   log(`wrote ${join(a.out, name)}.json/.svg`);

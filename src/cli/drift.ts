@@ -104,6 +104,7 @@ export async function measureDrift(o: DriftOptions, dense: Float32Array[][]): Pr
       const x = frameToInput(o.spec, o.frames[f]);
       const out = await read(delta.frame(() => model.execute(x) as tf.Tensor | tf.Tensor[]));
       x.dispose();
+      await delta.settleStats();  // GPU planes count MACs on the device: read them before stats()
       const st = delta.stats();
       const e = errors(out, dense[f]);
       const row: DriftRow = {frame: i, clipFrame: f, ...e, errorEstimate: st.errorEstimate, keyframe: i > 0 && st.keyframes > lastKeyframes,

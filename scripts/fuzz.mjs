@@ -70,6 +70,7 @@ function parseArgs(argv) {
     }
   }
   if (o.backends.length === 0) o.backends = (process.env.DELTA_BACKENDS ?? 'delta-cpu').split(',').filter(Boolean);
+  o.backends = [...new Set(o.backends)];
   return o;
 }
 

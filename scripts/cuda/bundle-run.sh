@@ -106,7 +106,7 @@ bench)
 fuzz)
   unpack
   cd "$JS" || exit 1
-  DELTA_FUZZ_REPLAY="bash $D/run.sh fuzz" "$NODE" --max-old-space-size=8192 fuzz.cjs --backend delta-cuda "$@"
+  DELTA_BACKENDS=delta-cuda DELTA_FUZZ_REPLAY="bash $D/run.sh fuzz" "$NODE" --max-old-space-size=8192 fuzz.cjs "$@"
   ;;
 node)
   unpack

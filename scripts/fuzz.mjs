@@ -186,8 +186,8 @@ function report(summaries, o, wallMs) {
     }));
     console.table(rows);
     failedCases += s.failed.length;
-    const cut = s.cases < o.cases ? ` of ${o.cases} (the time limit stopped each job early)` : '';
-    console.log(`[fuzz] ${s.backend}: ${s.cases}${cut} cases (seeds ${o.seed}..${o.seed + o.cases - 1}), ${s.cases - s.failed.length} passed, ` +
+    const cut = s.cases < o.cases ? ` of ${o.cases} (time limit: each job stopped early)` : '';
+    console.log(`[fuzz] ${s.backend}: ${s.cases} cases${cut} (seeds ${o.seed}..${o.seed + o.cases - 1}), ${s.cases - s.failed.length} passed, ` +
       `${s.failed.length} failed, ${(wallMs / 1000).toFixed(1)} s wall (${o.jobs} job${o.jobs > 1 ? 's' : ''})`);
     if (s.uncovered.length) console.log(`[fuzz] FAILED: op-table kernels without a fuzz generator: ${s.uncovered.join(', ')}`);
     if (s.unsupported?.length) {

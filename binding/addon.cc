@@ -122,6 +122,23 @@ Napi::Value LiveBuffers(const Napi::CallbackInfo& info) {
 Napi::Value CachedBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Runtime::get().cachedBytes()));
 }
+// deviceMemory(): {free, total} from cudaMemGetInfo (the whole device, every process), heldBytes (blocks this
+// runtime holds from the driver: live + cached), cachedBytes, liveBuffers. The long-run specs check it flat.
+Napi::Value DeviceMemory(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    Runtime& rt = Runtime::get();
+    rt.stream();  // initialises on the default device when nothing ran yet
+    size_t free = 0, total = 0;
+    delta_cuda::check(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("free", static_cast<double>(free));
+    o.Set("total", static_cast<double>(total));
+    o.Set("heldBytes", static_cast<double>(rt.heldBytes()));
+    o.Set("cachedBytes", static_cast<double>(rt.cachedBytes()));
+    o.Set("liveBuffers", static_cast<double>(rt.liveBuffers()));
+    return o;
+  });
+}
 Napi::Value Trim(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     Runtime::get().trim();
@@ -222,6 +239,7 @@ DELTA_CUDA_EXPORT("synchronize", Synchronize);
 DELTA_CUDA_EXPORT("liveBuffers", LiveBuffers);
 DELTA_CUDA_EXPORT("cachedBytes", CachedBytes);
 DELTA_CUDA_EXPORT("trim", Trim);
+DELTA_CUDA_EXPORT("deviceMemory", DeviceMemory);
 DELTA_CUDA_EXPORT("sparsify", Sparsify);
 DELTA_CUDA_EXPORT("readU32", ReadU32);
 DELTA_CUDA_EXPORT("timeSparsify", TimeSparsify);

@@ -107,6 +107,7 @@ void* Runtime::takeBlock(size_t cls) {
     trim();  // out of memory with blocks cached: give them back and try once more
     check(cudaMalloc(&p, cls), "cudaMalloc");
   }
+  heldBytes_ += cls;
   return p;
 }
 
@@ -149,6 +150,7 @@ void Runtime::trim() {
     blocks.clear();
   }
   cache_.clear();
+  heldBytes_ -= cachedBytes_;
   cachedBytes_ = 0;
 }
 

@@ -51,6 +51,8 @@ class Runtime {
   size_t liveBuffers() const;
   // Device bytes held in the block cache (freed buffers kept for reuse) and in live buffers.
   size_t cachedBytes() const { return cachedBytes_; }
+  // Device bytes this runtime holds from the driver: every cudaMalloc'd block, live or cached.
+  size_t heldBytes() const { return heldBytes_; }
   // Returns every cached block to the driver (cudaFree; waits for the device).
   void trim();
 
@@ -65,6 +67,7 @@ class Runtime {
   struct Buf { void* p = nullptr; size_t bytes = 0; size_t cls = 0; };
   std::map<size_t, std::vector<void*>> cache_;
   size_t cachedBytes_ = 0;
+  size_t heldBytes_ = 0;
   bool ready_ = false;
   int device_ = -1;
   cudaStream_t stream_ = nullptr;

@@ -69,6 +69,17 @@ await esbuild.build({...common, entryPoints: ['build/test/cuda/models-reference-
 const kernelSpecs = readdirSync('build/test/kernels').filter((f) => f.endsWith('.spec.js')).map((f) => `build/test/kernels/${f}`);
 await esbuild.build({...common, stdin: {contents: specEntry(['build/test/cuda/harness-helper.js', ...kernelSpecs]), resolveDir: root},
   outfile: join(jsOut, 'specs-kernels/kernels.spec.js')});
+// Reliability (issue 8) on delta-cuda: the hostile-input, long-run and regression specs (DELTA_BACKENDS=delta-cuda;
+// the entry point imported first: esbuild does not follow backends.ts's require(entry)), and the fuzz runner
+// (scripts/fuzz.mjs with its test modules handed over in globalThis.__deltaFuzzBundle; workers run this file).
+mkdirSync(join(jsOut, 'specs-hostile'), {recursive: true});
+const hostileSpecs = readdirSync('build/test/hostile').filter((f) => f.endsWith('.spec.js')).map((f) => `build/test/hostile/${f}`);
+await esbuild.build({...common, stdin: {contents: `require('tfjs-backend-delta/cuda');\n${specEntry(hostileSpecs)}`, resolveDir: root},
+  outfile: join(jsOut, 'specs-hostile/hostile.spec.js')});
+await esbuild.build({...common, stdin: {contents: `require('tfjs-backend-delta/cuda');
+globalThis.__deltaFuzzBundle = {run: require(${JSON.stringify(resolve('build/test/fuzz/run.js'))}),
+  backends: require(${JSON.stringify(resolve('build/test/fuzz/backends.js'))}), self: __filename};
+require(${JSON.stringify(resolve('scripts/fuzz.mjs'))});`, resolveDir: root}, outfile: join(jsOut, 'fuzz.cjs')});
 await esbuild.build({...common, entryPoints: ['test/run-jasmine.cjs'], outfile: join(jsOut, 'run-jasmine.cjs'),
   external: [...common.external, 'jasmine-core']});
 await esbuild.build({...common, entryPoints: ['scripts/cuda/bench-posenet.ts'], outfile: join(jsOut, 'bench.cjs')});
@@ -81,7 +92,7 @@ await esbuild.build({...common, entryPoints: ['test/core-suites/run.mjs'], outfi
   banner: {js: "import {createRequire as __deltaCreateRequire} from 'module'; globalThis.require = __deltaCreateRequire(import.meta.url);"}});
 cpSync('node_modules/jasmine-core/', join(jsOut, 'node_modules/jasmine-core'), {recursive: true, dereference: true});
 for (const [name, dir, files] of [['unit', 'specs-unit', ['*.spec.js']], ['models', 'specs-models', ['*.spec.js']],
-  ['kernels', 'specs-kernels', ['*.spec.js']]]) {
+  ['kernels', 'specs-kernels', ['*.spec.js']], ['hostile', 'specs-hostile', ['*.spec.js']]]) {
   writeFileSync(join(jsOut, `jasmine-${name}.json`), JSON.stringify({spec_dir: dir, spec_files: files,
     env: {random: false, stopSpecOnExpectationFailure: false}}) + '\n');
 }
@@ -181,7 +192,9 @@ Made by \`npm run bundle\` (${new Date().toISOString()}, ${execFileSync('git', [
 For a Linux x86_64 server with an NVIDIA GPU, its driver, cmake >= 3.18 and nvcc (CUDA >= 12); no npm, no internet.
 
     bash run.sh build        # builds the addon with the server's cmake + nvcc (CUDA_ARCHS=native by default)
-    bash run.sh test         # GPU specs, kernel delta specs, tfjs-core suites, real models; ends "N passed, M failed"
+    bash run.sh test         # GPU specs, kernel delta specs, tfjs-core suites, real models, hostile input +
+                             # long runs, fuzz; ends "N passed, M failed"
+    bash run.sh fuzz --seed S --cases K   # a fuzz slice on delta-cuda (a failing seed prints this line)
     bash run.sh bench        # posenet video benchmark (vtest 769x577, pose_1 577x577; B = 1, 8, 32)
 
 Results and logs go to $OUT (default ./out). See docs/delta-cuda.md in the repository.

@@ -9,7 +9,8 @@
 // --backend B (repeatable or a comma list; default $DELTA_BACKENDS or delta-cpu)
 // --jobs N (processes; default min(2, cores))  --max-size N (spatial bound, default 16)
 // --kernel K (only cases of kernel K; repeatable)  --verbose (a line per case)  --max-failures N
-// --no-build (skip the build steps)  --json FILE (write the summary).
+// --no-build (skip the build steps)  --json FILE (write the summary)  --time-limit S (start no case after
+// S seconds; the summary counts the cases that ran: a bounded run on a GPU whose rate is not known here).
 // A failing case prints its seed, what failed and a one-line replay command. Exit status 1 on failure.
 // Under test/run.mjs ($DELTA_RESULT_FILE set) one result per backend and kernel is written.
 import {spawn, spawnSync} from 'node:child_process';
@@ -19,15 +20,21 @@ import {dirname, join} from 'node:path';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-process.chdir(root);
-const require = createRequire(import.meta.url);
+// The delta-cuda offline bundle (scripts/bundle.mjs) runs this file bundled: its entry sets
+// globalThis.__deltaFuzzBundle = {run, backends, self} (the test modules, this script's bundled file) first.
+const bundled = globalThis.__deltaFuzzBundle ?? null;
+const self = bundled ? bundled.self : fileURLToPath(import.meta.url);
+const root = join(dirname(self), '..');
+if (!bundled) process.chdir(root);
+const require = bundled ? null : createRequire(import.meta.url);
+const fuzzModule = () => bundled?.run ?? require(join(root, 'build/test/fuzz/run.js'));
+const backendsModule = () => bundled?.backends ?? require(join(root, 'build/test/fuzz/backends.js'));
 
 function parseArgs(argv) {
   const env = (name, def) => (process.env[name] ? Number(process.env[name]) : def);
   const o = {seed: env('DELTA_FUZZ_SEED', 1), cases: env('DELTA_FUZZ_CASES', 10000),
     backends: [], jobs: Math.min(2, cpus().length), maxSize: undefined, kernels: [],
-    verbose: false, build: true, json: null, maxFailures: 0, worker: false};
+    verbose: false, build: true, json: null, maxFailures: 0, worker: false, deadline: 0};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -52,8 +59,10 @@ function parseArgs(argv) {
       case '--json': o.json = val(); break;
       case '--max-failures': o.maxFailures = int('--max-failures', val()); break;
       case '--worker': o.worker = true; break;
+      case '--time-limit': o.deadline = Date.now() + 1000 * int('--time-limit', val()); break;
+      case '--deadline': o.deadline = int('--deadline', val()); break;  // workers: the parent's deadline
       case '-h': case '--help':
-        console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l, i, a) => a.slice(0, i + 1).every((m) => m.startsWith('//')))
+        console.log(readFileSync(self, 'utf8').split('\n').slice(1).filter((l, i, a) => a.slice(0, i + 1).every((m) => m.startsWith('//')))
           .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
         break;
@@ -61,6 +70,7 @@ function parseArgs(argv) {
     }
   }
   if (o.backends.length === 0) o.backends = (process.env.DELTA_BACKENDS ?? 'delta-cpu').split(',').filter(Boolean);
+  o.backends = [...new Set(o.backends)];
   return o;
 }
 
@@ -88,12 +98,13 @@ function build() {
 
 /** Runs a slice in this process; returns the summary per backend. */
 async function runInProcess(o) {
-  const {runFuzz, replayCommand} = require(join(root, 'build/test/fuzz/run.js'));
+  const {runFuzz, replayCommand} = fuzzModule();
   const out = [];
   let printed = 0;
   for (const backend of o.backends) {
     const summary = await runFuzz({
       seed: o.seed, cases: o.cases, backend, maxSize: o.maxSize, kernels: o.kernels, maxFailures: o.maxFailures,
+      deadline: o.deadline || undefined,
       onCase: (c) => {
         if (o.verbose) console.log(`[fuzz] ${backend} seed ${c.seed} ${c.failures.length ? 'FAIL' : 'ok  '} ${c.ms} ms  ${c.label}`);
         if (!c.failures.length) return;
@@ -126,12 +137,13 @@ async function runInWorkers(o) {
     const start = o.seed + j * per, count = Math.min(per, o.cases - j * per);
     if (count <= 0) break;
     const json = join(tmp, `job-${j}.json`);
-    const args = [fileURLToPath(import.meta.url), '--worker', '--no-build', '--seed', String(start), '--cases', String(count),
+    const args = [self, '--worker', '--no-build', '--seed', String(start), '--cases', String(count),
       '--backend', o.backends.join(','), '--json', json];
     if (o.maxSize) args.push('--max-size', String(o.maxSize));
     for (const k of o.kernels) args.push('--kernel', k);
     if (o.verbose) args.push('--verbose');
     if (o.maxFailures) args.push('--max-failures', String(o.maxFailures));
+    if (o.deadline) args.push('--deadline', String(o.deadline));
     children.push(new Promise((resolve) => {
       const child = spawn(process.execPath, args, {stdio: ['ignore', 'inherit', 'inherit']});
       child.on('exit', (code, signal) => resolve({json, code, signal, start, count}));
@@ -142,7 +154,7 @@ async function runInWorkers(o) {
   for (const r of results) {
     if (!existsSync(r.json)) {
       throw new Error(`fuzz worker for seeds ${r.start}..${r.start + r.count - 1} exited ${r.code ?? r.signal} without a summary ` +
-        `(replay: npm run fuzz -- --seed ${r.start} --cases ${r.count} --jobs 1 --verbose)`);
+        `(replay: ${process.env.DELTA_FUZZ_REPLAY || 'npm run fuzz --'} --seed ${r.start} --cases ${r.count} --jobs 1 --verbose)`);
     }
     for (const s of JSON.parse(readFileSync(r.json, 'utf8'))) {
       const acc = byBackend.get(s.backend);
@@ -164,7 +176,7 @@ async function runInWorkers(o) {
 }
 
 function report(summaries, o, wallMs) {
-  const {replayCommand} = require(join(root, 'build/test/fuzz/run.js'));
+  const {replayCommand} = fuzzModule();
   let failedCases = 0;
   const results = {passed: 0, failed: 0, skipped: 0, failures: []};
   for (const s of summaries) {
@@ -174,13 +186,18 @@ function report(summaries, o, wallMs) {
     }));
     console.table(rows);
     failedCases += s.failed.length;
-    console.log(`[fuzz] ${s.backend}: ${s.cases} cases (seeds ${s.seed}..${s.seed + s.cases - 1}), ${s.cases - s.failed.length} passed, ` +
+    const cut = s.cases < o.cases ? ` of ${o.cases} (time limit: each job stopped early)` : '';
+    console.log(`[fuzz] ${s.backend}: ${s.cases} cases${cut} (seeds ${o.seed}..${o.seed + o.cases - 1}), ${s.cases - s.failed.length} passed, ` +
       `${s.failed.length} failed, ${(wallMs / 1000).toFixed(1)} s wall (${o.jobs} job${o.jobs > 1 ? 's' : ''})`);
     if (s.uncovered.length) console.log(`[fuzz] FAILED: op-table kernels without a fuzz generator: ${s.uncovered.join(', ')}`);
     if (s.unsupported?.length) {
       // not failures: configurations this backend's data plane runs dense (values still checked); by reason
       const by = new Map();
-      for (const u of s.unsupported) by.set(u.reason, [...(by.get(u.reason) ?? []), u.seed]);
+      // grouped without shapes (delta-cuda's reasons name them: "broadcast of [1,4] to [2,3,4]")
+      for (const u of s.unsupported) {
+        const why = u.reason.replace(/\[[\d,]*\]/g, '[..]');
+        by.set(why, [...(by.get(why) ?? []), u.seed]);
+      }
       console.log(`[fuzz] ${s.backend}: ${s.unsupported.length} cases ran dense (unsupported by its data plane, values checked):`);
       for (const [why, seeds] of by) console.log(`  ${seeds.length} x ${why} (seeds ${seeds.slice(0, 5).join(' ')}${seeds.length > 5 ? ' ...' : ''})`);
     }
@@ -213,9 +230,9 @@ async function main() {
     writeFileSync(o.json, JSON.stringify(summaries));
     return;
   }
-  if (o.build) build();
+  if (o.build && !bundled) build();
   // Every backend must load here, with a clear message, before workers start.
-  const {loadBackend} = require(join(root, 'build/test/fuzz/backends.js'));
+  const {loadBackend} = backendsModule();
   for (const b of o.backends) loadBackend(b);
   const t0 = Date.now();
   const jobs = Math.min(o.jobs, Math.max(1, o.cases));

@@ -39,6 +39,11 @@ const suites = [
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
   {name: 'delta-cuda: addon, backend, dense and delta kernels (GPU specs skipped without a device; plane logic on an emulated addon)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},
+  // delta-cuda's share of issue 8 without a GPU: its backend and data plane on the emulated addon with tfjs-cpu's
+  // dense kernels (test/cuda/emulated_backend.ts); the GPU runs them through the offline bundle's run.sh test.
+  {name: 'reliability on delta-cuda-emulated (no GPU): hostile input, 1,000-frame long runs with device memory, regressions',
+    args: ['--expose-gc', 'test/run-jasmine.cjs', 'test/hostile/jasmine.json'], env: {DELTA_BACKENDS: 'delta-cuda-emulated'}},
+  {name: 'fuzz on delta-cuda-emulated (no GPU): 2,000 cases vs dense cpu', args: ['scripts/fuzz.mjs', '--no-build', '--backend', 'delta-cuda-emulated', '--cases', '2000', '--jobs', '1']},
 ];
 const only = process.env.DELTA_SUITES ? new RegExp(process.env.DELTA_SUITES) : null;
 

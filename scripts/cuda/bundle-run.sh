@@ -4,12 +4,17 @@
 #                             (CUDA_ARCHS, default "native": the GPUs of this machine; e.g. "75;80;86;89;90")
 #   bash DIR/run.sh test      GPU specs (addon, backend, dense kernels vs cpu, delta kernels), the shared
 #                             per-kernel delta specs on delta-cuda, tfjs-core's kernel suites on delta-cuda
-#                             (exact mode), real models on real video; prints a table and "N passed, M failed"
+#                             (exact mode), real models on real video, hostile input + 1,000-frame long runs
+#                             (device memory flat), the fuzz; prints a table and "N passed, M failed"
+#   bash DIR/run.sh fuzz ...  a fuzz slice on delta-cuda: --seed S --cases K [--jobs N] (replays a failing seed)
 #   bash DIR/run.sh bench     the posenet video benchmark (vtest 769x577, pose_1 577x577; B = 1, 8, 32)
 #   bash DIR/run.sh node ...  the bundled Node with the bundle's environment (e.g. a script of your own)
 # Environment: OUT (logs and results; default DIR/out), DELTA_CUDA_BUILD (build folder; default DIR/build),
 # DELTA_CUDA_DEVICE (GPU index), CUDA_ARCHS, NODE_DIR (where Node is unpacked; default /tmp/delta-cuda-node),
-# SUITE_TIMEOUT (seconds per test suite, default 1200), SUITES (regexp of suite names to run, default all).
+# SUITE_TIMEOUT (seconds per test suite, default 1200), SUITES (regexp of suite names to run, default all),
+# FUZZ_SEED (default 1), FUZZ_CASES (default 8000), FUZZ_JOBS (processes on the one GPU, default 4),
+# FUZZ_SECONDS (no case starts after this, default 200: the table counts the cases that ran),
+# DELTA_LONG_FRAMES (frames of the long runs, default 1000).
 set -u
 D="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUTDIR="${OUT:-$D/out}"
@@ -81,6 +86,13 @@ test)
     env DELTA_CORE_BACKEND=delta-cuda DELTA_CORE_BUNDLE="$JS/core-suites.cjs" "$NODE" --max-old-space-size=16384 core-run.mjs
   suite "real models on real video vs dense cpu (5 models x 2 clips)" cuda-models \
     env DELTA_CUDA_MODELS_OUT="$OUTDIR/cuda-models-figures.json" "$NODE" --max-old-space-size=16384 run-jasmine.cjs jasmine-models.json
+  suite "hostile input + long runs on delta-cuda (${DELTA_LONG_FRAMES:-1000} frames, device memory flat)" cuda-hostile \
+    env DELTA_BACKENDS=delta-cuda "$NODE" --expose-gc --max-old-space-size=16384 run-jasmine.cjs jasmine-hostile.json
+  fz_seed="${FUZZ_SEED:-1}" fz_cases="${FUZZ_CASES:-8000}"
+  suite "fuzz on delta-cuda ($fz_cases cases from seed $fz_seed, ${FUZZ_SECONDS:-200} s limit)" cuda-fuzz \
+    env DELTA_FUZZ_REPLAY="bash $D/run.sh fuzz" "$NODE" --max-old-space-size=8192 fuzz.cjs --backend delta-cuda \
+    --seed "$fz_seed" --cases "$fz_cases" --jobs "${FUZZ_JOBS:-4}" --time-limit "${FUZZ_SECONDS:-200}"
+  grep -E "^\[fuzz\] (delta-cuda|failing|replay)|ran dense|^  [0-9]+ x " "$OUTDIR/cuda-fuzz.log" 2>/dev/null | head -12
   printf '%-62s %6s %6s %6s %7s\n' suite passed failed skipped time
   printf "$rows"
   echo "$total_p passed, $total_f failed, $total_s skipped"
@@ -91,12 +103,17 @@ bench)
   cd "$JS" || exit 1
   "$NODE" --max-old-space-size=32768 bench.cjs "$OUTDIR/cuda-bench-posenet.json" "$@" 2>&1 | tee "$OUTDIR/cuda-bench.log"
   ;;
+fuzz)
+  unpack
+  cd "$JS" || exit 1
+  DELTA_BACKENDS=delta-cuda DELTA_FUZZ_REPLAY="bash $D/run.sh fuzz" "$NODE" --max-old-space-size=8192 fuzz.cjs "$@"
+  ;;
 node)
   unpack
   "$NODE" "$@"
   ;;
 *)
-  sed -n 2,13p "$0"
+  sed -n 2,20p "$0"
   exit 2
   ;;
 esac

@@ -171,8 +171,12 @@ export class DeltaCudaBackend extends KernelBackend {
   }
 
   override async read(dataId: DataId): Promise<backend_util.BackendValues> {
-    // The download waits only for the work queued before it on the stream.
-    return this.readSync(dataId);
+    // The download waits only for the work queued before it on the stream; the delta steps' counters ride
+    // along (one async copy queued before, delivered after: the stream is drained by then).
+    this.plane.beforeRead();
+    const values = this.readSync(dataId);
+    this.plane.afterRead();
+    return values;
   }
 
   /** Weight bytes for the engine's stable layer keys (one download per weight tensor, at first use). */

@@ -39,6 +39,18 @@ export interface CudaBuildInfo {
   napiVersion: number;
 }
 
+/** The addon's deviceMemory() (binding/addon.cc). */
+export interface CudaDeviceMemory {
+  /** cudaMemGetInfo: free and total bytes of the device (all processes) */
+  free: number;
+  total: number;
+  /** bytes of device blocks the runtime holds from the driver (live buffers + its block cache) */
+  heldBytes: number;
+  /** of heldBytes, the freed blocks kept for reuse */
+  cachedBytes: number;
+  liveBuffers: number;
+}
+
 /** A device buffer handle (an index into the addon's bounds-checked table, never a raw pointer). */
 export type Handle = number;
 
@@ -59,6 +71,8 @@ export interface DeltaCudaAddon {
   cachedBytes(): number;
   /** Returns the cached blocks to the driver. */
   trim(): void;
+  /** cudaMemGetInfo's free/total (whole device) and the bytes this process's runtime holds (live + cached). */
+  deviceMemory(): CudaDeviceMemory;
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
            count: Handle, countOffset?: number, readCount?: boolean): number | undefined;
   readU32(h: Handle, byteOffset?: number): number;

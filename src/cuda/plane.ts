@@ -30,7 +30,8 @@
  *
  * NaN/Inf: kernels are recomputes without accumulators, so a non-finite value is carried exactly as the
  * dense kernel would carry it, and leaves the output on the first step after it leaves the input; the
- * truncation propagates non-finite values and flags them in the step's counters (counters.nonFiniteSteps).
+ * truncation propagates non-finite values and flags them in the step's counters (counters.nonFiniteSteps);
+ * the deferred counts report it (nonFinite) and the engine re-seeds the slot on its next call.
  */
 import {DataId, DataType, KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
 import type {CallView} from '../core/op_table';
@@ -153,7 +154,8 @@ export class CudaPlane implements DataPlane {
   /** Mark-free dense steps of slots last above this fraction hand out full updates (< 0: always, > 1: never). */
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
-  private readonly fullLists = new Map<number, {list: Handle; count: Handle}>();
+  /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
+  private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
   readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0,
     /** steps abandoned because take() freed the counter page of an input update (the engine re-seeds) */
     staleCountSteps: 0,
@@ -187,6 +189,22 @@ export class CudaPlane implements DataPlane {
     return this.live;
   }
 
+  /**
+   * Around a download (backend.read: the stream is drained): every step's counts so far reach the host with
+   * it, so a NaN/Inf flagged on the device re-seeds its slot on the next call, not a frame later.
+   */
+  beforeRead(): void {
+    this.counters.flush();
+  }
+  afterRead(): void {
+    this.counters.poll();
+  }
+
+  /** Device buffers of the counter ring now (they come and go with page boundaries, bounded by the ring). */
+  counterPages(): number {
+    return this.counters.livePages();
+  }
+
   release(slot: Slot): void {
     const st = slot.plane as CudaSlotState | null;
     if (!st) return;
@@ -196,6 +214,18 @@ export class CudaPlane implements DataPlane {
     this.freeDebug(st);
     for (const h of st.owned) this.k.free(h);
     st.owned = [];
+    this.dropFullLists(st);
+  }
+
+  /** The identity list of a size goes with its last slot (kept per size for good, it grew with every size seen). */
+  private dropFullLists(st: CudaSlotState): void {
+    for (const [P, f] of this.fullLists) {
+      if (f.users.delete(st) && f.users.size === 0) {
+        this.k.free(f.list);
+        this.k.free(f.count);
+        this.fullLists.delete(P);
+      }
+    }
   }
 
   /** Frees the plane's own buffers (scratch, counter pages); slots are released by the engine. */
@@ -305,11 +335,13 @@ export class CudaPlane implements DataPlane {
         this.k.deltaFill(st.groups, 0, bytes, 0);
       }
       // a slot that may hand out full updates gets its identity list now (device buffers settle with the seeds)
-      if (st.op.fusesTruncation && this.backend.runDense) this.fullList(P);
+      if (st.op.fusesTruncation && this.backend.runDense) this.fullList(P, st);
       out = this.denseSeed(st, call, tensors);
       if (call.debug) this.recordDebug(st, call, tensors, []);
+      else this.freeDebug(st);  // a record describes the latest step: stale now
     } catch (e) {
       for (const h of st.owned) this.k.free(h);
+      this.dropFullLists(st);
       if (out) this.backend.disposeData(out.dataId);
       throw e;
     }
@@ -374,6 +406,7 @@ export class CudaPlane implements DataPlane {
       const out = this.runDense(call);
       this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
       if (call.debug) this.recordDebug(st, call, dense, []);
+      else this.freeDebug(st);  // a record describes the latest step: stale now
       this.stats.passThroughSteps++;
       this.stats.launches += 2;
       return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
@@ -453,11 +486,14 @@ export class CudaPlane implements DataPlane {
     }
     this.counters.afterStep();
     if (call.debug) this.recordDebug(st, call, dense, raw);
+    else this.freeDebug(st);  // a record describes the latest step: stale now
 
     const denseMacs = op.denseMacs;
     const deferredCounts = words.then((w) => {
       if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
-      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w)};
+      // nonFinite: the engine re-seeds the slot on its next call (exact dense after a NaN/Inf frame in
+      // threshold mode, as delta-cpu and delta-webgpu; without it the NaN frame's residue stayed in vals)
+      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: w[COUNTER.NONFINITE] !== 0};
     });
     this.pending.add(deferredCounts);
     deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
@@ -470,6 +506,7 @@ export class CudaPlane implements DataPlane {
     this.stats.emptySteps++;
     const out = this.output(st);
     if (call.debug) this.recordDebug(st, call, dense, raw);
+    else this.freeDebug(st);  // a record describes the latest step: stale now
     return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false};
   }
 
@@ -482,20 +519,21 @@ export class CudaPlane implements DataPlane {
   }
 
   /** The plane's identity list of P pixels and its count word (made once per size, at a seed that may need it). */
-  private fullList(P: number): {list: Handle; count: Handle} {
+  private fullList(P: number, st: CudaSlotState): {list: Handle; count: Handle} {
     let f = this.fullLists.get(P);
     if (!f) {
-      f = {list: this.k.alloc(P * 4), count: this.k.alloc(4)};
+      f = {list: this.k.alloc(P * 4), count: this.k.alloc(4), users: new Set()};
       this.k.upload(f.list, Int32Array.from({length: P}, (_, i) => i));
       this.k.upload(f.count, Uint32Array.of(P));
       this.fullLists.set(P, f);
     }
+    f.users.add(st);
     return f;
   }
 
   /** Every pixel changed: the identity list as the update. */
   private fullUpdate(st: CudaSlotState): CudaUpdate {
-    const f = this.fullList(st.op.pixels);
+    const f = this.fullList(st.op.pixels, st);
     this.stats.fullUpdates++;
     return {list: f.list, count: {handle: f.count, offset: 0}, entry: null, owner: st, seq: st.seq, empty: false, full: true};
   }

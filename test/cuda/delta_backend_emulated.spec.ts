@@ -9,36 +9,19 @@
 //    every buffer of a re-seeded slot (the bias is a new constant every frame: the conv slot re-seeds each frame).
 //  - a frame without change after a busy frame recomputed the chain (cost model from the previous frame's
 //    counts + full updates): now such a frame performs no MACs.
+// And of three the reliability suites found on delta-cuda-emulated (test/hostile with DELTA_BACKENDS=...):
+//  - the plane kept one identity list (2 buffers) per pixel count for good: model.dispose() left 8 buffers
+//    per model; now a list goes with the last slot of its size;
+//  - a debug step's record copies stayed on the device until the slot's next debug step;
+//  - a NaN/Inf flagged by a delta step on the device never re-seeded the slot (the deferred counts did not
+//    report it), and once reported it came a frame late (counts delivered during the next frame's calls).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
-import 'tfjs-backend-delta/cuda';
-import {cpuKernels, DeltaCudaBackend} from '../../../dist/cjs/cuda/backend';
-import type {DeltaCudaAddon} from '../../../dist/cjs/cuda/native';
-import {EmulatedAddon} from './emulated_addon';
+import {EmulatedCudaBackend, registerEmulatedCuda} from './emulated_backend';
 
-const NAME = 'delta-cuda-emulated';
-
-/** delta-cuda with the emulated addon; its dense kernels are tfjs-cpu's (through device-buffer copies). */
-class EmulatedCudaBackend extends DeltaCudaBackend {
-  constructor() {
-    const addon = new EmulatedAddon() as unknown as DeltaCudaAddon & {cachedBytes(): number};
-    addon.cachedBytes = () => 0;
-    super(addon);
-  }
-  override runDense(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) {
-    return cpuKernels.get(kernelName)!({inputs, attrs, backend: this});
-  }
-}
-
-function register() {
-  for (const [name, k] of cpuKernels) {
-    if (tf.getKernel(name, NAME)) continue;
-    tf.registerKernel({kernelName: name, backendName: NAME,
-      kernelFunc: (args) => (args.backend as unknown as DeltaCudaBackend).deltaEngine.call(name, args, k)});
-  }
-  tf.registerBackend(NAME, () => new EmulatedCudaBackend());
-}
+const NAME = 'delta-cuda-emulated-spec';
+const register = () => registerEmulatedCuda(NAME);
 
 describe('delta-cuda backend on the emulated addon (no GPU)', () => {
   let b: EmulatedCudaBackend;
@@ -115,5 +98,79 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
     await tf.setBackend(NAME);
     values[4].forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]))));
     tf.dispose([...w, bias, ...inputs]);
+  });
+
+  /** Live device buffers other than the counter ring's pages (which come and go with page boundaries). */
+  const liveBuffers = () => b.addon.liveBuffers() - b.plane.counterPages();
+  const convNet = (w: tf.Tensor4D, bias: tf.Tensor1D) => (x: tf.Tensor4D) =>
+    tf.tidy(() => tf.relu(tf.add(tf.fused.conv2d({x, filter: w, bias, strides: 1, pad: 'same', activation: 'relu'}), 0.5)));
+
+  it('frees every buffer of released slots, the identity list of their size included', async () => {
+    await delta.settleStats();
+    const w = tf.randomNormal([3, 3, 3, 8]) as tf.Tensor4D, bias = tf.randomNormal([8]) as tf.Tensor1D;
+    const live0 = liveBuffers();
+    const net = convNet(w, bias);
+    for (const size of [16, 24, 32]) {
+      for (let f = 0; f < 3; f++) {
+        const x = tf.randomUniform([1, size, size, 3]) as tf.Tensor4D;
+        const y = net(x);
+        await y.data();
+        tf.dispose([x, y]);
+      }
+    }
+    expect(b.plane.bufferCount()).toBeGreaterThan(0);
+    delta.reset();
+    await delta.settleStats();
+    expect(b.plane.bufferCount()).toBe(0);
+    expect(liveBuffers()).toBe(live0);
+    tf.dispose([w, bias]);
+  });
+
+  it('frees a debug step\'s record copies on the slot\'s next step without debug', async () => {
+    const w = tf.randomNormal([3, 3, 3, 8]) as tf.Tensor4D, bias = tf.randomNormal([8]) as tf.Tensor1D;
+    const net = convNet(w, bias);
+    const frame = async (k: number) => {
+      const x = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', k) as tf.Tensor4D;
+      const y = net(x);
+      await y.data();
+      tf.dispose([x, y]);
+      await delta.settleStats();
+    };
+    try {
+      for (let k = 0; k < 3; k++) await frame(k);
+      const quiet = liveBuffers();
+      delta.configure({debug: true});
+      await frame(3);
+      expect(delta.debug().length).toBeGreaterThan(0);
+      expect(liveBuffers()).toBeGreaterThan(quiet);  // the record's device copies
+      delta.configure({debug: false});
+      await frame(4);
+      expect(liveBuffers()).toBe(quiet);
+    } finally {
+      delta.configure({debug: false});
+      tf.dispose([w, bias]);
+    }
+  });
+
+  it('a NaN flagged on the device re-seeds the slots on the next frame, then they are back on the delta path', async () => {
+    const w = tf.randomNormal([3, 3, 3, 8]) as tf.Tensor4D, bias = tf.randomNormal([8]) as tf.Tensor1D;
+    const net = convNet(w, bias);
+    const modes: string[] = [];
+    for (let f = 0; f < 6; f++) {
+      const v = tf.tidy(() => tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 20 + f).dataSync()) as Float32Array;
+      if (f === 2) v[100] = NaN;
+      const x = tf.tensor4d(v, [1, 16, 16, 3]);
+      const y = net(x);
+      await y.data();  // no settleStats: the counts come with the download
+      tf.dispose([x, y]);
+      modes.push(delta.stats().layers.filter((l) => l.mode !== 'fallback').map((l) => l.mode).join(','));
+    }
+    await delta.settleStats();
+    expect(b.plane.stats.nonFiniteSteps).toBeGreaterThan(0);
+    // frame 2 steps (the NaN carried as dense carries it), frame 3 re-seeds every slot it reached, 4 and 5 step
+    expect(modes[3].split(',')).not.toContain('delta');
+    expect(modes[4].split(',').every((m) => m === 'delta')).withContext(modes[4]).toBe(true);
+    expect(modes[5].split(',').every((m) => m === 'delta')).withContext(modes[5]).toBe(true);
+    tf.dispose([w, bias]);
   });
 });

@@ -54,6 +54,16 @@ export class EmulatedAddon {
   free(h: Handle) { this.buf(h); this.bufs.delete(h); }
   size(h: Handle) { return this.buf(h).byteLength; }
   liveBuffers() { return this.bufs.size; }
+  /** No block cache here: freed buffers go back at once. */
+  cachedBytes() { return 0; }
+  trim() {}
+  /** The addon's deviceMemory() (binding/addon.cc): here the "device" is the JS heap, 16 GiB nominal. */
+  deviceMemory() {
+    let held = 0;
+    for (const b of this.bufs.values()) held += b.byteLength;
+    const total = 16 * 2 ** 30;
+    return {free: total - held, total, heldBytes: held, cachedBytes: 0, liveBuffers: this.bufs.size};
+  }
   synchronize() {}
   upload(h: Handle, src: ArrayBufferView, byteOffset = 0) {
     new Uint8Array(this.buf(h), byteOffset, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));

@@ -1,7 +1,9 @@
 // The delta backends the reliability tests (test/fuzz, test/hostile) run on. Every check there is
 // backend-parametric: it takes a backend name from this list and compares against tfjs' own dense
 // 'cpu' backend (the oracle). delta-webgpu runs in Node on Dawn's software adapter (setUpWebGPU below);
-// delta-cuda registers here once its entry point lands in package.json "exports".
+// delta-cuda needs the built addon and a CUDA device (the offline bundle's `run.sh test` on a GPU server);
+// delta-cuda-emulated is delta-cuda's backend and data plane on the emulated addon with tfjs-cpu's dense
+// kernels (test/cuda/emulated_backend.ts): its JS side (engine, plane, buffer lifetimes) without a GPU.
 //
 // Select with DELTA_BACKENDS=delta-cpu,delta-webgpu (specs) or `npm run fuzz -- --backend B`.
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,21 +16,31 @@ export const DELTA_BACKENDS: Record<string, string> = {
   'delta-cpu': 'tfjs-backend-delta/cpu',
   'delta-webgpu': 'tfjs-backend-delta/webgpu',
   'delta-cuda': 'tfjs-backend-delta/cuda',
+  'delta-cuda-emulated': '../cuda/emulated_backend',
 };
+
+/** delta-cuda on the GPU or emulated (the device-memory checks of the long runs apply to both). */
+export const isCuda = (name: string): boolean => name === 'delta-cuda' || name === 'delta-cuda-emulated';
 
 /** Registers a delta backend (loads its entry point); throws a clear error if it is not available. */
 export function loadBackend(name: string): void {
   const entry = DELTA_BACKENDS[name];
   if (!entry) throw new Error(`unknown delta backend '${name}' (known: ${Object.keys(DELTA_BACKENDS).join(', ')})`);
-  if (tf.findBackendFactory(name)) return;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(entry);
-  } catch (e) {
-    throw new Error(`delta backend '${name}' is not available in this build (${entry}: ${(e as Error).message.split('\n')[0]})`);
+  // A factory already there: registered by an import of the entry point (the offline bundle imports
+  // tfjs-backend-delta/cuda statically: esbuild does not follow require(entry)).
+  if (!tf.findBackendFactory(name)) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const m = require(entry) as {registerEmulatedCuda?: () => void};
+      if (name === 'delta-cuda-emulated') m.registerEmulatedCuda!();
+    } catch (e) {
+      throw new Error(`delta backend '${name}' is not available in this build (${entry}: ${(e as Error).message.split('\n')[0]})`);
+    }
+    if (!tf.findBackendFactory(name)) throw new Error(`${entry} loaded but did not register '${name}'`);
+    if (name === 'delta-webgpu') setUpWebGPU(entry);
   }
-  if (!tf.findBackendFactory(name)) throw new Error(`${entry} loaded but did not register '${name}'`);
-  if (name === 'delta-webgpu') setUpWebGPU(entry);
+  // float32 sums in another order than tfjs-cpu: the GPU kernel specs' tolerance (test/cuda/harness-helper.ts)
+  if (isCuda(name)) configureHarness({exactTol: 1e-4});
 }
 
 /**

@@ -40,6 +40,8 @@ export interface FuzzRunOptions {
   onCase?: (o: CaseOutcome, index: number) => void;
   /** Stop after this many failing cases (default: run all). */
   maxFailures?: number;
+  /** Start no case after this time (Date.now() ms; the bundle's bounded GPU run): the summary counts what ran. */
+  deadline?: number;
 }
 
 export interface FuzzSummary {
@@ -55,8 +57,9 @@ export interface FuzzSummary {
   uncovered: string[];
 }
 
+/** The replay command; $DELTA_FUZZ_REPLAY replaces `npm run fuzz --` (the offline bundle: `bash DIR/run.sh fuzz`). */
 export function replayCommand(seed: number, backend: string, maxSize = DEFAULT_MAX_SIZE): string {
-  return `npm run fuzz -- --seed ${seed} --cases 1 --backend ${backend}${maxSize !== DEFAULT_MAX_SIZE ? ` --max-size ${maxSize}` : ''}`;
+  return `${process.env.DELTA_FUZZ_REPLAY || 'npm run fuzz --'} --seed ${seed} --cases 1 --backend ${backend}${maxSize !== DEFAULT_MAX_SIZE ? ` --max-size ${maxSize}` : ''}`;
 }
 
 /** max|a - ref| / max(scale, 1e-6) (NaN or a length mismatch: Infinity). */
@@ -126,7 +129,8 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzSummary> {
   for (const k of kernels) {
     if (!(FUZZ_KERNELS as readonly string[]).includes(k)) throw new Error(`fuzz: unknown kernel '${k}' (known: ${FUZZ_KERNELS.join(', ')})`);
   }
-  await tf.setBackend(o.backend);
+  // a backend that cannot start (delta-cuda without its addon or a device): one clear error, not K failed cases
+  if (!(await tf.setBackend(o.backend))) throw new Error(`tf.setBackend('${o.backend}') failed (its reason is printed above)`);
   const t0 = Date.now();
   const summary: FuzzSummary = {backend: o.backend, seed: o.seed, cases: 0, failed: [], perKernel: {}, ms: 0, uncovered};
   for (let i = 0; i < o.cases; i++) {
@@ -149,9 +153,11 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzSummary> {
     k.worstInv = Math.max(k.worstInv, outcome.worstInv);
     // A case whose only failures are plane-specific fallbacks ("ran 'fallback' (delta-webgpu ...)", keyframes
     // of such a slot): the data plane lacks that configuration; the values were checked like any other.
-    const planeFallback = /ran 'fallback', not 'delta' \((delta-webgpu|delta-cuda)[^)]*\)|ran 'fallback' on a keyframe|no debug record of a \w+ slot/;
+    // delta-cuda's plane names kernels it has no delta kernel for: "(delta kernel not implemented on delta-cuda)".
+    const planeFallback = /ran 'fallback', not 'delta' \((delta-webgpu|delta-cuda|delta kernel not implemented on delta-cuda)[^)]*\)|ran 'fallback' on a keyframe|no debug record of a \w+ slot/;
     if (outcome.failures.length && outcome.failures.every((f) => planeFallback.test(f))) {
-      const reason = outcome.failures.map((f) => f.match(/\((delta-(?:webgpu|cuda)[^)]*)\)/)?.[1]).find(Boolean) ?? 'fallback';
+      const reason = outcome.failures.map((f) => f.match(/\((delta-(?:webgpu|cuda)[^)]*|delta kernel not implemented on delta-cuda)\)/)?.[1])
+        .find(Boolean) ?? 'fallback';
       outcome.unsupported = reason;
       outcome.failures = [];
       k.unsupported = (k.unsupported ?? 0) + 1;
@@ -163,6 +169,7 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzSummary> {
     }
     o.onCase?.(outcome, i);
     if (o.maxFailures && summary.failed.length >= o.maxFailures) break;
+    if (o.deadline && Date.now() >= o.deadline) break;
   }
   summary.ms = Date.now() - t0;
   return summary;

@@ -13,15 +13,20 @@
  *  - a real model (PoseNet MobileNetV1 from the test cache, at 65x65 to keep it cheap) for 50 frames:
  *    memory flat; model.dispose() frees every slot and buffer; MoveNet (a model with preprocessing
  *    before its first weighted layer) for 2 frames: model.dispose() frees every slot and buffer too.
+ * On delta-cuda (and delta-cuda-emulated) the snapshots add the backend's memory() (numBytesInGPU,
+ * liveBuffers: flat like the counts above, and back to the start after model.dispose()) and the addon's
+ * deviceMemory(): the bytes its caching allocator holds from the driver flat from frame 2 on, and the
+ * device's used memory (cudaMemGetInfo total - free) within 4 MiB of frame 2's (the driver's granularity).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
 import {loadGraphModel} from '@tensorflow/tfjs-converter';
-import {testBackends} from '../fuzz/backends';
+import {isCuda, testBackends} from '../fuzz/backends';
+import {modelFile} from '../cuda/data';
 import {Case, checkInvariant, DebugRec, DeltaRun} from '../kernels/harness';
-import {fileHandler, loadModel} from '../util/models';
-import {setupData} from '../util/video';
+import {loadModelFile} from 'tfjs-backend-delta/cli';
+import {fileHandler, MODELS} from '../util/models';
 import {relErrNaN, sceneFrame, SmallNet, take} from './nets';
 
 const FRAMES = Number(process.env.DELTA_LONG_FRAMES || 1000);
@@ -30,10 +35,49 @@ const gc = (globalThis as {gc?: () => void}).gc;
 /** DELTA_LONG_VERBOSE=1: print what each long run measured. */
 const log = (...a: unknown[]) => { if (process.env.DELTA_LONG_VERBOSE) console.log('[long]', ...a); };
 
-interface Snapshot { numTensors: number; dataIds: number; slots: number; buffers: number }
+/** Counts that must stay the same from frame to frame (cuda: plus the device buffers and their bytes). */
+interface Snapshot { numTensors: number; dataIds: number; slots: number; buffers: number; bytesInGPU?: number; liveBuffers?: number }
+// delta-cuda's counter ring (src/cuda/delta/counters.ts): 64 KiB pages, 1 .. MAX_WAITING + 1 live by where the
+// page boundaries fall: left out of the flat counts, bounded instead.
+const PAGE_BYTES = 1024 * 64, RING_PAGES = 5;
+/** delta-cuda's device memory as the addon sees it (deviceMemory(), binding/addon.cc). */
+interface DeviceMemory { free: number; total: number; heldBytes: number; cachedBytes: number; liveBuffers: number }
+type CudaLike = {memory(): {numBytesInGPU: number; liveBuffers: number}; addon: {deviceMemory?: () => DeviceMemory};
+  plane: {counterPages(): number}};
+
 function snapshot(): Snapshot {
   const m = delta.memory();
-  return {numTensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds(), slots: m.slots, buffers: m.buffers};
+  const s: Snapshot = {numTensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds(), slots: m.slots, buffers: m.buffers};
+  if (isCuda(tf.getBackend())) {
+    const backend = tf.backend() as unknown as CudaLike;
+    const b = backend.memory();
+    s.bytesInGPU = b.numBytesInGPU;
+    s.liveBuffers = b.liveBuffers - backend.plane.counterPages();
+  }
+  return s;
+}
+function deviceMemory(): DeviceMemory & {pages: number} {
+  const {addon, plane} = tf.backend() as unknown as CudaLike;
+  if (!addon.deviceMemory) throw new Error('the delta-cuda addon has no deviceMemory(): rebuild it (run.sh build / npm run build:cuda)');
+  return {...addon.deviceMemory(), pages: plane.counterPages()};
+}
+const MiB = 2 ** 20;
+/**
+ * delta-cuda from frame `from` on: the bytes of live buffers other than counter pages (allocator's held -
+ * cached - pages) flat; the allocator's held bytes at most the counter ring's pages above frame `from`'s;
+ * the device's used bytes (cudaMemGetInfo) within 4 MiB.
+ */
+function deviceFlat(dev: Array<DeviceMemory & {pages: number}>, from: number, skip: (f: number) => boolean = () => false): string[] {
+  const bad: string[] = [];
+  const used = (d: DeviceMemory) => d.total - d.free;
+  const live = (d: DeviceMemory & {pages: number}) => d.heldBytes - d.cachedBytes - d.pages * PAGE_BYTES;
+  for (let f = from + 1; f < dev.length; f++) {
+    if (skip(f)) continue;
+    if (live(dev[f]) !== live(dev[from])) bad.push(`frame ${f}: live buffers other than counter pages hold ${live(dev[f])} B vs ${live(dev[from])} B at frame ${from}`);
+    if (dev[f].heldBytes - dev[from].heldBytes > RING_PAGES * PAGE_BYTES) bad.push(`frame ${f}: allocator holds ${dev[f].heldBytes} B vs ${dev[from].heldBytes} B at frame ${from}`);
+    if (used(dev[f]) - used(dev[from]) > 4 * MiB) bad.push(`frame ${f}: device used ${(used(dev[f]) / MiB).toFixed(1)} MiB vs ${(used(dev[from]) / MiB).toFixed(1)} MiB at frame ${from}`);
+  }
+  return bad;
 }
 function heapMB(): number {
   gc?.();
@@ -57,11 +101,13 @@ async function denseRun(net: SmallNet, n: number, frame: (f: number) => Float32A
   return out;
 }
 
-function flat(snaps: Snapshot[], from: number): string[] {
+/** Frames from `from` + 1 on whose snapshot differs from frame `from`'s (frames `skip` says are left out). */
+function flat(snaps: Snapshot[], from: number, skip: (f: number) => boolean = () => false): string[] {
   const bad: string[] = [];
   for (let f = from + 1; f < snaps.length; f++) {
+    if (skip(f)) continue;
     const a = snaps[from], b = snaps[f];
-    if (a.numTensors !== b.numTensors || a.dataIds !== b.dataIds || a.slots !== b.slots || a.buffers !== b.buffers) {
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
       bad.push(`frame ${f}: ${JSON.stringify(b)} vs frame ${from}: ${JSON.stringify(a)}`);
     }
   }
@@ -71,8 +117,10 @@ function flat(snaps: Snapshot[], from: number): string[] {
 for (const backend of testBackends()) {
   describe(`long runs on ${backend}`, () => {
     beforeAll(() => { jasmine.DEFAULT_TIMEOUT_INTERVAL = 10 * 60_000; });
+    const cuda = isCuda(backend);
     beforeEach(async () => {
-      await tf.setBackend(backend);
+      // not silently on another backend: delta-cuda without its addon or a device fails here, with tfjs' reason above
+      if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
       delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
       delta.reset();
     });
@@ -87,6 +135,7 @@ for (const backend of testBackends()) {
       const ref = await denseRun(net, FRAMES, frame);
       net.load();
       const snaps: Snapshot[] = [];
+      const dev: Array<DeviceMemory & {pages: number}> = [];
       let heapAt100 = 0, worst = 0, worstAt = -1;
       const notDelta: number[] = [];
       for (let f = 0; f < FRAMES; f++) {
@@ -102,15 +151,20 @@ for (const backend of testBackends()) {
         if (f > 0 && f % 300 !== 0 && deltaRuns < layers.length) notDelta.push(f);
         if (f > 0 && f % 300 === 0) expect(deltaRuns).withContext(`keyframe ${f}`).toBe(0);
         snaps.push(snapshot());
+        if (cuda) dev.push(deviceMemory());
         if (f === 100) heapAt100 = heapMB();
       }
       log(`exact: ${FRAMES} frames, worst rel error ${worst.toExponential(2)} at frame ${worstAt}, memory ${JSON.stringify(snaps[FRAMES - 1])}, ` +
         `heap ${heapAt100.toFixed(1)} -> ${heapMB().toFixed(1)} MB${gc ? '' : ' (no --expose-gc)'}`);
-      // delta-webgpu: float32 in another order than cpu (the GPU kernel specs' tolerance)
-      const tol = backend === 'delta-webgpu' ? 1e-4 : 1e-5;
+      // delta-webgpu, delta-cuda: float32 in another order than cpu (the GPU kernel specs' tolerance)
+      const tol = backend === 'delta-webgpu' || backend === 'delta-cuda' ? 1e-4 : 1e-5;
       expect(worst).withContext(`worst relative error ${worst} at frame ${worstAt}`).toBeLessThanOrEqual(tol);
       expect(notDelta).withContext('frames where a slot did not take the delta path').toEqual([]);
       expect(flat(snaps, 2).slice(0, 5)).toEqual([]);
+      if (cuda) {
+        log(`exact: device memory frame 2 ${JSON.stringify(dev[2])}, frame ${FRAMES - 1} ${JSON.stringify(dev[FRAMES - 1])}`);
+        expect(deviceFlat(dev, 2).slice(0, 5)).withContext('delta-cuda device memory').toEqual([]);
+      }
       if (gc && FRAMES >= 1000) expect(heapMB() - heapAt100).withContext('heap growth, MB').toBeLessThan(4);
       net.dispose();
       expect(delta.memory().slots).toBeLessThanOrEqual(1);
@@ -124,6 +178,7 @@ for (const backend of testBackends()) {
       delta.configure({inputThreshold: thresholds.input, threshold: thresholds.inner});
       net.load();
       const snaps: Snapshot[] = [];
+      const dev: Array<DeviceMemory & {pages: number}> = [];
       const err: number[] = [];
       const invariantFailures: string[] = [];
       // The checker needs a Case only for the thresholds it expects per slot (a chain: inputs of either).
@@ -143,13 +198,22 @@ for (const backend of testBackends()) {
           const inv = await checkInvariant(asCase, run);
           await tf.setBackend(backend);
           invariantFailures.push(...inv.failures.map((p) => `frame ${f}: ${p.what}`));
-          if (records.length < 10) invariantFailures.push(`frame ${f}: only ${records.length} debug records`);
+          // delta-cuda: a kernel without a CUDA delta kernel runs 'fallback' and records nothing
+          const minRecords = cuda ? delta.stats().layers.filter((l) => l.mode !== 'fallback').length : 10;
+          if (records.length < minRecords) invariantFailures.push(`frame ${f}: only ${records.length} debug records (${minRecords} expected)`);
         }
         err.push(Math.max(...ys.map((y, k) => relErrNaN(y, ref[f][k]))));
         snaps.push(snapshot());
+        if (cuda) dev.push(deviceMemory());
       }
       expect(invariantFailures.slice(0, 5)).toEqual([]);
-      expect(flat(snaps, 2).slice(0, 5)).toEqual([]);
+      // delta-cuda: a debug frame's record copies are device buffers until the slot's next step (left out here)
+      expect(flat(snaps, 2, (f) => cuda && f % 50 === 25).slice(0, 5)).toEqual([]);
+      if (cuda && FRAMES > 27) {
+        // from the first debug frame on: its record copies, freed on the next step, stay in the allocator's cache
+        log(`threshold: device memory frame 26 ${JSON.stringify(dev[26])}, frame ${FRAMES - 1} ${JSON.stringify(dev[FRAMES - 1])}`);
+        expect(deviceFlat(dev, 26, (f) => f % 50 === 25).slice(0, 5)).withContext('delta-cuda device memory').toEqual([]);
+      }
       const window = Math.min(200, Math.floor(FRAMES / 4));
       const early = Math.max(...err.slice(1, 1 + window)), late = Math.max(...err.slice(FRAMES - window));
       log(`threshold: ${FRAMES} frames, worst error vs dense: frames 1-${window} ${early.toExponential(2)}, last ${window} ${late.toExponential(2)}; ` +
@@ -167,22 +231,28 @@ for (const backend of testBackends()) {
       const base = snapshot();
       const model = await loadGraphModel(fileHandler(file, [S, S]));
       const snaps: Snapshot[] = [];
+      const dev: Array<DeviceMemory & {pages: number}> = [];
       for (let f = 0; f < 50; f++) {
         const x = tf.tensor4d(sceneFrame(105, f, {h: S, w: S, objects: 3, noise: 0.01, range: [-1, 1]}), [1, S, S, 3]);
         await take(model.execute(x) as tf.Tensor[]);
         x.dispose();
         snaps.push(snapshot());
+        if (cuda) dev.push(deviceMemory());
         if (f > 0) expect(delta.stats().layers.filter((l) => l.mode === 'delta').length).withContext(`frame ${f}`).toBeGreaterThan(20);
       }
       expect(flat(snaps, 1).slice(0, 5)).toEqual([]);
+      if (cuda) expect(deviceFlat(dev, 2).slice(0, 5)).withContext('delta-cuda device memory').toEqual([]);
       model.dispose();
       expect(snapshot()).toEqual(base);
     });
 
     it('a real model with preprocessing before its first weighted layer (MoveNet): model.dispose() frees all state', async () => {
-      if (!safeModelFile('movenet-lightning')) { pending('movenet-lightning is not in the test cache'); return; }
+      const file = safeModelFile('movenet-lightning');
+      if (!file) { pending('movenet-lightning is not in the test cache'); return; }
       const base = snapshot();
-      const model = await loadModel('movenet-lightning');
+      const spec = MODELS['movenet-lightning'];
+      const resize = spec.signatureSize && (spec.signatureSize[0] !== spec.height || spec.signatureSize[1] !== spec.width);
+      const model = await loadModelFile(file, resize ? [spec.height, spec.width] : undefined);
       for (let f = 0; f < 2; f++) {
         const v = sceneFrame(106, f, {h: 192, w: 192, objects: 2, range: [0, 255]});
         const x = tf.tensor4d(Int32Array.from(v, Math.round), [1, 192, 192, 3], 'int32');
@@ -196,9 +266,10 @@ for (const backend of testBackends()) {
   });
 }
 
+/** The model's file: the test cache, or in the delta-cuda offline bundle its data folder (test/cuda/data.ts). */
 function safeModelFile(name: string): string | null {
   try {
-    return setupData().models[name] ?? null;
+    return modelFile(name);
   } catch {
     return null;
   }

@@ -11,7 +11,7 @@ import {sceneFrame, SmallNet, take} from './nets';
 for (const backend of testBackends()) {
   describe(`regressions on ${backend}`, () => {
     beforeEach(async () => {
-      await tf.setBackend(backend);
+      if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
       delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
       delta.reset();
     });

@@ -62,6 +62,11 @@ export class CounterRing {
 
   constructor(private readonly addon: DeltaAddon) {}
 
+  /** Device buffers the ring holds now: 1 .. MAX_WAITING + 1 pages, by where the page boundaries fall. */
+  livePages(): number {
+    return this.unsettled.length;
+  }
+
   /** A zeroed entry for one step; `onWords` runs with its words once they are on the host. */
   take(onWords: ((words: Uint32Array) => void) | null = null): {entry: CounterEntry; words: Promise<Uint32Array>} {
     this.poll();
@@ -96,6 +101,11 @@ export class CounterRing {
     page.inFlight++;
     this.tickets.push({id, page, from, to});
     this.stats.asyncCopies++;
+  }
+
+  /** Issues the async copy of the current page's entries not copied yet (no wait). */
+  flush(): void {
+    if (this.current) this.copyAsync(this.current);
   }
 
   /** Delivers the words of finished async copies (never waits). */

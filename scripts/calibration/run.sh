@@ -1,0 +1,75 @@
+#!/bin/bash
+# Issue 6's calibration protocol on delta-cuda (scripts/calibration/pack.mjs copies this file to carry/calgpu/run.sh).
+# From the repository root of the GPU machine, with carry/bundle's run.sh, node/, src/, js/ and carry/calgpu carried:
+#   DELTA_CUDA_BUILD=/tmp/dcb bash carry/bundle/run.sh build && OUT=$OUT bash carry/calgpu/run.sh
+# Every (model, clip) row of the protocol (vtest: calibrate on 0-49, evaluate on 100-399; pose_1: 0-49 / 50-119;
+# centernet on vtest: the frames that fit the carry, see frames/index.json), each with calibrate() at the
+# acceptance target 0.99 and at 0.995 (evaluated against 0.99: margin for held-out frames); JSON + SVG +
+# thresholds per row and a log per row to $OUT, then report.cjs's table (also $OUT/table.md).
+# Environment: OUT (default DIR/out), JOBS (parallel rows, default 8), EVALS (calibrate's evaluation budget,
+# default 60), CAL_SECONDS (calibrate's time budget per row, default 150), DEADLINE_S (every row ends by then,
+# seconds from the start, default 510: a row still running is killed and has no JSON, its log says how far it got),
+# ROWS (regexp of row names to run, default all), BUNDLE (default DIR/../bundle), COST_MODEL (sparse|device),
+# EVAL_ARGS (appended to every row's evaluate.cjs arguments; later ones win: e.g. a short check of the path with
+# "--emulate --cal 0,3 --eval 50,53 --evaluations 2" and DELTA_EMULATED_ADDON=<checkout>/build/test/cuda/emulated_addon.js).
+set -u
+C="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+B="${BUNDLE:-$C/../bundle}"
+OUTDIR="${OUT:-$C/out}"
+JOBS="${JOBS:-8}"; EVALS="${EVALS:-60}"; CAL_SECONDS="${CAL_SECONDS:-150}"; DEADLINE_S="${DEADLINE_S:-510}"
+COST_MODEL="${COST_MODEL:-sparse}"
+if [ -z "${DELTA_CUDA_BUILD:-}" ]; then
+  if [ -f /tmp/dcb/Release/delta_cuda.node ]; then export DELTA_CUDA_BUILD=/tmp/dcb; else export DELTA_CUDA_BUILD="$B/build"; fi
+fi
+export DELTA_CUDA_BUILD
+mkdir -p "$OUTDIR/logs"
+W="${CALGPU_DIR:-/tmp/calgpu-js}"
+mkdir -p "$W"
+t0=$(date +%s); DEADLINE=$((t0 + DEADLINE_S))
+# once, serially: unpacks the bundle's Node + JS (parallel calls then skip it) and our evaluate bundle
+bash "$B/run.sh" node -e "const z=require('zlib'),fs=require('fs');fs.writeFileSync('$W/evaluate.cjs',z.brotliDecompressSync(fs.readFileSync('$C/js/evaluate.cjs.br')))" || exit 1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUTDIR/gpu.txt" 2>&1
+cat "$OUTDIR/gpu.txt"
+
+M="$C/models"; F="$C/frames"
+vt() { echo "$F/vtest-$1.frames.br,$F/vtest-$1-from100.frames.br"; }
+po() { echo "$F/pose_1-$1.frames.br"; }
+# centernet/vtest: the window pack.mjs could fit (frames/index.json)
+CN_VT=$(bash "$B/run.sh" node -e "const r=require('$F/index.json').find(p=>p.clip==='vtest'&&p.size==='512x512');
+  if(r&&r.ranges.length===2)console.log(r.ranges.map(([a,b])=>a+','+(b+1)).join(' '))")  # e.g. '0,10 100,120'
+
+ROWSFILE="$OUTDIR/rows.txt"; : > "$ROWSFILE"
+row() {  # name, evaluate.cjs arguments...
+  local name="$1"; shift
+  if [ -n "${ROWS:-}" ] && ! [[ "$name" =~ $ROWS ]]; then return; fi
+  echo "$name $* ${EVAL_ARGS:-}" >> "$ROWSFILE"
+}
+for t in 0.99 0.995; do
+  tag=""; [ "$t" = 0.995 ] && tag="--tag cal0995"
+  common="--backend delta-cuda --cost-model $COST_MODEL --target 0.99 --cal-target $t --evaluations $EVALS --seconds $CAL_SECONDS --out $OUTDIR $tag"
+  if [ -n "$CN_VT" ]; then
+    row "centernet-vtest-$t" --model $M/centernet/model.json --frames "$(vt 512x512-stretch)" --cal "${CN_VT% *}" --eval "${CN_VT#* }" $common
+  fi
+  row "centernet-pose_1-$t" --model $M/centernet/model.json --frames "$(po 512x512-stretch)" --cal 0,50 --eval 50,120 $common
+  row "posenet-vtest-$t" --model $M/posenet/model.json --frames "$(vt 257x257-stretch)" --cal 0,50 --eval 100,400 $common
+  row "movenet-lightning-vtest-$t" --model $M/movenet-lightning/model.json --frames "$(vt 192x192-pad)" --cal 0,50 --eval 100,400 $common
+  row "selfie-vtest-$t" --model $M/selfie/model.json --frames "$(vt 257x257-stretch)" --cal 0,50 --eval 100,400 $common
+  row "posenet-pose_1-$t" --model $M/posenet/model.json --frames "$(po 257x257-stretch)" --cal 0,50 --eval 50,120 $common
+  row "movenet-lightning-pose_1-$t" --model $M/movenet-lightning/model.json --frames "$(po 192x192-pad)" --cal 0,50 --eval 50,120 $common
+  row "selfie-pose_1-$t" --model $M/selfie/model.json --frames "$(po 256x256-stretch)" --cal 0,50 --eval 50,120 $common
+done
+echo "calgpu: $(wc -l < "$ROWSFILE") rows, $JOBS at a time (rows: $ROWSFILE, logs: $OUTDIR/logs)"
+run_row() {
+  local name="$1"; shift
+  local s=$(date +%s)
+  local left=$((DEADLINE - s))
+  if [ "$left" -le 10 ]; then echo "calgpu: $name not started (deadline)"; return; fi
+  timeout "$left" bash "$B/run.sh" node --max-old-space-size=8192 "$W/evaluate.cjs" "$@" > "$OUTDIR/logs/$name.log" 2>&1
+  local rc=$?
+  echo "calgpu: $name rc=$rc $(($(date +%s) - s)) s: $(tail -1 "$OUTDIR/logs/$name.log" | cut -c1-200)"
+}
+export -f run_row; export B W OUTDIR DEADLINE
+# shellcheck disable=SC2016
+xargs -P "$JOBS" -L 1 bash -c 'run_row "$@"' _ < "$ROWSFILE"
+bash "$B/run.sh" node "$C/js/report.cjs" "$OUTDIR" | tee "$OUTDIR/table.md"
+echo "calgpu: done in $(($(date +%s) - t0)) s; $(ls "$OUTDIR"/*.json 2>/dev/null | grep -vc thresholds) result files in $OUTDIR"

@@ -15,7 +15,8 @@
  * the changed pixels' work as on delta-cpu; 'device' keeps the GPU's cost model, whose dense steps count
  * every MAC of the layer (the device's real work, not the sparsity). --emulate: delta-cuda on the emulated
  * addon of the specs (build/test/cuda/emulated_addon.js, `node scripts/build-tests.mjs`; or $DELTA_EMULATED_ADDON),
- * no GPU: checks the path. --seconds S: calibrate()'s time budget (with --evaluations).
+ * no GPU: checks the path. --seconds S: calibrate()'s time budget (with --evaluations); --deadline T (epoch
+ * seconds): calibrate() gets at most half the time left, and evaluation settings after T are skipped (listed).
  * --model NAME or a model.json path; --frames PACK[,PACK]: frames from pre-decoded packs (frames.cjs; no
  * ffmpeg), whose name gives clip, size and first frame; a pack of another size than the model's is resized
  * (bilinear, stretch models only) and the JSON says so. Writes <out>/<model>-<clip>[-tag].json and .svg.
@@ -159,11 +160,15 @@ async function outputsOf(y) {
 
   const runOn = (frames) => (f) => { const x = frameToInput(spec, frames[f]); const y = model.execute(x); x.dispose(); return y; };
 
+  // --deadline (epoch seconds): calibrate() gets at most half the time left, the settings below stop there
+  // (calibrated x1 always runs; skipped ones are listed in the JSON).
+  const deadline = o.deadline ? Number(o.deadline) * 1000 : Infinity;
+  const calSeconds = Math.min(o.seconds ? Number(o.seconds) : Infinity, (deadline - Date.now()) / 2000);
   // 1. Calibrate (or, with --thresholds FILE, reuse a thresholds file written by an earlier run: then
   //    --global-input/--global-threshold give that run's global phase result, and a budget-0 calibrate()
   //    on two frames only measures the layer scales).
   const cal = o.thresholds ? await reuse(o) : await delta.calibrate(runOn(calFrames), calFrames.length, {
-    metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: o.evaluations, ...(o.seconds ? {seconds: Number(o.seconds)} : {})},
+    metric: metricSpec, target: o.calTarget, inputRange: spec.range, budget: {evaluations: o.evaluations, ...(Number.isFinite(calSeconds) ? {seconds: calSeconds} : {})},
     onProgress: (p) => log(`  [${p.evaluations}] ${p.phase} ${p.coordinate.slice(0, 28)} = ${p.value.toPrecision(3)}: ` +
       `${p.tried.macRatio.toFixed(2)}x, ${p.tried.metric.toFixed(4)} ${p.accepted ? 'kept' : 'no'}; best ${p.macRatio.toFixed(2)}x`),
   });
@@ -180,7 +185,9 @@ async function outputsOf(y) {
 
   // 2. Evaluate settings on the evaluation frames.
   const run = runOn(evalFrames);
-  const evaluate = async (label, cfg) => {
+  const skipped = [];
+  const evaluate = async (label, cfg, always = false) => {
+    if (!always && Date.now() > deadline) { skipped.push(label); log(`  ${label}: skipped (deadline)`); return null; }
     delta.configure({...cfg, keyframeInterval: 0, keyframeErrorBound: 0});
     delta.reset();
     const acc = metric.start(), acc2 = secondary?.start();
@@ -201,23 +208,28 @@ async function outputsOf(y) {
   const span = spec.range[1] - spec.range[0];
   const scales = Object.values(cal.scales).filter((x) => x > 0).sort((a, b) => a - b);
   const medianScale = scales.length ? scales[Math.floor(scales.length / 2)] : 1;
+  const scaled = (m) => ({inputThreshold: cal.inputThreshold * m, threshold: cal.threshold * m,
+    thresholds: Object.fromEntries(Object.entries(cal.thresholds).map(([k, v]) => [k, v * m]))});
+  // calibrated x1 first: the row's result, whatever the deadline leaves of the rest
+  const calRows = [{m: 1, ...await evaluate('calibrated x1', scaled(1), true)}];
   const globalRows = [];
   // Single global threshold q: input q x input range, every activation q x the median layer scale.
   for (const q of (o.qs ? o.qs.split(',').map(Number) : [0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16])) {
     const row = await evaluate(`global q=${q}`, {inputThreshold: q * span, threshold: q * medianScale, thresholds: {}});
+    if (!row) continue;
     globalRows.push({q, ...row});
     if (row.agreement < o.target - 0.05) break;   // lower agreement than any setting of interest
   }
-  const calRows = [];
-  for (const m of [0.5, 1, 2]) {
-    const th = Object.fromEntries(Object.entries(cal.thresholds).map(([k, v]) => [k, v * m]));
-    calRows.push({m, ...await evaluate(`calibrated x${m}`, {inputThreshold: cal.inputThreshold * m, threshold: cal.threshold * m, thresholds: th})});
-  }
   const calPhaseGlobal = await evaluate('calibrate() global phase', {inputThreshold: cal.global.inputThreshold, threshold: cal.global.threshold, thresholds: {}});
+  for (const m of [0.5, 2]) {
+    const row = await evaluate(`calibrated x${m}`, scaled(m));
+    if (row) calRows.push({m, ...row});
+  }
+  calRows.sort((a, b) => a.m - b.m);
   model.dispose();
 
   const reach = (rows) => rows.filter((x) => x.agreement >= o.target).reduce((b, x) => Math.max(b, x.macRatio), 1);
-  const bestGlobal = Math.max(reach(globalRows), reach([calPhaseGlobal]));
+  const bestGlobal = Math.max(reach(globalRows), reach(calPhaseGlobal ? [calPhaseGlobal] : []));
   const calibrated = calRows.find((x) => x.m === 1);
   const bestCal = reach(calRows);
   const summary = {
@@ -231,7 +243,7 @@ async function outputsOf(y) {
     gainOverGlobal: bestCal / bestGlobal, skippedGain: (1 - 1 / bestCal) / Math.max(1e-9, 1 - 1 / bestGlobal),
     calibration: {macRatio: cal.macRatio, metric: cal.metric, evaluations: cal.evaluations, global: cal.global, reusedFrom: cal.reusedFrom,
       inputThreshold: cal.inputThreshold, threshold: cal.threshold, layers: Object.keys(cal.thresholds).length},
-    global: globalRows, calibratedScaled: calRows, calibrateGlobalPhase: calPhaseGlobal,
+    global: globalRows, calibratedScaled: calRows, calibrateGlobalPhase: calPhaseGlobal, ...(skipped.length ? {skippedAtDeadline: skipped} : {}),
     seconds: (Date.now() - t0) / 1000, date: new Date().toISOString(),
     command: `node benchmarks/calibration/evaluate.cjs ${process.argv.slice(2).join(' ')}`,
   };

@@ -21,5 +21,5 @@ for (const r of rows) {
   const calFor = r.calibrationTarget !== undefined && r.calibrationTarget !== r.target ? `; calibrated for ${r.calibrationTarget}` : '';
   console.log(`| ${r.model} ${r.size}${backend} | ${r.clip} ${r.calibrationFrames.join('-')} / ${r.evaluationFrames.join('-')} | ${r.metric} (${r.target}${calFor}) | ` +
       `${a(cal.agreement)}${cal.secondary !== undefined ? ` (${a(cal.secondary)})` : ''}, ${x(cal.macRatio)} | ${x(r.bestGlobalReachingTarget)} | ` +
-      `${x(r.gainOverGlobal)} | ${sweep} | ${r.calibration.evaluations}, ${r.seconds.toFixed(0)} |`);
+      `${x(r.gainOverGlobal)} | ${sweep} | ${r.calibration.evaluations}, ${r.seconds.toFixed(0)}${r.skippedAtDeadline ? `; skipped at the deadline: ${r.skippedAtDeadline.join(', ')}` : ''} |`);
 }

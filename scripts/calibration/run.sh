@@ -7,8 +7,9 @@
 # acceptance target 0.99 and at 0.995 (evaluated against 0.99: margin for held-out frames); JSON + SVG +
 # thresholds per row and a log per row to $OUT, then report.cjs's table (also $OUT/table.md).
 # Environment: OUT (default DIR/out), JOBS (parallel rows, default 8), EVALS (calibrate's evaluation budget,
-# default 60), CAL_SECONDS (calibrate's time budget per row, default 150), DEADLINE_S (every row ends by then,
-# seconds from the start, default 510: a row still running is killed and has no JSON, its log says how far it got),
+# default 60), CAL_SECONDS (calibrate's time budget per row, default 150), DEADLINE_S (seconds from the start,
+# default 510: rows stop their settings 20 s before it and write what they have, calibrate() gets at most half of
+# a row's time left; a row still running at the deadline is killed, no JSON, its log says how far it got),
 # ROWS (regexp of row names to run, default all), BUNDLE (default DIR/../bundle), COST_MODEL (sparse|device),
 # EVAL_ARGS (appended to every row's evaluate.cjs arguments; later ones win: e.g. a short check of the path with
 # "--emulate --cal 0,3 --eval 50,53 --evaluations 2" and DELTA_EMULATED_ADDON=<checkout>/build/test/cuda/emulated_addon.js).
@@ -64,7 +65,8 @@ run_row() {
   local s=$(date +%s)
   local left=$((DEADLINE - s))
   if [ "$left" -le 10 ]; then echo "calgpu: $name not started (deadline)"; return; fi
-  timeout "$left" bash "$B/run.sh" node --max-old-space-size=8192 "$W/evaluate.cjs" "$@" > "$OUTDIR/logs/$name.log" 2>&1
+  # evaluate.cjs stops its settings 20 s before the deadline and writes what it has; timeout is the backstop
+  timeout "$left" bash "$B/run.sh" node --max-old-space-size=8192 "$W/evaluate.cjs" "$@" --deadline $((DEADLINE - 20)) > "$OUTDIR/logs/$name.log" 2>&1
   local rc=$?
   echo "calgpu: $name rc=$rc $(($(date +%s) - s)) s: $(tail -1 "$OUTDIR/logs/$name.log" | cut -c1-200)"
 }

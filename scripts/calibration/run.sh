@@ -32,33 +32,10 @@ bash "$B/run.sh" node -e "const z=require('zlib'),fs=require('fs');fs.writeFileS
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUTDIR/gpu.txt" 2>&1
 cat "$OUTDIR/gpu.txt"
 
-M="$C/models"; F="$C/frames"
-vt() { echo "$F/vtest-$1.frames.br,$F/vtest-$1-from100.frames.br"; }
-po() { echo "$F/pose_1-$1.frames.br"; }
-# centernet/vtest: the window pack.mjs could fit (frames/index.json)
-CN_VT=$(bash "$B/run.sh" node -e "const r=require('$F/index.json').find(p=>p.clip==='vtest'&&p.size==='512x512');
-  if(r&&r.ranges.length===2)console.log(r.ranges.map(([a,b])=>a+','+(b+1)).join(' '))")  # e.g. '0,10 100,120'
-
-ROWSFILE="$OUTDIR/rows.txt"; : > "$ROWSFILE"
-row() {  # name, evaluate.cjs arguments...
-  local name="$1"; shift
-  if [ -n "${ROWS:-}" ] && ! [[ "$name" =~ $ROWS ]]; then return; fi
-  echo "$name $* ${EVAL_ARGS:-}" >> "$ROWSFILE"
-}
-for t in 0.99 0.995; do
-  tag=""; [ "$t" = 0.995 ] && tag="--tag cal0995"
-  common="--backend delta-cuda --cost-model $COST_MODEL --target 0.99 --cal-target $t --evaluations $EVALS --seconds $CAL_SECONDS --out $OUTDIR $tag"
-  if [ -n "$CN_VT" ]; then
-    row "centernet-vtest-$t" --model $M/centernet/model.json --frames "$(vt 512x512-stretch)" --cal "${CN_VT% *}" --eval "${CN_VT#* }" $common
-  fi
-  row "centernet-pose_1-$t" --model $M/centernet/model.json --frames "$(po 512x512-stretch)" --cal 0,50 --eval 50,120 $common
-  row "posenet-vtest-$t" --model $M/posenet/model.json --frames "$(vt 257x257-stretch)" --cal 0,50 --eval 100,400 $common
-  row "movenet-lightning-vtest-$t" --model $M/movenet-lightning/model.json --frames "$(vt 192x192-pad)" --cal 0,50 --eval 100,400 $common
-  row "selfie-vtest-$t" --model $M/selfie/model.json --frames "$(vt 257x257-stretch)" --cal 0,50 --eval 100,400 $common
-  row "posenet-pose_1-$t" --model $M/posenet/model.json --frames "$(po 257x257-stretch)" --cal 0,50 --eval 50,120 $common
-  row "movenet-lightning-pose_1-$t" --model $M/movenet-lightning/model.json --frames "$(po 192x192-pad)" --cal 0,50 --eval 50,120 $common
-  row "selfie-pose_1-$t" --model $M/selfie/model.json --frames "$(po 256x256-stretch)" --cal 0,50 --eval 50,120 $common
-done
+ROWSFILE="$OUTDIR/rows.txt"
+# the rows this folder's frame packs allow (js/rows.cjs; vtest rows first, heaviest model first, 0.99 before 0.995)
+OUTDIR="$OUTDIR" COST_MODEL="$COST_MODEL" EVALS="$EVALS" CAL_SECONDS="$CAL_SECONDS" \
+  bash "$B/run.sh" node "$C/js/rows.cjs" "$C" > "$ROWSFILE" || exit 1
 echo "calgpu: $(wc -l < "$ROWSFILE") rows, $JOBS at a time (rows: $ROWSFILE, logs: $OUTDIR/logs)"
 run_row() {
   local name="$1"; shift

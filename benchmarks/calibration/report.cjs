@@ -17,7 +17,9 @@ console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const sweep = r.global.map((g) => `${g.q}: ${a(g.agreement)}${g.secondary !== undefined ? ` (${a(g.secondary)})` : ''}, ${x(g.macRatio)}`).join('; ');
   const cal = r.calibratedScaled.find((c) => c.m === 1);
-  console.log(`| ${r.model} ${r.size} | ${r.clip} ${r.calibrationFrames.join('-')} / ${r.evaluationFrames.join('-')} | ${r.metric} (${r.target}) | ` +
+  const backend = r.backend && r.backend !== 'delta-cpu' ? ` (${r.backend}${r.costModel ? `, ${r.costModel} MACs` : ''})` : '';
+  const calFor = r.calibrationTarget !== undefined && r.calibrationTarget !== r.target ? `; calibrated for ${r.calibrationTarget}` : '';
+  console.log(`| ${r.model} ${r.size}${backend} | ${r.clip} ${r.calibrationFrames.join('-')} / ${r.evaluationFrames.join('-')} | ${r.metric} (${r.target}${calFor}) | ` +
       `${a(cal.agreement)}${cal.secondary !== undefined ? ` (${a(cal.secondary)})` : ''}, ${x(cal.macRatio)} | ${x(r.bestGlobalReachingTarget)} | ` +
-      `${x(r.gainOverGlobal)} | ${sweep} | ${r.calibration.evaluations}, ${r.seconds.toFixed(0)} |`);
+      `${x(r.gainOverGlobal)} | ${sweep} | ${r.calibration.evaluations}, ${r.seconds.toFixed(0)}${r.skippedAtDeadline ? `; skipped at the deadline: ${r.skippedAtDeadline.join(', ')}` : ''} |`);
 }

@@ -15,9 +15,13 @@
 //  - a debug step's record copies stayed on the device until the slot's next debug step;
 //  - a NaN/Inf flagged by a delta step on the device never re-seeded the slot (the deferred counts did not
 //    report it), and once reported it came a frame late (counts delivered during the next frame's calls).
+// And calibrate() (issue 6; benchmarks/calibration/evaluate.cjs --backend delta-cuda) on delta-cuda: its MAC
+// accounting comes from the device counters (deferred counts, settled before stats() is read).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
+import 'tfjs-backend-delta/cpu';
+import {sceneFrame} from '../hostile/nets';
 import {EmulatedCudaBackend, registerEmulatedCuda} from './emulated_backend';
 
 const NAME = 'delta-cuda-emulated-spec';
@@ -172,5 +176,42 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
     expect(modes[4].split(',').every((m) => m === 'delta')).withContext(modes[4]).toBe(true);
     expect(modes[5].split(',').every((m) => m === 'delta')).withContext(modes[5]).toBe(true);
     tf.dispose([w, bias]);
+  });
+
+  it('calibrate() finds the same thresholds, MAC ratio and metric as on delta-cpu (sparse cost model)', async () => {
+    const w = [8, 8, 8].map((c, i) => tf.tensor4d(Array.from({length: 9 * (i === 0 ? 3 : 8) * c}, (_, k) => Math.sin(k * 1.7 + i) * 0.4),
+        [3, 3, i === 0 ? 3 : 8, c]));
+    const bias = tf.tensor1d([0.1, -0.2, 0.05, 0, 0.3, -0.1, 0.2, -0.05]);
+    const net = (x: tf.Tensor4D) => tf.tidy(() => {
+      let h = x;
+      for (const f of w) h = tf.fused.conv2d({x: h, filter: f, bias, strides: 1, pad: 'same', activation: 'relu'});
+      return tf.add(h, tf.conv2d(h, w[2], 1, 'same'));
+    });
+    const run = (f: number) => { const x = tf.tensor4d(sceneFrame(3, f, {h: 20, w: 20, objects: 2}), [1, 20, 20, 3]); const y = net(x); x.dispose(); return y; };
+    const calibrateOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      delta.reset();
+      const r = await delta.calibrate(run, 5, {metric: 'maxRel', target: 0.05, inputRange: [0, 1], budget: {evaluations: 14}});
+      return {thresholds: r.thresholds, inputThreshold: r.inputThreshold, threshold: r.threshold, macRatio: r.macRatio, metric: r.metric,
+        evaluations: r.evaluations};
+    };
+    const crossover = b.plane.denseCrossover;
+    b.plane.denseCrossover = 2;  // > 1: every step a sparse recompute, whose counts are the changed pixels' MACs (as delta-cpu's)
+    try {
+      const onCpu = await calibrateOn('delta-cpu');
+      const onCuda = await calibrateOn(NAME);
+      expect(onCpu.macRatio).toBeGreaterThan(1.2);   // the search found thresholds that skip work
+      expect(Object.keys(onCuda.thresholds).sort()).toEqual(Object.keys(onCpu.thresholds).sort());
+      for (const [k, v] of Object.entries(onCpu.thresholds)) expect(onCuda.thresholds[k]).toBeCloseTo(v, 9);
+      expect(onCuda.inputThreshold).toBeCloseTo(onCpu.inputThreshold, 9);
+      expect(onCuda.threshold).toBeCloseTo(onCpu.threshold, 9);
+      expect(onCuda.evaluations).toBe(onCpu.evaluations);
+      expect(onCuda.macRatio).toBeCloseTo(onCpu.macRatio, 6);
+      expect(onCuda.metric).toBeCloseTo(onCpu.metric, 4);
+    } finally {
+      b.plane.denseCrossover = crossover;
+      await tf.setBackend(NAME);
+      tf.dispose([...w, bias]);
+    }
   });
 });

@@ -8,29 +8,31 @@
  *
  *   npm run build && nice -n 10 node benchmarks/drift/drift.cjs --model posenet --size 65x65 --video vtest \
  *     --clip 0,200 --total 5000 --out benchmarks/results/drift
+ * --frames PACK[,PACK]: frames from pre-decoded packs of the model's input size instead of ffmpeg.
  */
 const {mkdirSync, writeFileSync} = require('node:fs');
-const {join, resolve} = require('node:path');
-const dist = resolve(__dirname, '..', '..', 'dist', 'cjs');
-require(join(dist, 'cpu', 'register.js'));
+const {join} = require('node:path');
+// Static paths, so that esbuild can bundle this script for the GPU machine (scripts/calibration/pack.mjs).
+require('../../dist/cjs/cpu/register.js');
+const {resolveModel} = require('../../dist/cjs/cli/models.js');
+const {decodeFrames} = require('../../dist/cjs/cli/video.js');
+const {resolveVideo} = require('../../dist/cjs/cli/paths.js');
+const {lineChart, PALETTE} = require('../../dist/cjs/cli/svg.js');
+const {denseReference, measureDrift} = require('../../dist/cjs/cli/drift.js');
+const {decodePack, framesFromPacks} = require('../calibration/frames.cjs');
 
 /** Registers the backend to measure; delta-webgpu needs Dawn in Node. */
 function loadBackend(name) {
   if (name === 'delta-cpu') return;
   if (name === 'delta-webgpu') {
-    const w = require(join(dist, 'webgpu', 'register.js'));
+    const w = require('../../dist/cjs/webgpu/register.js');
     const r = w.installNodeWebGPU(process.env.DELTA_WEBGPU_ADAPTER || 'lavapipe');
     if (!r.ok) throw new Error(`delta-webgpu is not available: ${r.why}`);
     return;
   }
-  if (name === 'delta-cuda') return void require(join(dist, 'cuda', 'register.js'));
+  if (name === 'delta-cuda') return void require('../../dist/cjs/cuda/register.js');
   throw new Error(`--backend: unknown delta backend '${name}' (delta-cpu, delta-webgpu, delta-cuda)`);
 }
-const {resolveModel} = require(join(dist, 'cli', 'models.js'));
-const {decodeFrames} = require(join(dist, 'cli', 'video.js'));
-const {resolveVideo} = require(join(dist, 'cli', 'paths.js'));
-const {lineChart, PALETTE} = require(join(dist, 'cli', 'svg.js'));
-const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
 
 (async () => {
   const a = {model: 'posenet', video: 'vtest', clip: '0,200', total: '5000', out: 'benchmarks/results/drift', q: '0.02'};
@@ -42,7 +44,10 @@ const {denseReference, measureDrift} = require(join(dist, 'cli', 'drift.js'));
   const r = resolveModel(a.model, {size: a.size ? a.size.split('x').map(Number) : undefined});
   const spec = r.spec;
   const [c0, c1] = a.clip.split(',').map(Number);
-  const frames = decodeFrames(resolveVideo(a.video), {start: c0, count: c1 - c0, width: spec.width, height: spec.height, fit: spec.fit}).frames;
+  // --frames PACK[,PACK]: pre-decoded frames (benchmarks/calibration/frames.cjs) on machines without ffmpeg
+  const frames = a.frames
+    ? framesFromPacks(a.frames.split(',').map((f) => decodePack(f)), c0, c1 - c0)
+    : decodeFrames(resolveVideo(a.video), {start: c0, count: c1 - c0, width: spec.width, height: spec.height, fit: spec.fit}).frames;
   const total = Number(a.total), q = Number(a.q);
   const span = spec.range[1] - spec.range[0];
   const job = {spec, file: r.file, inputSizeRewrite: r.inputSizeRewrite, frames, total, backend};

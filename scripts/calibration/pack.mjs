@@ -4,6 +4,7 @@
 // cannot carry, for a second device run with the same run.sh: centernet on vtest with more frames; --set large
 // (carry/calgpu-large): posenet at 577x577 (pose_1) and 769x577 (vtest, the frames that fit).
 // OUT gets:
+//   js/drift.cjs.br      esbuild bundle of benchmarks/drift/drift.cjs (delta-cuda drift, main set)
 //   js/evaluate.cjs.br   esbuild bundle of benchmarks/calibration/evaluate.cjs (tfjs, the delta backends, the
 //                        metrics), brotli; js/report.cjs (the summary table); js/rows.cjs (the rows the packs allow)
 //   models/<name>/       posenet, movenet-lightning, centernet, selfie (model.json + weights, from the test cache)
@@ -46,11 +47,14 @@ rmSync(OUT, {recursive: true, force: true});
 for (const d of ['js', 'models', 'frames']) mkdirSync(join(OUT, d), {recursive: true});
 
 // ---- JS --------------------------------------------------------------------------------------------
-const tmpJs = join(OUT, 'js', 'evaluate.cjs');
-await esbuild.build({entryPoints: ['benchmarks/calibration/evaluate.cjs'], outfile: tmpJs, bundle: true, platform: 'node',
-  target: 'node20', format: 'cjs', logLevel: 'error', external: ['*.node'], minify: true, keepNames: true, legalComments: 'none'});
-writeFileSync(`${tmpJs}.br`, brotliCompressSync(readFileSync(tmpJs)));
-rmSync(tmpJs);
+// evaluate.cjs (the calibration rows) and drift.cjs (issue 6's drift run on delta-cuda, run.sh starts it beside the rows)
+for (const [entry, name] of [['benchmarks/calibration/evaluate.cjs', 'evaluate.cjs'], ['benchmarks/drift/drift.cjs', 'drift.cjs']]) {
+  const tmpJs = join(OUT, 'js', name);
+  await esbuild.build({entryPoints: [entry], outfile: tmpJs, bundle: true, platform: 'node',
+    target: 'node20', format: 'cjs', logLevel: 'error', external: ['*.node'], minify: true, keepNames: true, legalComments: 'none'});
+  writeFileSync(`${tmpJs}.br`, brotliCompressSync(readFileSync(tmpJs)));
+  rmSync(tmpJs);
+}
 copyFileSync('benchmarks/calibration/report.cjs', join(OUT, 'js', 'report.cjs'));
 copyFileSync('scripts/calibration/rows.cjs', join(OUT, 'js', 'rows.cjs'));
 

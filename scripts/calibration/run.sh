@@ -28,7 +28,7 @@ W="${CALGPU_DIR:-/tmp/calgpu-js}"
 mkdir -p "$W"
 t0=$(date +%s); DEADLINE=$((t0 + DEADLINE_S))
 # once, serially: unpacks the bundle's Node + JS (parallel calls then skip it) and our evaluate bundle
-bash "$B/run.sh" node -e "const z=require('zlib'),fs=require('fs');fs.writeFileSync('$W/evaluate.cjs',z.brotliDecompressSync(fs.readFileSync('$C/js/evaluate.cjs.br')))" || exit 1
+bash "$B/run.sh" node -e "const z=require('zlib'),fs=require('fs');for(const n of ['evaluate.cjs','drift.cjs'])if(fs.existsSync('$C/js/'+n+'.br'))fs.writeFileSync('$W/'+n,z.brotliDecompressSync(fs.readFileSync('$C/js/'+n+'.br')))" || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$OUTDIR/gpu.txt" 2>&1
 cat "$OUTDIR/gpu.txt"
 
@@ -48,7 +48,18 @@ run_row() {
   echo "calgpu: $name rc=$rc $(($(date +%s) - s)) s: $(tail -1 "$OUTDIR/logs/$name.log" | cut -c1-200)"
 }
 export -f run_row; export B W OUTDIR DEADLINE
+# Drift on delta-cuda (issue 6), beside the rows: posenet 257x257 on vtest frames 100-199 looped for DRIFT_FRAMES
+# consecutive frames (default 5000), exact mode and thresholds > 0, against dense cpu (DRIFT=0: skip).
+DRIFT_PID=""
+DRIFT_PACK="$C/frames/vtest-257x257-stretch-from100.frames.br"
+if [ "${DRIFT:-1}" != 0 ] && [ -f "$W/drift.cjs" ] && [ -f "$DRIFT_PACK" ]; then
+  timeout $((DEADLINE - $(date +%s))) bash "$B/run.sh" node --max-old-space-size=8192 "$W/drift.cjs" --backend delta-cuda \
+    --model "$C/models/posenet/model.json" --size 257x257 --frames "$DRIFT_PACK" --clip 100,200 --total "${DRIFT_FRAMES:-5000}" \
+    --q 0.02 --name posenet-257-vtest-5000-delta-cuda --out "$OUTDIR/drift" > "$OUTDIR/logs/drift.log" 2>&1 &
+  DRIFT_PID=$!
+fi
 # shellcheck disable=SC2016
 xargs -P "$JOBS" -L 1 bash -c 'run_row "$@"' _ < "$ROWSFILE"
+if [ -n "$DRIFT_PID" ]; then wait "$DRIFT_PID"; echo "calgpu: drift rc=$?: $(grep -E 'worst maxRel' "$OUTDIR/logs/drift.log" | cut -c1-160 | tr '\n' ' ')"; fi
 bash "$B/run.sh" node "$C/js/report.cjs" "$OUTDIR" | tee "$OUTDIR/table.md"
 echo "calgpu: done in $(($(date +%s) - t0)) s; $(ls "$OUTDIR"/*.json 2>/dev/null | grep -vc thresholds) result files in $OUTDIR"

@@ -1,0 +1,135 @@
+// Host-side cost of a delta-cuda frame without a GPU: the real backend (src/cuda: engine, data plane, the
+// dense kernels' JS wrappers) on a "null addon" whose device functions do nothing (buffers are handles
+// with a size; kernels return at once; counter read-backs complete at once with zeros, so every delta step
+// sees an empty update). What it measures is the JS work per frame that the GPU cannot hide at batch 1:
+// tfjs' engine and graph executor, our delta engine (slots, signatures), the plane's host logic, the kernel
+// wrappers' argument building. The real addon adds its N-API calls and CUDA launches (~2-5 us each).
+//
+//   npm run build && node benchmarks/cuda-host-overhead.cjs [--size 769x577] [--frames 60] [--json OUT]
+// (batch 1: the host work per kernel does not depend on the batch; the model.json fixes batch 1)
+//   (--cpu-prof with node's --cpu-prof flag for a profile: node --cpu-prof benchmarks/cuda-host-overhead.cjs)
+'use strict';
+const tf = require('@tensorflow/tfjs-core');
+require('@tensorflow/tfjs-backend-cpu');
+const {loadGraphModel} = require('@tensorflow/tfjs-converter');
+const delta = require('../dist/cjs/index.js');
+require('../dist/cjs/cuda/register.js');
+const {DeltaCudaBackend, denseKernels} = require('../dist/cjs/cuda/backend.js');
+const {fileHandler, MODELS} = require('../dist/cjs/cli/index.js');
+const {readFileSync, writeFileSync} = require('node:fs');
+const {join} = require('node:path');
+
+const args = process.argv.slice(2);
+const opt = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : d; };
+const [W, H] = opt('size', '769x577').split('x').map(Number);
+const FRAMES = Number(opt('frames', 60));
+const WARM = 5;
+
+/** Every addon function is a no-op unless listed; calls are counted per name. */
+function nullAddon() {
+  const sizes = new Map();
+  let next = 1;
+  const calls = {};
+  const impl = {
+    deviceInfo: () => ({count: 1, devices: [{name: 'null', cc: '9.0', memory: 8e10, multiprocessors: 132, l2Bytes: 5e7}]}),
+    buildInfo: () => ({archs: 'null', cudaRuntime: 0, napiVersion: 8}),
+    init: () => 0,
+    alloc: (bytes) => { const h = next++; sizes.set(h, bytes); return h; },
+    free: (h) => { sizes.delete(h); },
+    size: (h) => { const s = sizes.get(h); if (s === undefined) throw new Error(`null addon: unknown handle ${h}`); return s; },
+    download: (h, dst) => dst,
+    liveBuffers: () => sizes.size,
+    cachedBytes: () => 0,
+    deviceMemory: () => ({free: 8e10, total: 8e10, heldBytes: 0, cachedBytes: 0, liveBuffers: sizes.size}),
+    readU32: () => 0,
+    deltaCountersAsync: () => 1,
+    deltaCountersPoll: () => true,
+    deltaTimerStop: () => 0,
+    setConvPrecision: () => true,
+  };
+  const addon = new Proxy({}, {
+    get(_, name) {
+      if (name === 'calls') return calls;
+      if (typeof name !== 'string') return undefined;
+      const f = impl[name] ?? (() => undefined);
+      return (...a) => { calls[name] = (calls[name] ?? 0) + 1; return f(...a); };
+    },
+    has: () => true,
+  });
+  return addon;
+}
+
+function median(a) { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; }
+
+async function main() {
+  const addon = nullAddon();
+  const NAME = 'delta-cuda-null';
+  for (const [kernelName, dense] of denseKernels) {
+    tf.registerKernel({kernelName, backendName: NAME,
+      kernelFunc: (a) => a.backend.deltaEngine.call(kernelName, a, dense)});
+  }
+  tf.registerBackend(NAME, () => new DeltaCudaBackend(addon));
+  await tf.setBackend(NAME);
+  const data = JSON.parse(readFileSync(join(__dirname, '..', '.cache', 'data.json'), 'utf8'));
+  const spec = MODELS.posenet;
+  const model = await loadGraphModel(fileHandler(data.models.posenet, [H, W]));
+  const b = tf.backend();
+  const input = tf.zeros([1, H, W, 3]);
+  const rows = [];
+  for (const setting of [
+    {name: 'dense-kernels (plane off)', planeOff: true},
+    {name: 'dense (keyframe every frame)', keyframeInterval: 1},
+    {name: 'delta steps (empty updates)', inputThreshold: 0.02, threshold: 0.01},
+  ]) {
+    delta.reset();
+    delta.configure({inputThreshold: setting.inputThreshold ?? 0, threshold: setting.threshold ?? 0,
+      keyframeInterval: setting.keyframeInterval ?? 300});
+    const plane = b.plane;
+    const had = plane.hasDeltaKernel;
+    if (setting.planeOff) plane.hasDeltaKernel = () => false;
+    const ms = [];
+    let kernels = 0;
+    const c0 = {...addon.calls};
+    for (let t = 0; t < WARM + FRAMES; t++) {
+      const x = tf.clone(input);   // a new input tensor every frame, as a video app has
+      const t0 = performance.now();
+      const outs = delta.frame(() => model.execute(x, spec.outputs));
+      const t1 = performance.now();
+      if (t >= WARM) ms.push(t1 - t0);
+      tf.dispose([x, ...outs]);
+    }
+    const calls = Object.fromEntries(Object.entries(addon.calls).map(([k, v]) => [k, (v - (c0[k] ?? 0)) / (WARM + FRAMES)])
+        .filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]));
+    plane.hasDeltaKernel = had;
+    const st = delta.stats();
+    kernels = st.layers.length;
+    const row = {setting: setting.name, msMedian: median(ms), msMin: Math.min(...ms), slots: kernels,
+      addonCallsPerFrame: calls, addonCallsTotal: Object.values(calls).reduce((a, v) => a + v, 0)};
+    rows.push(row);
+    console.log(`${setting.name}: ${row.msMedian.toFixed(3)} ms/frame host (min ${row.msMin.toFixed(3)}), ${kernels} slots, ` +
+        `${row.addonCallsTotal.toFixed(0)} addon calls/frame ${JSON.stringify(calls)}`);
+  }
+  // Without our engine in front: the same dense kernel wrappers registered directly (tfjs + wrappers alone).
+  model.dispose();
+  const RAW = 'delta-cuda-null-raw';
+  for (const [kernelName, dense] of denseKernels) tf.registerKernel({kernelName, backendName: RAW, kernelFunc: dense});
+  tf.registerBackend(RAW, () => new DeltaCudaBackend(addon));
+  await tf.setBackend(RAW);
+  const raw = await loadGraphModel(fileHandler(data.models.posenet, [H, W]));
+  const rawMs = [];
+  for (let t = 0; t < WARM + FRAMES; t++) {
+    const x = tf.zeros([1, H, W, 3]);
+    const t0 = performance.now();
+    const outs = raw.execute(x, spec.outputs);
+    const t1 = performance.now();
+    if (t >= WARM) rawMs.push(t1 - t0);
+    tf.dispose([x, ...outs]);
+  }
+  rows.push({setting: 'tfjs + kernel wrappers only (no delta engine)', msMedian: median(rawMs), msMin: Math.min(...rawMs)});
+  console.log(`tfjs + kernel wrappers only (no delta engine): ${median(rawMs).toFixed(3)} ms/frame host (min ${Math.min(...rawMs).toFixed(3)})`);
+  raw.dispose();
+  const out = opt('json');
+  if (out) writeFileSync(out, JSON.stringify({date: new Date().toISOString(), node: process.version, size: `${W}x${H}`,
+    batch: 1, frames: FRAMES, command: `node benchmarks/cuda-host-overhead.cjs ${args.join(' ')}`, rows}, null, 1));
+}
+main().catch((e) => { console.error(e); process.exit(1); });

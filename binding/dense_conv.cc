@@ -76,6 +76,17 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   });
 }
 
+// setConvPrecision(p): 0 fp32 (SIMT), 1 tf32x3 (tensor cores, float32 accuracy), 2 tf32; returns whether the
+// device has tensor cores for it (sm_80+; otherwise every setting runs the SIMT kernel)
+Napi::Value SetConvPrecision(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const int p = static_cast<int>(numArg(info, 0, -1));
+    if (p < CP_FP32 || p > CP_TF32) throw std::runtime_error("delta-cuda: setConvPrecision: unknown precision " + std::to_string(p));
+    setConvPrecision(p);
+    return Napi::Boolean::New(info.Env(), tensorCoreConvAvailable());
+  });
+}
+
 // pool(x, y, geom, isMax): geom OC = C; KH/KW are the effective (dilated) window
 Napi::Value Pool(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -111,6 +122,7 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
 DELTA_CUDA_EXPORT("conv2d", Conv2d);
 DELTA_CUDA_EXPORT("depthwise", Depthwise);
 DELTA_CUDA_EXPORT("conv2dBackpropInput", Conv2dBackpropInput);
+DELTA_CUDA_EXPORT("setConvPrecision", SetConvPrecision);
 DELTA_CUDA_EXPORT("pool", Pool);
 DELTA_CUDA_EXPORT("resize", Resize);
 

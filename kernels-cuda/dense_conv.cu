@@ -8,101 +8,24 @@
 // GEMM, most of MobileNet's work) skips the im2col index arithmetic. Small problems use a 64 x 32 tile
 // so that the GPU still gets enough blocks.
 #include "dense_conv.cuh"
+#include "conv_gemm_tile.cuh"
 #include <cmath>
 
 namespace delta_cuda {
 namespace {
-
-__device__ __forceinline__ float activate(float v, int n, const Epilogue& e) {
-  if (e.bias) v += e.bias[n];
-  switch (e.act) {
-    case A_RELU: return v < 0.f ? 0.f : v;
-    case A_RELU6: return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
-    case A_PRELU: return v < 0.f ? e.alpha[n % e.alphaSize] * v : v;
-    case A_LEAKYRELU: return v < 0.f ? e.leaky * v : v;
-    case A_ELU: return v >= 0.f ? v : expf(v) - 1.f;
-    case A_SIGMOID: return 1.f / (1.f + expf(-v));
-    default: return v;
-  }
-}
 
 // Tile shape: BM x BN outputs per block, BK-deep K slices, TM x TN outputs per thread.
 template <int BM, int BN, int BK, int TM, int TN, bool kPlain>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
 convGemm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y, ConvGeom g, Epilogue e) {
   constexpr int THREADS = (BM / TM) * (BN / TN);
-  constexpr int A_PER = BM * BK / THREADS;   // A elements each thread loads per slice
-  constexpr int B_PER = BK * BN / THREADS;
-  static_assert(A_PER * THREADS == BM * BK && B_PER * THREADS == BK * BN, "tile/threads mismatch");
   __shared__ float As[BK][BM + 4];
   __shared__ float Bs[BK][BN];
 
-  const int M = g.N * g.OH * g.OW;
-  const int K = g.KH * g.KW * g.C;
-  const int NC = g.OC;
   const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
   const int tid = threadIdx.x;
-
-  // A loads: thread -> (k = tid % BK, rows tid / BK + j * (THREADS / BK)): BK consecutive threads read
-  // BK consecutive k of one pixel (contiguous channels).
-  const int aK = tid % BK;
-  const int aRow0 = tid / BK;
-  constexpr int A_ROW_STEP = THREADS / BK;
-  // Per loaded row: its pixel's input origin (im2col) or its row offset (plain GEMM).
-  int aBase[A_PER], aIh[A_PER], aIw[A_PER];
-  bool aValid[A_PER];
-#pragma unroll
-  for (int j = 0; j < A_PER; j++) {
-    const int m = m0 + aRow0 + j * A_ROW_STEP;
-    aValid[j] = m < M;
-    const int mm = aValid[j] ? m : 0;
-    const int ow = mm % g.OW, t = mm / g.OW, oh = t % g.OH, b = t / g.OH;
-    if (kPlain) {
-      aBase[j] = mm * g.C;
-      aIh[j] = aIw[j] = 0;
-    } else {
-      aBase[j] = b * g.H;
-      aIh[j] = oh * g.sh - g.padT;
-      aIw[j] = ow * g.sw - g.padL;
-    }
-  }
-  // B loads: thread -> (n = tid % BN, k = tid / BN + j * (THREADS / BN)): coalesced along n.
-  const int bN = tid % BN;
-  const int bK0 = tid / BN;
-  constexpr int B_K_STEP = THREADS / BN;
-
-  float aReg[A_PER], bReg[B_PER];
-  auto loadA = [&](int k0) {
-    const int k = k0 + aK;
-    int kh = 0, kw = 0, ci = k;
-    if (!kPlain && k < K) {
-      ci = k % g.C;
-      const int t = k / g.C;
-      kw = t % g.KW;
-      kh = t / g.KW;
-    }
-#pragma unroll
-    for (int j = 0; j < A_PER; j++) {
-      float v = 0.f;
-      if (aValid[j] && k < K) {
-        if (kPlain) {
-          v = x[static_cast<int64_t>(aBase[j]) + ci];
-        } else {
-          const int ih = aIh[j] + kh * g.dh, iw = aIw[j] + kw * g.dw;
-          if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
-            v = x[(static_cast<int64_t>(aBase[j] + ih) * g.W + iw) * g.C + ci];
-        }
-      }
-      aReg[j] = v;
-    }
-  };
-  auto loadB = [&](int k0) {
-#pragma unroll
-    for (int j = 0; j < B_PER; j++) {
-      const int k = k0 + bK0 + j * B_K_STEP, n = n0 + bN;
-      bReg[j] = (k < K && n < NC) ? w[static_cast<int64_t>(k) * NC + n] : 0.f;
-    }
-  };
+  ConvSliceLoader<BM, BN, BK, THREADS, kPlain> slice(x, w, g, m0, n0, tid);
+  const int M = slice.M, K = slice.K, NC = slice.NC;
 
   float acc[TM][TN];
 #pragma unroll
@@ -111,18 +34,11 @@ convGemm(const float* __restrict__ x, const float* __restrict__ w, float* __rest
     for (int j = 0; j < TN; j++) acc[i][j] = 0.f;
 
   const int tx = tid % (BN / TN), ty = tid / (BN / TN);
-  loadA(0);
-  loadB(0);
+  slice.fetch(0);
   for (int k0 = 0; k0 < K; k0 += BK) {
-#pragma unroll
-    for (int j = 0; j < A_PER; j++) As[aK][aRow0 + j * A_ROW_STEP] = aReg[j];
-#pragma unroll
-    for (int j = 0; j < B_PER; j++) Bs[bK0 + j * B_K_STEP][bN] = bReg[j];
+    slice.store(As, Bs);
     __syncthreads();
-    if (k0 + BK < K) {  // fetch the next slice while this one is multiplied
-      loadA(k0 + BK);
-      loadB(k0 + BK);
-    }
+    if (k0 + BK < K) slice.fetch(k0 + BK);  // fetch the next slice while this one is multiplied
 #pragma unroll
     for (int kk = 0; kk < BK; kk++) {
       float a[TM], b[TN];
@@ -145,7 +61,7 @@ convGemm(const float* __restrict__ x, const float* __restrict__ w, float* __rest
 #pragma unroll
     for (int j = 0; j < TN; j++) {
       const int n = n0 + tx * TN + j;
-      if (n < NC) y[static_cast<int64_t>(m) * NC + n] = activate(acc[i][j], n, e);
+      if (n < NC) y[static_cast<int64_t>(m) * NC + n] = convEpilogue(acc[i][j], n, e);
     }
   }
 }
@@ -175,7 +91,7 @@ __global__ void depthwiseKernel(const float* __restrict__ x, const float* __rest
                    w[(static_cast<int64_t>(kh * g.KW + kw) * g.C + c) * g.mult + q], acc);
       }
     }
-    y[i] = activate(acc, oc, e);
+    y[i] = convEpilogue(acc, oc, e);
   }
 }
 
@@ -211,7 +127,7 @@ __global__ void depthwiseVec4Kernel(const float4* __restrict__ x, const float4* 
       }
     }
     const int c = c4 * 4;
-    y[i] = make_float4(activate(acc.x, c, e), activate(acc.y, c + 1, e), activate(acc.z, c + 2, e), activate(acc.w, c + 3, e));
+    y[i] = make_float4(convEpilogue(acc.x, c, e), convEpilogue(acc.y, c + 1, e), convEpilogue(acc.z, c + 2, e), convEpilogue(acc.w, c + 3, e));
   }
 }
 
@@ -271,6 +187,8 @@ cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeo
     return cudaErrorInvalidValue;  // the host rejects these with a message first
   const bool plain = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.padT == 0 && g.padL == 0 &&
                      g.OH == g.H && g.OW == g.W;
+  cudaError_t tcErr = cudaSuccess;
+  if (launchConv2dTensorCore(x, w, y, g, e, s, plain, &tcErr)) return tcErr;
   // Enough 128 x 64 tiles to fill the GPU (>= ~2 waves of 132 SMs)? Otherwise smaller tiles.
   const int64_t bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64);
   if (bigTiles >= 264) return launchGemm<128, 64, 16, 8, 4>(x, w, y, g, e, s, plain);

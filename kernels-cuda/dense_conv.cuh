@@ -33,6 +33,18 @@ struct ConvGeom {
   int32_t mult;              // depthwise channel multiplier
 };
 
+// How conv2d multiplies (dense_conv_tc.cu): CP_FP32 = SIMT float32 FMAs (dense_conv.cu); CP_TF32X3 = tensor
+// cores with split operands (float32 accuracy); CP_TF32 = tensor cores, one TF32 product (~1e-3 relative).
+// Tensor cores need sm_80+; below that every setting runs the SIMT kernel.
+enum ConvPrecision : int32_t { CP_FP32 = 0, CP_TF32X3 = 1, CP_TF32 = 2 };
+void setConvPrecision(int p);
+int convPrecision();
+bool tensorCoreConvAvailable();
+// Launches the tensor-core conv when the precision setting and the device allow it (returns false otherwise;
+// *err gets the launch status).
+bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                            bool plain, cudaError_t* err);
+
 cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
 cudaError_t launchDepthwise(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
 // g describes the forward conv: (H, W, C) = dx's, (OH, OW, OC) = dy's.

@@ -20,11 +20,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import {GraphModel} from '@tensorflow/tfjs-converter';
 import * as delta from 'tfjs-backend-delta';
 import 'tfjs-backend-delta/cuda';
-import {deviceInfo, DeltaCudaBackend} from 'tfjs-backend-delta/cuda';
+import {configureDeltaCuda, ConvPrecision, deviceInfo, DeltaCudaBackend} from 'tfjs-backend-delta/cuda';
 import {fileHandler, MODELS} from 'tfjs-backend-delta/cli';
 import {loadGraphModel} from '@tensorflow/tfjs-converter';
 import {writeFileSync} from 'node:fs';
-import {clipFrames, modelFile} from '../../test/cuda/data';
+import {join} from 'node:path';
+import {clipFrames, modelFile, readFramePack} from '../../test/cuda/data';
 
 const WARM = Number(process.env.BENCH_WARM || 3);
 const TIMED = Number(process.env.BENCH_TIMED || 10);
@@ -41,8 +42,41 @@ const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; 
   {name: 't0.02/0.01', inputThreshold: 0.02, threshold: 0.01},
   {name: 't0.06/0.03', inputThreshold: 0.06, threshold: 0.03},
 ];
+// BENCH_SETTINGS: a regexp of setting names to run ('dense' always runs: the agreement reference).
+// BENCH_PRECISIONS: conv precisions (configureDeltaCuda convPrecision), each over every setting; agreement is
+// always against fp32 dense (the first precision listed must be fp32 for that, the default 'fp32').
+const SETTINGS_RE = process.env.BENCH_SETTINGS ? new RegExp(process.env.BENCH_SETTINGS) : null;
+const PRECISIONS = (process.env.BENCH_PRECISIONS || 'fp32').split(',') as ConvPrecision[];
 const HEATMAP = 'MobilenetV1/heatmap_2/BiasAdd';
 const spec = MODELS['posenet'];
+
+// BENCH_MODEL: a posenet model.json (default: the bundle's); BENCH_FRAMES_FROM: a folder of 257x257 frame packs
+// (`<clip>-257x257-stretch.frames.br`, e.g. a calibration carry folder's frames/) resized bilinearly to the
+// benchmark's size, for a machine that has no room for the bundle's full-size packs (timings do not depend on
+// the content; agreement then is on upsampled frames, said in the JSON).
+const FRAMES_FROM = process.env.BENCH_FRAMES_FROM;
+
+function benchFrames(clip: string, w: number, h: number, count: number): Uint8Array[] {
+  if (!FRAMES_FROM) return clipFrames(clip, w, h, 'stretch', 0, count);
+  const S = 257;
+  const src = readFramePack(join(FRAMES_FROM, `${clip}-${S}x${S}-stretch.frames.br`), S, S).slice(0, count);
+  if (src.length < count) throw new Error(`${FRAMES_FROM}: ${clip} has ${src.length} frames, need ${count}`);
+  return src.map((f) => {
+    const out = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      const fy = Math.max(0, (y + 0.5) * S / h - 0.5), y0 = Math.floor(fy), y1 = Math.min(S - 1, y0 + 1), ay = fy - y0;
+      for (let x = 0; x < w; x++) {
+        const fx = Math.max(0, (x + 0.5) * S / w - 0.5), x0 = Math.floor(fx), x1 = Math.min(S - 1, x0 + 1), ax = fx - x0;
+        for (let c = 0; c < 3; c++) {
+          const v = (1 - ay) * ((1 - ax) * f[(y0 * S + x0) * 3 + c] + ax * f[(y0 * S + x1) * 3 + c]) +
+              ay * ((1 - ax) * f[(y1 * S + x0) * 3 + c] + ax * f[(y1 * S + x1) * 3 + c]);
+          out[(y * w + x) * 3 + c] = Math.round(v);
+        }
+      }
+    }
+    return out;
+  });
+}
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
@@ -100,7 +134,7 @@ function argmaxCells(hm: Float32Array, B: number, H: number, W: number, K: numbe
 }
 
 interface Row {
-  clip: string; size: string; batch: number; setting: string;
+  clip: string; size: string; batch: number; setting: string; precision: ConvPrecision;
   msMedian: number; msP90: number; msWithDownloadMedian: number;
   agreement: number | null; ceiling: number; meanActive: number | null;
   noChangeMs: number | null;
@@ -114,15 +148,17 @@ interface Row {
 }
 
 async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>) {
-  const frames = clipFrames(clip, w, h, 'stretch', 0, Math.max(...BATCHES) - 1 + WARM + TIMED);
-  const model: GraphModel = await loadBatched(modelFile('posenet')!, h, w);
+  const frames = benchFrames(clip, w, h, Math.max(...BATCHES) - 1 + WARM + TIMED);
+  const model: GraphModel = await loadBatched(process.env.BENCH_MODEL || modelFile('posenet')!, h, w);
   const b = tf.backend() as DeltaCudaBackend;
   for (const B of BATCHES) {
     const inputs: tf.Tensor4D[] = [];
     for (let t = 0; t < WARM + TIMED; t++) inputs.push(batchInput(frames, t, B, h, w));
     let exactCells: Int32Array[] = [];
     let dims: number[] = [];
-    for (const setting of SETTINGS) {
+    for (const precision of PRECISIONS) for (const setting of SETTINGS) {
+      if (SETTINGS_RE && setting.name !== 'dense' && !SETTINGS_RE.test(setting.name)) continue;
+      configureDeltaCuda({convPrecision: precision});
       delta.reset();
       delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
         keyframeInterval: setting.keyframeInterval ?? 300});
@@ -198,9 +234,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         noChangeRepeatMs = median(repeats);
       }
       plane.hasDeltaKernel = hasDeltaKernel;
-      if (setting.name === 'dense') exactCells = cells;
+      const reference = setting.name === 'dense' && precision === 'fp32';
+      if (reference) exactCells = cells;
       let agree: number | null = null;
-      if (!setting.name.startsWith('dense') && exactCells.length) {
+      if (!reference && exactCells.length) {
         let ok = 0, n = 0;
         const W = dims[2];
         for (let t = WARM; t < WARM + TIMED; t++) {
@@ -212,18 +249,19 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         }
         agree = ok / n;
       }
-      const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, msMedian: median(ms), msP90: p90(ms),
+      const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
         meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks()};
       rows.push(row);
-      console.log(`${clip} ${w}x${h} B=${B} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
+      console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
           `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs!.toFixed(2)} ms ` +
           `(then ${noChangeRepeatMs!.toFixed(2)}; MACs ${noChangeMacs!.performed}/${noChangeMacs!.dense}; ` +
           `plane ${JSON.stringify(noChangePlane)}), modes ${JSON.stringify(modes)}`);
     }
+    configureDeltaCuda({convPrecision: PRECISIONS[0]});
     // Per-kernel profile of one frame at 0.02/0.01 (each kernel timed with a device synchronize).
-    if (B === 1 || B === Math.max(...BATCHES)) {
+    if (process.env.BENCH_PROFILE !== '0' && (B === 1 || B === Math.max(...BATCHES))) {
       delta.reset();
       delta.configure({inputThreshold: 0.02, threshold: 0.01, keyframeInterval: 300});
       for (let t = 0; t < 2; t++) tf.dispose(delta.frame(() => model.execute(inputs[t], spec.outputs) as tf.Tensor[]));
@@ -255,7 +293,8 @@ async function main() {
   await benchClip('pose_1', 577, 577, rows, profiles);
   const result = {
     date: new Date().toISOString(), device: info.devices[0], driverVersion: info.driverVersion, node: process.version,
-    warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS,
+    warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS, precisions: PRECISIONS,
+    frames: FRAMES_FROM ? `257x257 packs of ${FRAMES_FROM} resized bilinearly` : 'the bundle\'s packs at full size',
     timing: 'ms per batch: model.execute + device synchronize (input uploaded before; outputs on the GPU); ' +
         'msWithDownload adds await data() of every output',
     plane: (tf.backend() as DeltaCudaBackend).plane.constructor.name,

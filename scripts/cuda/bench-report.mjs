@@ -14,22 +14,26 @@ const ANCHORS = {
   'pose_1 577x577 8': {fp32: 3.77, fp32g: 3.45, fp16g: 1.32, dcnn: [[2.89, 0.99], [2.29, 0.97]]},
   'pose_1 577x577 32': {fp32: 14.27, fp32g: 13.85, fp16g: 5.30, dcnn: [[9.89, 0.99], [5.72, 0.97]]},
 };
+// ANCHORS' cuDNN TF32 graph (the closest dense configuration to our tf32 rows)
+const TF32G = {'vtest 769x577 1': 0.47, 'vtest 769x577 8': 2.70, 'vtest 769x577 32': 10.71, 'pose_1 577x577 1': 0.41,
+  'pose_1 577x577 8': 2.04, 'pose_1 577x577 32': 8.14};
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 console.log(`${r.device?.name ?? 'GPU'}, driver ${r.driverVersion}, Node ${r.node}, plane ${r.plane}; ${r.warmup} warm-up + ` +
   `${r.timed} timed frames per cell; ${r.timing}.\n`);
-console.log('| clip, size | B | setting | ms/batch median (p90) | + download | agreement | MAC ceiling | mean active | no-change frame ms | our dense ms | speedup vs our dense | cuDNN fp32 eager / graph | DeltaCNN 0.02/0.01, 0.06/0.03 (agree) |');
-console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log('| clip, size | B | conv precision | setting | ms/batch median (p90) | + download | agreement (vs fp32 dense) | MAC ceiling | mean active | no-change frame ms | our dense ms (same precision) | speedup vs our dense | cuDNN fp32 eager / graph, TF32 graph, fp16 graph | DeltaCNN 0.02/0.01, 0.06/0.03 (agree) |');
+console.log('|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const row of r.rows) {
   const key = `${row.clip} ${row.size} ${row.batch}`;
   const a = ANCHORS[key];
   // Our dense reference: the dense CUDA kernels alone ('dense-kernels'), else keyframes every frame ('dense').
-  const dense = r.rows.find((x) => x.clip === row.clip && x.batch === row.batch && x.setting === 'dense-kernels') ??
-      r.rows.find((x) => x.clip === row.clip && x.batch === row.batch && x.setting === 'dense');
+  const precision = row.precision ?? 'fp32';
+  const same = (x) => x.clip === row.clip && x.batch === row.batch && (x.precision ?? 'fp32') === precision;
+  const dense = r.rows.find((x) => same(x) && x.setting === 'dense-kernels') ?? r.rows.find((x) => same(x) && x.setting === 'dense');
   const sp = dense && !row.setting.startsWith('dense') ? dense.msMedian / row.msMedian : null;
-  console.log(`| ${row.clip} ${row.size} | ${row.batch} | ${row.setting} | ${f(row.msMedian)} (${f(row.msP90)}) | ` +
+  console.log(`| ${row.clip} ${row.size} | ${row.batch} | ${precision} | ${row.setting} | ${f(row.msMedian)} (${f(row.msP90)}) | ` +
     `${f(row.msWithDownloadMedian)} | ${row.agreement == null ? 'ref' : f(row.agreement, 3)} | ${row.setting.startsWith('dense') ? '1' : f(row.ceiling)}x | ` +
     `${row.meanActive == null ? '-' : (100 * row.meanActive).toFixed(0) + '%'} | ${f(row.noChangeMs)} | ${f(dense?.msMedian)} | ${sp ? f(sp) + 'x' : '-'} | ` +
-    `${a ? `${a.fp32} / ${a.fp32g}` : '-'} | ${a ? a.dcnn.map(([ms, ag]) => `${ms} (${ag})`).join(', ') : '-'} |`);
+    `${a ? `${a.fp32} / ${a.fp32g}, ${TF32G[key]}, ${a.fp16g}` : '-'} | ${a ? a.dcnn.map(([ms, ag]) => `${ms} (${ag})`).join(', ') : '-'} |`);
 }
 console.log('\nPer-kernel time of one frame (tf.profile; each kernel includes a device synchronize), top 6:\n');
 for (const [k, v] of Object.entries(r.profiles ?? {})) {

@@ -93,6 +93,8 @@ export interface DeltaCudaAddon {
   conv2d(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
   depthwise(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
   conv2dBackpropInput(dy: Handle, w: Handle, dx: Handle, geom: Int32Array): void;
+  /** How conv2d multiplies: 0 fp32 (SIMT FMAs), 1 tf32x3, 2 tf32 (tensor cores); returns whether the device has them. */
+  setConvPrecision?(code: number): boolean;
   pool(x: Handle, y: Handle, geom: Int32Array, isMax: boolean): void;
   resize(x: Handle, y: Handle, n: number, h: number, w: number, c: number, oh: number, ow: number,
          alignCorners: boolean, halfPixelCenters: boolean, nearest: boolean): void;
@@ -148,6 +150,43 @@ let ready: DeltaCudaAddon | null = null;
 let chosenDevice: number | null = null;
 
 /**
+ * How dense Conv2D / FusedConv2D multiply on the GPU:
+ *   'fp32'   float32 FMAs (SIMT), the reference;
+ *   'tf32x3' tensor cores (sm_80+) with each operand split into two TF32 parts: float32 accuracy (the error of
+ *            another summation order), faster where a conv is compute-bound;
+ *   'tf32'   tensor cores, one TF32 product per term (10-bit mantissas: ~1e-3 relative error per output).
+ * Below sm_80 every setting runs the float32 kernel.
+ */
+export type ConvPrecision = 'fp32' | 'tf32x3' | 'tf32';
+export const CONV_PRECISIONS: readonly ConvPrecision[] = ['fp32', 'tf32x3', 'tf32'];
+export const DEFAULT_CONV_PRECISION: ConvPrecision = 'fp32';
+let chosenPrecision: ConvPrecision | null = null;
+
+function parsePrecision(p: unknown, where: string): ConvPrecision {
+  if (!CONV_PRECISIONS.includes(p as ConvPrecision)) {
+    throw new DeltaCudaError(`delta-cuda: ${where}: unknown conv precision ${JSON.stringify(p)} (one of ${CONV_PRECISIONS.join(', ')})`);
+  }
+  return p as ConvPrecision;
+}
+
+/** The conv precision in effect: configureDeltaCuda's, else $DELTA_CUDA_CONV_PRECISION, else the default. */
+export function convPrecision(): ConvPrecision {
+  if (chosenPrecision) return chosenPrecision;
+  const env = typeof process !== 'undefined' ? process.env.DELTA_CUDA_CONV_PRECISION : undefined;
+  return env ? parsePrecision(env, 'DELTA_CUDA_CONV_PRECISION') : DEFAULT_CONV_PRECISION;
+}
+
+/** Sets the conv precision; takes effect at once (kernels launched after it), or when the backend starts. */
+export function selectConvPrecision(p: ConvPrecision): void {
+  chosenPrecision = parsePrecision(p, 'convPrecision');
+  if (ready) applyPrecision(ready);
+}
+
+function applyPrecision(a: DeltaCudaAddon): void {
+  a.setConvPrecision?.(CONV_PRECISIONS.indexOf(convPrecision()));
+}
+
+/**
  * Picks the CUDA device for this process (overrides DELTA_CUDA_DEVICE). Must come before the first use
  * (tf.setBackend('delta-cuda')); one process uses one device.
  */
@@ -175,6 +214,7 @@ export function cuda(): DeltaCudaAddon {
   if (info.count === 0) throw new DeltaCudaError(`delta-cuda: no CUDA device: ${(info.reason ?? 'none found').replace(/^no CUDA device\/driver: /, '')}`);
   try {
     a.init(device);
+    applyPrecision(a);
   } catch (e) {
     throw new DeltaCudaError((e as Error).message);
   }

@@ -17,13 +17,20 @@ import '@tensorflow/tfjs-backend-cpu';
 import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import {cpuKernels, DELTA_CUDA, DeltaCudaBackend, denseKernels} from './backend';
 import {CUDA_KERNELS} from './kernels/index';
-import {cudaAvailable, deviceInfo, DeltaCudaError, selectDevice} from './native';
+import {ConvPrecision, convPrecision, cudaAvailable, deviceInfo, DeltaCudaError, selectConvPrecision, selectDevice} from './native';
 
-export {DELTA_CUDA, DeltaCudaBackend, CUDA_KERNELS, cudaAvailable, deviceInfo};
+export {DELTA_CUDA, DeltaCudaBackend, CUDA_KERNELS, cudaAvailable, deviceInfo, convPrecision};
+export type {ConvPrecision};
 
-/** Options of delta-cuda; take effect when the backend is created (before tf.setBackend('delta-cuda')). */
-export function configureDeltaCuda(o: {device?: number}): void {
+/**
+ * Options of delta-cuda. `device` takes effect when the backend is created (before tf.setBackend('delta-cuda'));
+ * `convPrecision` ('fp32' | 'tf32x3' | 'tf32', see native.ts; also $DELTA_CUDA_CONV_PRECISION) at once.
+ */
+export function configureDeltaCuda(o: {device?: number; convPrecision?: ConvPrecision}): void {
+  const known = new Set(['device', 'convPrecision']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new DeltaCudaError(`delta-cuda: configureDeltaCuda: unknown option ${k}`);
   if (o.device !== undefined) selectDevice(o.device);
+  if (o.convPrecision !== undefined) selectConvPrecision(o.convPrecision);
 }
 
 let cpu: MathBackendCPU | null = null;

@@ -4,7 +4,8 @@
 // the op ran on the GPU (no CPU fallback for the kernels listed here). Skipped (pending, with the reason)
 // without a CUDA device.
 import * as tf from '@tensorflow/tfjs-core';
-import {compareWithCpu, needGpu} from './gpu';
+import {compareWithCpu, needGpu, relDiff, useCuda} from './gpu';
+import {configureDeltaCuda, ConvPrecision} from 'tfjs-backend-delta/cuda';
 import {prng} from '../util/prng';
 
 const EW_TOL = 1e-5;
@@ -51,6 +52,53 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       await check(() => tf.conv2d(rnd(i, c.x) as tf.Tensor4D, rnd(100 + i, c.f) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1), CONV_TOL);
     });
   }
+
+  // The tensor-core conv (kernels-cuda/dense_conv_tc.cu) on the same cases: tf32x3 to float32 accuracy, tf32 to
+  // its 10-bit mantissas. The precision is process-wide: every spec sets it back to fp32.
+  const TC_TOL: Record<Exclude<ConvPrecision, 'fp32'>, number> = {tf32x3: CONV_TOL, tf32: 5e-3};
+  for (const p of ['tf32x3', 'tf32'] as const) {
+    describe(`conv precision ${p}`, () => {
+      beforeEach(() => configureDeltaCuda({convPrecision: p}));
+      afterEach(() => configureDeltaCuda({convPrecision: 'fp32'}));
+      for (const [i, c] of convCases.entries()) {
+        it(`Conv2D x[${c.x}] f[${c.f}] stride ${c.s} ${c.pad}${c.d ? ` dilation ${c.d}` : ''}`, async () => {
+          await check(() => tf.conv2d(rnd(i, c.x) as tf.Tensor4D, rnd(100 + i, c.f) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1), TC_TOL[p]);
+        });
+      }
+      for (const act of ['relu6', 'prelu', 'sigmoid'] as const) {
+        it(`FusedConv2D bias + ${act}`, async () => {
+          await check(() => tf.fused.conv2d({
+            x: rnd(1, [2, 19, 21, 16]) as tf.Tensor4D, filter: rnd(2, [3, 3, 16, 24]) as tf.Tensor4D, strides: 1, pad: 'same',
+            bias: rnd(3, [24]), activation: act, preluActivationWeights: act === 'prelu' ? rnd(4, [24]) : undefined,
+          }), TC_TOL[p]);
+        });
+      }
+    });
+  }
+  it('conv precision: tf32 differs from fp32 by TF32 rounding, tf32x3 is as close to cpu as fp32 (the settings reach the kernel)', async () => {
+    const x = rnd(90, [1, 40, 40, 64]) as tf.Tensor4D, f = rnd(91, [1, 1, 64, 128]) as tf.Tensor4D;
+    await tf.setBackend('cpu');
+    const ref = tf.conv2d(tf.tensor(x.dataSync(), x.shape) as tf.Tensor4D, tf.tensor(f.dataSync(), f.shape) as tf.Tensor4D, 1, 'same');
+    const refV = ref.dataSync();
+    const xv = x.dataSync(), fv = f.dataSync();
+    tf.dispose([ref, x, f]);
+    await useCuda();
+    const err: Record<string, number> = {};
+    for (const p of ['fp32', 'tf32x3', 'tf32'] as const) {
+      configureDeltaCuda({convPrecision: p});
+      const y = tf.tidy(() => tf.conv2d(tf.tensor(xv, [1, 40, 40, 64]) as tf.Tensor4D, tf.tensor(fv, [1, 1, 64, 128]) as tf.Tensor4D, 1, 'same'));
+      err[p] = relDiff(await y.data(), refV);
+      y.dispose();
+    }
+    configureDeltaCuda({convPrecision: 'fp32'});
+    expect(err.fp32).toBeLessThan(1e-5);
+    expect(err.tf32x3).toBeLessThan(1e-5);
+    expect(err.tf32).toBeGreaterThan(1e-5);   // TF32 products: the tensor cores ran
+    expect(err.tf32).toBeLessThan(5e-3);
+  });
+  it('configureDeltaCuda rejects an unknown conv precision', () => {
+    expect(() => configureDeltaCuda({convPrecision: 'fp16' as ConvPrecision})).toThrowError(/unknown conv precision "fp16"/);
+  });
 
   for (const act of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const) {
     it(`FusedConv2D bias + ${act}`, async () => {

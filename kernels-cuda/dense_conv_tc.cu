@@ -1,0 +1,173 @@
+// conv2d on tensor cores (sm_80+): the implicit GEMM of dense_conv.cu with its multiply-accumulate done by
+// mma.sync m16n8k8 TF32 instructions instead of FMAs. See dense_conv.cuh for the GEMM view of the conv.
+//
+// Precision (ConvPrecision):
+//   CP_TF32X3: each float32 operand is split into a TF32 "big" part and a TF32 "small" remainder
+//              (x = big + small, |small| <= 2^-11 |x|); a*b is accumulated as small_a*big_b + big_a*small_b +
+//              big_a*big_b (the small*small term, ~2^-22 relative, is dropped). Accumulation is float32, so
+//              the result is as accurate as the SIMT float32 kernel (rounding of another summation order).
+//   CP_TF32:   one TF32 product per term (10-bit mantissa operands, float32 accumulation): ~1e-3 relative
+//              error per output. Faster; opt-in.
+//
+// Tiling: a block computes BM (pixels) x BN (output channels) of y with WARPS_M x WARPS_N warps; a warp owns
+// a (BM / WARPS_M) x (BN / WARPS_N) tile as MT x NT mma tiles of 16 x 8. K goes in slices of BK = 16 (two
+// k8 steps) staged in shared memory; the next slice is fetched into registers while the current one is
+// multiplied (as in dense_conv.cu). Shared layouts As[k][m] (row pitch BM + 4) and Bs[k][n] (pitch BN + 8)
+// make the fragment reads conflict-free: lane (g = lane / 4, t = lane % 4) reads As[t][g] -> bank 4t + g,
+// Bs[t][g] -> bank 8t + g.
+#include "dense_conv.cuh"
+#include "conv_gemm_tile.cuh"
+
+namespace delta_cuda {
+
+namespace {
+
+int gConvPrecision = CP_FP32;  // the JS side sets the backend's choice at init
+
+__device__ __forceinline__ uint32_t toTf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+
+// acc (16x8, float32) += a (16x8, tf32, row major) * b (8x8, tf32, column major)
+__device__ __forceinline__ void mmaTf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+  __trap();  // the host never picks this kernel below sm_80
+#endif
+}
+
+template <int BM, int BN, int WARPS_M, int WARPS_N, bool kPlain, bool kSplit>
+__global__ void __launch_bounds__(WARPS_M * WARPS_N * 32)
+convGemmTc(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y, ConvGeom g, Epilogue e) {
+  constexpr int BK = 16;
+  constexpr int THREADS = WARPS_M * WARPS_N * 32;
+  constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N;  // warp tile
+  constexpr int MT = WTM / 16, NT = WTN / 8;              // mma tiles per warp
+  static_assert(MT * 16 == WTM && NT * 8 == WTN, "warp tile must be a multiple of 16 x 8");
+  __shared__ float As[BK][BM + 4];
+  __shared__ float Bs[BK][BN + 8];
+
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+  const int tid = threadIdx.x;
+  ConvSliceLoader<BM, BN, BK, THREADS, kPlain> slice(x, w, g, m0, n0, tid);
+  const int M = slice.M, K = slice.K, NC = slice.NC;
+
+  const int warp = tid / 32, lane = tid % 32;
+  const int wm = (warp % WARPS_M) * WTM, wn = (warp / WARPS_M) * WTN;
+  const int gr = lane / 4, tc = lane % 4;  // mma fragment coordinates: group row, thread column
+
+  float acc[MT][NT][4];
+#pragma unroll
+  for (int i = 0; i < MT; i++)
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+#pragma unroll
+      for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
+
+  slice.fetch(0);
+  for (int k0 = 0; k0 < K; k0 += BK) {
+    slice.store(As, Bs);
+    __syncthreads();
+    if (k0 + BK < K) slice.fetch(k0 + BK);
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += 8) {
+      uint32_t aBig[MT][4], bBig[NT][2];
+      uint32_t aSmall[MT][4], bSmall[NT][2];
+#pragma unroll
+      for (int i = 0; i < MT; i++) {
+        const int r = wm + i * 16 + gr;
+        const float v[4] = {As[ks + tc][r], As[ks + tc][r + 8], As[ks + tc + 4][r], As[ks + tc + 4][r + 8]};
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+          aBig[i][q] = toTf32(v[q]);
+          if (kSplit) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < NT; j++) {
+        const int c = wn + j * 8 + gr;
+        const float v[2] = {Bs[ks + tc][c], Bs[ks + tc + 4][c]};
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+          bBig[j][q] = toTf32(v[q]);
+          if (kSplit) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+          if (kSplit) {  // small terms first: they are added to the smaller partial sums
+            mmaTf32(acc[i][j], aSmall[i], bBig[j]);
+            mmaTf32(acc[i][j], aBig[i], bSmall[j]);
+          }
+          mmaTf32(acc[i][j], aBig[i], bBig[j]);
+        }
+    }
+    __syncthreads();
+  }
+
+  // Accumulator fragment (i, j): rows wm + 16i + gr (+8), columns wn + 8j + 2tc (+1).
+#pragma unroll
+  for (int i = 0; i < MT; i++)
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int m = m0 + wm + i * 16 + gr + h * 8;
+      if (m >= M) continue;
+      float* yr = y + static_cast<int64_t>(m) * NC;
+#pragma unroll
+      for (int j = 0; j < NT; j++) {
+        const int n = n0 + wn + j * 8 + tc * 2;
+        if (n < NC) yr[n] = convEpilogue(acc[i][j][h * 2], n, e);
+        if (n + 1 < NC) yr[n + 1] = convEpilogue(acc[i][j][h * 2 + 1], n + 1, e);
+      }
+    }
+}
+
+template <int BM, int BN, int WARPS_M, int WARPS_N>
+cudaError_t launchTc(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                     bool plain, bool split) {
+  const int64_t M = static_cast<int64_t>(g.N) * g.OH * g.OW;
+  dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((g.OC + BN - 1) / BN));
+  constexpr int threads = WARPS_M * WARPS_N * 32;
+  if (plain && split) convGemmTc<BM, BN, WARPS_M, WARPS_N, true, true><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  else if (plain) convGemmTc<BM, BN, WARPS_M, WARPS_N, true, false><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  else if (split) convGemmTc<BM, BN, WARPS_M, WARPS_N, false, true><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  else convGemmTc<BM, BN, WARPS_M, WARPS_N, false, false><<<grid, threads, 0, s>>>(x, w, y, g, e);
+  return cudaGetLastError();
+}
+
+int deviceMajor() {
+  static int major = -1;
+  if (major < 0) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
+      major = 0;
+  }
+  return major;
+}
+
+}  // namespace
+
+void setConvPrecision(int p) { gConvPrecision = p; }
+int convPrecision() { return gConvPrecision; }
+bool tensorCoreConvAvailable() { return deviceMajor() >= 8; }
+
+bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                            bool plain, cudaError_t* err) {
+  if (gConvPrecision == CP_FP32 || !tensorCoreConvAvailable()) return false;
+  const bool split = gConvPrecision == CP_TF32X3;
+  const int64_t M = static_cast<int64_t>(g.N) * g.OH * g.OW;
+  const int64_t bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64);
+  if (bigTiles >= 264) *err = launchTc<128, 64, 4, 2>(x, w, y, g, e, s, plain, split);
+  else *err = launchTc<64, 32, 2, 2>(x, w, y, g, e, s, plain, split);
+  return true;
+}
+
+}  // namespace delta_cuda

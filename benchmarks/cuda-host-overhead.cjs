@@ -5,7 +5,7 @@
 // tfjs' engine and graph executor, our delta engine (slots, signatures), the plane's host logic, the kernel
 // wrappers' argument building. The real addon adds its N-API calls and CUDA launches (~2-5 us each).
 //
-//   npm run build && node benchmarks/cuda-host-overhead.cjs [--size 769x577] [--frames 60] [--json OUT]
+//   npm run build && node benchmarks/cuda-host-overhead.cjs [--size 769x577] [--frames 600] [--rounds 6] [--json OUT]
 // (batch 1: the host work per kernel does not depend on the batch; the model.json fixes batch 1)
 //   (--cpu-prof with node's --cpu-prof flag for a profile: node --cpu-prof benchmarks/cuda-host-overhead.cjs)
 'use strict';
@@ -22,7 +22,7 @@ const {join} = require('node:path');
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : d; };
 const [W, H] = opt('size', '769x577').split('x').map(Number);
-const FRAMES = Number(opt('frames', 60));
+const FRAMES = Number(opt('frames', 600));
 const WARM = 5;
 
 /** Every addon function is a no-op unless listed; calls are counted per name. */
@@ -61,75 +61,77 @@ function nullAddon() {
 
 function median(a) { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; }
 
+// Settings run in ROUNDS rounds of FRAMES / ROUNDS frames each, interleaved (a, b, c, d, a, b, ...), so that none
+// gains from running after the others (JIT warm-up, GC state); per setting the median over all its frames.
+const ROUNDS = Number(opt('rounds', 6));
+
 async function main() {
   const addon = nullAddon();
-  const NAME = 'delta-cuda-null';
-  for (const [kernelName, dense] of denseKernels) {
-    tf.registerKernel({kernelName, backendName: NAME,
-      kernelFunc: (a) => a.backend.deltaEngine.call(kernelName, a, dense)});
-  }
-  tf.registerBackend(NAME, () => new DeltaCudaBackend(addon));
-  await tf.setBackend(NAME);
   const data = JSON.parse(readFileSync(join(__dirname, '..', '.cache', 'data.json'), 'utf8'));
   const spec = MODELS.posenet;
-  const model = await loadGraphModel(fileHandler(data.models.posenet, [H, W]));
-  const b = tf.backend();
-  const input = tf.zeros([1, H, W, 3]);
-  const rows = [];
-  for (const setting of [
-    {name: 'dense-kernels (plane off)', planeOff: true},
-    {name: 'dense (keyframe every frame)', keyframeInterval: 1},
-    {name: 'delta steps (empty updates)', inputThreshold: 0.02, threshold: 0.01},
-  ]) {
-    delta.reset();
-    delta.configure({inputThreshold: setting.inputThreshold ?? 0, threshold: setting.threshold ?? 0,
-      keyframeInterval: setting.keyframeInterval ?? 300});
-    const plane = b.plane;
-    const had = plane.hasDeltaKernel;
-    if (setting.planeOff) plane.hasDeltaKernel = () => false;
-    const ms = [];
-    let kernels = 0;
-    const c0 = {...addon.calls};
-    for (let t = 0; t < WARM + FRAMES; t++) {
-      const x = tf.clone(input);   // a new input tensor every frame, as a video app has
-      const t0 = performance.now();
-      const outs = delta.frame(() => model.execute(x, spec.outputs));
-      const t1 = performance.now();
-      if (t >= WARM) ms.push(t1 - t0);
-      tf.dispose([x, ...outs]);
-    }
-    const calls = Object.fromEntries(Object.entries(addon.calls).map(([k, v]) => [k, (v - (c0[k] ?? 0)) / (WARM + FRAMES)])
-        .filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]));
-    plane.hasDeltaKernel = had;
-    const st = delta.stats();
-    kernels = st.layers.length;
-    const row = {setting: setting.name, msMedian: median(ms), msMin: Math.min(...ms), slots: kernels,
-      addonCallsPerFrame: calls, addonCallsTotal: Object.values(calls).reduce((a, v) => a + v, 0)};
-    rows.push(row);
-    console.log(`${setting.name}: ${row.msMedian.toFixed(3)} ms/frame host (min ${row.msMin.toFixed(3)}), ${kernels} slots, ` +
-        `${row.addonCallsTotal.toFixed(0)} addon calls/frame ${JSON.stringify(calls)}`);
+  // Two backends on the same null addon: with the delta engine in front of every kernel, and the same dense
+  // kernel wrappers registered directly (tfjs + our wrappers alone).
+  const DELTA = 'delta-cuda-null', RAW = 'delta-cuda-null-raw';
+  for (const [kernelName, dense] of denseKernels) {
+    tf.registerKernel({kernelName, backendName: DELTA, kernelFunc: (a) => a.backend.deltaEngine.call(kernelName, a, dense)});
+    tf.registerKernel({kernelName, backendName: RAW, kernelFunc: dense});
   }
-  // Without our engine in front: the same dense kernel wrappers registered directly (tfjs + wrappers alone).
-  model.dispose();
-  const RAW = 'delta-cuda-null-raw';
-  for (const [kernelName, dense] of denseKernels) tf.registerKernel({kernelName, backendName: RAW, kernelFunc: dense});
+  tf.registerBackend(DELTA, () => new DeltaCudaBackend(addon));
   tf.registerBackend(RAW, () => new DeltaCudaBackend(addon));
-  await tf.setBackend(RAW);
-  const raw = await loadGraphModel(fileHandler(data.models.posenet, [H, W]));
-  const rawMs = [];
-  for (let t = 0; t < WARM + FRAMES; t++) {
-    const x = tf.zeros([1, H, W, 3]);
-    const t0 = performance.now();
-    const outs = raw.execute(x, spec.outputs);
-    const t1 = performance.now();
-    if (t >= WARM) rawMs.push(t1 - t0);
-    tf.dispose([x, ...outs]);
+  const models = {};
+  for (const name of [RAW, DELTA]) {
+    await tf.setBackend(name);
+    models[name] = await loadGraphModel(fileHandler(data.models.posenet, [H, W]));
   }
-  rows.push({setting: 'tfjs + kernel wrappers only (no delta engine)', msMedian: median(rawMs), msMin: Math.min(...rawMs)});
-  console.log(`tfjs + kernel wrappers only (no delta engine): ${median(rawMs).toFixed(3)} ms/frame host (min ${Math.min(...rawMs).toFixed(3)})`);
-  raw.dispose();
+  const settings = [
+    {name: 'tfjs + kernel wrappers only (no delta engine)', backend: RAW},
+    {name: 'dense-kernels (plane off)', backend: DELTA, planeOff: true},
+    {name: 'delta steps (empty updates)', backend: DELTA, inputThreshold: 0.02, threshold: 0.01},
+    {name: 'dense (keyframe every frame)', backend: DELTA, keyframeInterval: 1},
+  ];
+  const per = Math.max(WARM + 1, Math.ceil(FRAMES / ROUNDS));
+  const acc = settings.map(() => ({ms: [], calls: {}, frames: 0, slots: 0}));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, setting] of settings.entries()) {
+      await tf.setBackend(setting.backend);
+      const b = tf.backend();
+      const model = models[setting.backend];
+      delta.reset();
+      delta.configure({inputThreshold: setting.inputThreshold ?? 0, threshold: setting.threshold ?? 0,
+        keyframeInterval: setting.keyframeInterval ?? 300});
+      const plane = b.plane;
+      const had = plane.hasDeltaKernel;
+      if (setting.planeOff) plane.hasDeltaKernel = () => false;
+      const input = tf.zeros([1, H, W, 3]);
+      const c0 = {...addon.calls};
+      for (let t = 0; t < WARM + per; t++) {
+        const x = tf.clone(input);   // a new input tensor every frame, as a video app has
+        const t0 = performance.now();
+        const outs = setting.backend === DELTA ? delta.frame(() => model.execute(x, spec.outputs)) : model.execute(x, spec.outputs);
+        const t1 = performance.now();
+        if (t >= WARM) acc[i].ms.push(t1 - t0);
+        tf.dispose([x, ...outs]);
+      }
+      for (const [k, v] of Object.entries(addon.calls)) acc[i].calls[k] = (acc[i].calls[k] ?? 0) + v - (c0[k] ?? 0);
+      acc[i].frames += WARM + per;
+      if (setting.backend === DELTA) acc[i].slots = delta.stats().layers.length;
+      plane.hasDeltaKernel = had;
+      input.dispose();
+    }
+  }
+  const rows = settings.map((setting, i) => {
+    const a = acc[i];
+    const calls = Object.fromEntries(Object.entries(a.calls).map(([k, v]) => [k, v / a.frames]).filter(([, v]) => v > 0)
+        .sort((x, y) => y[1] - x[1]));
+    const row = {setting: setting.name, msMedian: median(a.ms), msMin: Math.min(...a.ms), frames: a.ms.length, slots: a.slots,
+      addonCallsPerFrame: calls, addonCallsTotal: Object.values(calls).reduce((x, v) => x + v, 0)};
+    console.log(`${setting.name}: ${row.msMedian.toFixed(3)} ms/frame host (min ${row.msMin.toFixed(3)}), ` +
+        `${row.addonCallsTotal.toFixed(0)} addon calls/frame ${JSON.stringify(calls)}`);
+    return row;
+  });
   const out = opt('json');
   if (out) writeFileSync(out, JSON.stringify({date: new Date().toISOString(), node: process.version, size: `${W}x${H}`,
-    batch: 1, frames: FRAMES, command: `node benchmarks/cuda-host-overhead.cjs ${args.join(' ')}`, rows}, null, 1));
+    batch: 1, frames: FRAMES, rounds: ROUNDS, command: `node benchmarks/cuda-host-overhead.cjs ${args.join(' ')}`, rows}, null, 1));
+  for (const m of Object.values(models)) m.dispose();
 }
 main().catch((e) => { console.error(e); process.exit(1); });

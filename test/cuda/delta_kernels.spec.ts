@@ -15,7 +15,7 @@ import {noGpuReason, useCuda} from './gpu';
 
 const why = noGpuReason();
 
-const {cases, randomShape, unary, convCase, depthwiseCase, chainCase} = caseBuilders({
+const {cases, randomShape, convCase, depthwiseCase, chainCase, unarySpecs} = caseBuilders({
   seedPrefix: 'cuda', perSpec: 3, chainCases: 2, channels: [1, 3, 4, 7, 16, 40],
   convIn: [...ODD_CHANNELS, 33], convOut: [1, 3, 8, 70, 130], depthwiseIn: [...ODD_CHANNELS, 40],
 });
@@ -54,12 +54,7 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
   beforeEach(() => { if (why) pending(`delta-cuda GPU spec skipped: ${why}`); });
 
   const specs: Array<[string, CaseMaker]> = [
-    ['Relu', unary('Relu', (x) => tf.relu(x))],
-    ['Relu6', unary('Relu6', (x) => tf.relu6(x), [-3, 9])],
-    ['LeakyRelu', unary('LeakyRelu', (x) => tf.leakyRelu(x, 0.17))],
-    ['Elu', unary('Elu', (x) => tf.elu(x), [-3, 2])],
-    ['Sigmoid', unary('Sigmoid', (x) => tf.sigmoid(x), [-4, 4])],
-    ['Tanh', unary('Tanh', (x) => tf.tanh(x), [-2, 2])],
+    ...unarySpecs(),
     ['Add', binary('Add', (a, b) => tf.add(a, b))],
     ['Sub', binary('Sub', (a, b) => tf.sub(a, b))],
     ['Multiply', binary('Multiply', (a, b) => tf.mul(a, b))],

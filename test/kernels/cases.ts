@@ -121,5 +121,17 @@ export function caseBuilders(p: CaseProfile) {
     });
   }
 
-  return {cases, randomShape, unary, convCase, depthwiseCase, chainCase};
+  /** The activation specs (group name, cases), each on an input range that covers its nonlinear part. */
+  function unarySpecs(): Array<[string, CaseMaker]> {
+    return [
+      ['Relu', unary('Relu', (x) => tf.relu(x))],
+      ['Relu6', unary('Relu6', (x) => tf.relu6(x), [-3, 9])],
+      ['LeakyRelu', unary('LeakyRelu', (x) => tf.leakyRelu(x, 0.17))],
+      ['Elu', unary('Elu', (x) => tf.elu(x), [-3, 2])],
+      ['Sigmoid', unary('Sigmoid', (x) => tf.sigmoid(x), [-4, 4])],
+      ['Tanh', unary('Tanh', (x) => tf.tanh(x), [-2, 2])],
+    ];
+  }
+
+  return {cases, randomShape, unary, convCase, depthwiseCase, chainCase, unarySpecs};
 }

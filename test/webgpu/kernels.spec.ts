@@ -23,7 +23,7 @@ const SPARSE_ONLY = 2;
 
 let backend: GpuBackendLike;
 
-const {cases, randomShape, unary, convCase, depthwiseCase, chainCase} = caseBuilders({
+const {cases, randomShape, convCase, depthwiseCase, chainCase, unarySpecs} = caseBuilders({
   seedPrefix: 'webgpu', perSpec: 4, chainCases: 3, channels: [1, 3, 4, 7, 16],
   convIn: ODD_CHANNELS, convOut: [1, 3, 4, 8, 70], depthwiseIn: ODD_CHANNELS,
 });
@@ -32,12 +32,7 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
   beforeAll(async () => { backend = await useDeltaWebGPU(); configureDeltaWebGPU({denseCrossover: SPARSE_ONLY}); });
 
   const specs: Array<[string, CaseMaker]> = [
-    ['Relu', unary('Relu', (x) => tf.relu(x))],
-    ['Relu6', unary('Relu6', (x) => tf.relu6(x), [-3, 9])],
-    ['LeakyRelu', unary('LeakyRelu', (x) => tf.leakyRelu(x, 0.17))],
-    ['Elu', unary('Elu', (x) => tf.elu(x), [-3, 2])],
-    ['Sigmoid', unary('Sigmoid', (x) => tf.sigmoid(x), [-4, 4])],
-    ['Tanh', unary('Tanh', (x) => tf.tanh(x), [-2, 2])],
+    ...unarySpecs(),
     ['Add', cases(4, (i, rng, seed) => {
       const shape = randomShape(rng);
       const C = shape[3];

@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
 import {configureDeltaCuda, CUDA_KERNELS, DELTA_CUDA, DeltaCudaBackend, deviceInfo} from 'tfjs-backend-delta/cuda';
 import {needGpu, noGpuReason, useCuda} from './gpu';
+import {leakNetwork} from './leak_network';
 
 describe('delta-cuda registration (no GPU needed)', () => {
   it('registers the backend and every kernel at import, without touching a device', () => {
@@ -145,13 +146,7 @@ describe('delta-cuda backend on a device', () => {
     // a new network on this stream, as an app switching models: reset (without it no frame of this network would
     // start, the stream's first call being the earlier spec's Conv2D, and every call would get a new slot)
     delta.reset();
-    const w1 = tf.randomNormal([3, 3, 3, 16]) as tf.Tensor4D, w2 = tf.randomNormal([3, 3, 16, 1]) as tf.Tensor4D;
-    const run = () => tf.tidy(() => {
-      const x = tf.randomUniform([1, 32, 32, 3]) as tf.Tensor4D;
-      const h = tf.fused.conv2d({x, filter: w1, strides: 2, pad: 'same', activation: 'relu6', bias: tf.ones([16])});
-      const d = tf.depthwiseConv2d(h, w2, 1, 'same');
-      return tf.softmax(tf.mean(tf.image.resizeBilinear(d, [8, 8]), [1, 2]));
-    });
+    const {run, weights} = leakNetwork();
     // Warm-up frames: slots seeded, the data plane's device-side counters allocated; then stable.
     for (let i = 0; i < 5; i++) {
       const y = run();
@@ -169,6 +164,6 @@ describe('delta-cuda backend on a device', () => {
     await delta.settleStats();
     expect(tf.memory().numTensors).toBe(n0);
     expect(tensorBuffers()).toBe(live0);
-    tf.dispose([w1, w2]);
+    tf.dispose(weights);
   });
 });

@@ -23,6 +23,7 @@ import * as delta from 'tfjs-backend-delta';
 import 'tfjs-backend-delta/cpu';
 import {sceneFrame} from '../hostile/nets';
 import {EmulatedCudaBackend, registerEmulatedCuda} from './emulated_backend';
+import {leakNetwork} from './leak_network';
 
 const NAME = 'delta-cuda-emulated-spec';
 const register = () => registerEmulatedCuda(NAME);
@@ -44,13 +45,7 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
 
   it('keeps slots, plane states and device buffers flat over frames whose conv bias is a new constant', async () => {
     // an earlier network on the stream (as in backend.spec): the reset above lets frames start again
-    const w1 = tf.randomNormal([3, 3, 3, 16]) as tf.Tensor4D, w2 = tf.randomNormal([3, 3, 16, 1]) as tf.Tensor4D;
-    const run = () => tf.tidy(() => {
-      const x = tf.randomUniform([1, 32, 32, 3]) as tf.Tensor4D;
-      const h = tf.fused.conv2d({x, filter: w1, strides: 2, pad: 'same', activation: 'relu6', bias: tf.ones([16])});
-      const d = tf.depthwiseConv2d(h, w2, 1, 'same');
-      return tf.softmax(tf.mean(tf.image.resizeBilinear(d, [8, 8]), [1, 2]));
-    });
+    const {run, weights} = leakNetwork();
     const frame = async () => { const y = run(); await y.data(); y.dispose(); };
     for (let i = 0; i < 5; i++) await frame();
     await delta.settleStats();
@@ -63,7 +58,7 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
     expect(b.deltaEngine.slotCount()).toBe(slots0);
     expect(b.plane.bufferCount()).toBe(states0);
     expect(b.addon.liveBuffers()).toBe(live0);
-    tf.dispose([w1, w2]);
+    tf.dispose(weights);
   });
 
   it('a frame without change after a busy frame performs no MACs and gives the same values (conv chain)', async () => {

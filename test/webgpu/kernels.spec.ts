@@ -11,7 +11,8 @@
 //   DELTA_WEBGPU_ADAPTER=swiftshader ... (default lavapipe)
 import * as tf from '@tensorflow/tfjs-core';
 import * as delta from 'tfjs-backend-delta';
-import {Case, Geometry, geometryLabel, kernelSpecs, nCases, ODD_CHANNELS, randomGeometry, Rng, runCase, seedOf} from '../kernels/harness';
+import {Case, kernelSpecs, ODD_CHANNELS, Rng, runCase} from '../kernels/harness';
+import {caseBuilders, CaseMaker, weights} from '../kernels/cases';
 import {GpuBackendLike, useDeltaWebGPU} from './gpu';
 import {configureDeltaWebGPU} from 'tfjs-backend-delta/webgpu';
 import {relErr} from '../util/prng';
@@ -22,82 +23,16 @@ const SPARSE_ONLY = 2;
 
 let backend: GpuBackendLike;
 
-function cases(n: number, make: (i: number, rng: Rng, seed: number, group: string) => Case): (group: string) => () => Case[] {
-  return (group) => () => Array.from({length: nCases(n)}, (_, i) => {
-    const seed = seedOf(`webgpu ${group}`, i);
-    return make(i, new Rng(seed), seed, group);
-  });
-}
-
-function randomShape(rng: Rng): number[] {
-  return [rng.bool(0.3) ? 2 : 1, rng.int(9, 24), rng.int(9, 24), rng.pick([1, 3, 4, 7, 16])];
-}
-
-function unary(kernel: string, f: (x: tf.Tensor, rng: Rng) => tf.Tensor, range: [number, number] = [-1, 1]) {
-  return cases(4, (_i, rng, seed) => {
-    const shape = randomShape(rng);
-    const r = new Rng(seed + 1);
-    return {label: `${kernel} x[${shape}]`, seed, kernels: [kernel], inputShapes: [shape], consts: {}, range,
-      op: (_c, [x]) => f(x, r)};
-  });
-}
-
-function weights(rng: Rng, shape: number[], fanIn: number): Float32Array {
-  const s = 1.5 / Math.sqrt(fanIn);
-  return rng.array(shape.reduce((a, b) => a * b, 1), -s, s);
-}
-
-const footprint = (g: Geometry) => Math.ceil(g.fh / g.strides[0]) * Math.ceil(g.fw / g.strides[1]);
-
-function convCase(kernel: 'Conv2D' | 'FusedConv2D', activation: string, bias: boolean) {
-  return cases(4, (i, rng, seed) => {
-    const g = randomGeometry(rng);
-    const cin = rng.pick(ODD_CHANNELS), cout = rng.pick([1, 3, 4, 8, 70]);
-    const filterShape = [g.fh, g.fw, cin, cout];
-    const consts: Case['consts'] = {filter: {shape: filterShape, values: weights(rng, filterShape, g.fh * g.fw * cin)}};
-    const fused = kernel === 'FusedConv2D';
-    if (fused && bias) consts.bias = {shape: [cout], values: rng.array(cout, -0.5, 0.5)};
-    const leakyreluAlpha = rng.uniform(0.05, 0.3);
-    return {
-      label: `${kernel}${fused ? ` ${activation}${bias ? ' +bias' : ''}` : ''} ${geometryLabel(g)} cin ${cin} cout ${cout}${i % 3 === 2 ? ' frames:auto' : ''}`,
-      seed, kernels: [kernel], inputShapes: [[g.batch, g.h, g.w, cin]], consts, footprint: footprint(g), autoFrames: i % 3 === 2,
-      op: (c, [x]) => fused ?
-        tf.fused.conv2d({x: x as tf.Tensor4D, filter: c.filter as tf.Tensor4D, strides: g.strides, pad: g.pad,
-          dilations: g.dilations, dimRoundingMode: g.dimRoundingMode, bias: c.bias, activation: activation as any, leakyreluAlpha}) :
-        tf.conv2d(x as tf.Tensor4D, c.filter as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations, g.dimRoundingMode),
-    };
-  });
-}
-
-function depthwiseCase(fused: boolean, activation: string) {
-  return cases(4, (i, rng, seed) => {
-    const g = randomGeometry(rng, {explicit: !fused});
-    const cin = rng.pick(ODD_CHANNELS), mult = i % 2 ? 2 : 1;
-    const filterShape = [g.fh, g.fw, cin, mult];
-    const consts: Case['consts'] = {filter: {shape: filterShape, values: weights(rng, filterShape, g.fh * g.fw)}};
-    if (fused) consts.bias = {shape: [cin * mult], values: rng.array(cin * mult, -0.5, 0.5)};
-    const kernel = fused ? 'FusedDepthwiseConv2D' : 'DepthwiseConv2dNative';
-    return {
-      label: `${kernel}${fused ? ` ${activation} +bias` : ''} mult ${mult} ${geometryLabel(g)} cin ${cin}`,
-      seed, kernels: [kernel], inputShapes: [[g.batch, g.h, g.w, cin]], consts, footprint: footprint(g),
-      op: (c, [x]) => fused ?
-        tf.fused.depthwiseConv2d({x: x as tf.Tensor4D, filter: c.filter as tf.Tensor4D, strides: g.strides,
-          pad: g.pad as 'same' | 'valid' | number, dilations: g.dilations, dimRoundingMode: g.dimRoundingMode, bias: c.bias, activation: activation as any}) :
-        tf.depthwiseConv2d(x as tf.Tensor4D, c.filter as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations, g.dimRoundingMode),
-    };
-  });
-}
+const {cases, randomShape, convCase, depthwiseCase, chainCase, unarySpecs} = caseBuilders({
+  seedPrefix: 'webgpu', perSpec: 4, chainCases: 3, channels: [1, 3, 4, 7, 16],
+  convIn: ODD_CHANNELS, convOut: [1, 3, 4, 8, 70], depthwiseIn: ODD_CHANNELS,
+});
 
 describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
   beforeAll(async () => { backend = await useDeltaWebGPU(); configureDeltaWebGPU({denseCrossover: SPARSE_ONLY}); });
 
-  const specs: Array<[string, (group: string) => () => Case[]]> = [
-    ['Relu', unary('Relu', (x) => tf.relu(x))],
-    ['Relu6', unary('Relu6', (x) => tf.relu6(x), [-3, 9])],
-    ['LeakyRelu', unary('LeakyRelu', (x) => tf.leakyRelu(x, 0.17))],
-    ['Elu', unary('Elu', (x) => tf.elu(x), [-3, 2])],
-    ['Sigmoid', unary('Sigmoid', (x) => tf.sigmoid(x), [-4, 4])],
-    ['Tanh', unary('Tanh', (x) => tf.tanh(x), [-2, 2])],
+  const specs: Array<[string, CaseMaker]> = [
+    ...unarySpecs(),
     ['Add', cases(4, (i, rng, seed) => {
       const shape = randomShape(rng);
       const C = shape[3];
@@ -129,22 +64,7 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     ['DepthwiseConv2dNative', depthwiseCase(false, 'linear')],
     ['FusedDepthwiseConv2D relu6 +bias', depthwiseCase(true, 'relu6')],
     ['FusedDepthwiseConv2D relu +bias', depthwiseCase(true, 'relu')],
-    ['chain conv -> relu -> depthwise -> add', cases(3, (_i, rng, seed) => {
-      const shape = [1, rng.int(12, 24), rng.int(12, 24), 3];
-      const c1 = 8;
-      const f1 = {shape: [3, 3, 3, c1], values: weights(rng, [3, 3, 3, c1], 27)};
-      const dw = {shape: [3, 3, c1, 1], values: weights(rng, [3, 3, c1, 1], 9)};
-      const b1 = {shape: [c1], values: rng.array(c1, -0.3, 0.3)};
-      return {
-        label: `chain x[${shape}]`, seed, chain: true, inputShapes: [shape], consts: {f1, dw, b1},
-        kernels: ['Conv2D', 'Relu', 'FusedDepthwiseConv2D', 'Add'],
-        op: (c, [x]) => {
-          const a = tf.relu(tf.conv2d(x as tf.Tensor4D, c.f1 as tf.Tensor4D, 1, 'same'));
-          const d = tf.fused.depthwiseConv2d({x: a as tf.Tensor4D, filter: c.dw as tf.Tensor4D, strides: 1, pad: 'same', bias: c.b1, activation: 'relu6'});
-          return tf.add(a, d);
-        },
-      };
-    })],
+    ['chain conv -> relu -> depthwise -> add', chainCase()],
   ];
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact']);
 

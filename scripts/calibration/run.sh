@@ -11,6 +11,8 @@
 # default 510: rows stop their settings 20 s before it and write what they have, calibrate() gets at most half of
 # a row's time left; a row still running at the deadline is killed, no JSON, its log says how far it got),
 # ROWS (regexp of row names to run, default all), BUNDLE (default DIR/../bundle), COST_MODEL (sparse|device),
+# TAR_TO (a folder: the whole of OUT, logs included, also goes there as one calgpu-results.tar.gz; the device tool
+# brings back at most 8 files, so there: OUT=/tmp/calgpu-out TAR_TO=$OUT),
 # EVAL_ARGS (appended to every row's evaluate.cjs arguments; later ones win: e.g. a short check of the path with
 # "--emulate --cal 0,3 --eval 50,53 --evaluations 2" and DELTA_EMULATED_ADDON=<checkout>/build/test/cuda/emulated_addon.js).
 set -u
@@ -63,3 +65,7 @@ xargs -P "$JOBS" -L 1 bash -c 'run_row "$@"' _ < "$ROWSFILE"
 if [ -n "$DRIFT_PID" ]; then wait "$DRIFT_PID"; echo "calgpu: drift rc=$?: $(grep -E 'worst maxRel' "$OUTDIR/logs/drift.log" | cut -c1-160 | tr '\n' ' ')"; fi
 bash "$B/run.sh" node "$C/js/report.cjs" "$OUTDIR" | tee "$OUTDIR/table.md"
 echo "calgpu: done in $(($(date +%s) - t0)) s; $(ls "$OUTDIR"/*.json 2>/dev/null | grep -vc thresholds) result files in $OUTDIR"
+if [ -n "${TAR_TO:-}" ]; then
+  mkdir -p "$TAR_TO" && tar -czf "$TAR_TO/calgpu-results.tar.gz" -C "$OUTDIR" . && cp "$OUTDIR/table.md" "$TAR_TO/" 2>/dev/null
+  echo "calgpu: results packed into $TAR_TO/calgpu-results.tar.gz"
+fi

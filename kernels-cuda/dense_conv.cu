@@ -187,11 +187,11 @@ cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeo
     return cudaErrorInvalidValue;  // the host rejects these with a message first
   const bool plain = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.padT == 0 && g.padL == 0 &&
                      g.OH == g.H && g.OW == g.W;
-  cudaError_t tcErr = cudaSuccess;
-  if (launchConv2dTensorCore(x, w, y, g, e, s, plain, &tcErr)) return tcErr;
   // Enough 128 x 64 tiles to fill the GPU (>= ~2 waves of 132 SMs)? Otherwise smaller tiles.
-  const int64_t bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64);
-  if (bigTiles >= 264) return launchGemm<128, 64, 16, 8, 4>(x, w, y, g, e, s, plain);
+  const bool bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64) >= 264;
+  cudaError_t tcErr = cudaSuccess;
+  if (launchConv2dTensorCore(x, w, y, g, e, s, plain, bigTiles, &tcErr)) return tcErr;
+  if (bigTiles) return launchGemm<128, 64, 16, 8, 4>(x, w, y, g, e, s, plain);
   return launchGemm<64, 32, 16, 4, 2>(x, w, y, g, e, s, plain);
 }
 

@@ -38,12 +38,11 @@ struct ConvGeom {
 // Tensor cores need sm_80+; below that every setting runs the SIMT kernel.
 enum ConvPrecision : int32_t { CP_FP32 = 0, CP_TF32X3 = 1, CP_TF32 = 2 };
 void setConvPrecision(int p);
-int convPrecision();
 bool tensorCoreConvAvailable();
 // Launches the tensor-core conv when the precision setting and the device allow it (returns false otherwise;
-// *err gets the launch status).
+// *err gets the launch status). plain and bigTiles: launchConv2d's choices (plain GEMM, 128 x 64 tiles).
 bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
-                            bool plain, cudaError_t* err);
+                            bool plain, bool bigTiles, cudaError_t* err);
 
 cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
 cudaError_t launchDepthwise(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);

@@ -156,16 +156,13 @@ int deviceMajor() {
 }  // namespace
 
 void setConvPrecision(int p) { gConvPrecision = p; }
-int convPrecision() { return gConvPrecision; }
 bool tensorCoreConvAvailable() { return deviceMajor() >= 8; }
 
 bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
-                            bool plain, cudaError_t* err) {
+                            bool plain, bool bigTiles, cudaError_t* err) {
   if (gConvPrecision == CP_FP32 || !tensorCoreConvAvailable()) return false;
   const bool split = gConvPrecision == CP_TF32X3;
-  const int64_t M = static_cast<int64_t>(g.N) * g.OH * g.OW;
-  const int64_t bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64);
-  if (bigTiles >= 264) *err = launchTc<128, 64, 4, 2>(x, w, y, g, e, s, plain, split);
+  if (bigTiles) *err = launchTc<128, 64, 4, 2>(x, w, y, g, e, s, plain, split);
   else *err = launchTc<64, 32, 2, 2>(x, w, y, g, e, s, plain, split);
   return true;
 }

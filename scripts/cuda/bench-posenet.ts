@@ -26,6 +26,7 @@ import {loadGraphModel} from '@tensorflow/tfjs-converter';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {clipFrames, modelFile, readFramePack} from '../../test/cuda/data';
+import {resizeBilinear} from '../../benchmarks/calibration/frames.cjs';
 
 const WARM = Number(process.env.BENCH_WARM || 3);
 const TIMED = Number(process.env.BENCH_TIMED || 10);
@@ -52,7 +53,7 @@ const spec = MODELS['posenet'];
 
 // BENCH_MODEL: a posenet model.json (default: the bundle's); BENCH_FRAMES_FROM: a folder of 257x257 frame packs
 // (`<clip>-257x257-stretch.frames.br`, e.g. a calibration carry folder's frames/) resized bilinearly to the
-// benchmark's size, for a machine that has no room for the bundle's full-size packs (timings do not depend on
+// benchmark's size (frames.cjs's resizeBilinear, half-pixel centres), for a machine that has no room for the bundle's full-size packs (timings do not depend on
 // the content; agreement then is on upsampled frames, said in the JSON).
 const FRAMES_FROM = process.env.BENCH_FRAMES_FROM;
 
@@ -61,21 +62,7 @@ function benchFrames(clip: string, w: number, h: number, count: number): Uint8Ar
   const S = 257;
   const src = readFramePack(join(FRAMES_FROM, `${clip}-${S}x${S}-stretch.frames.br`), S, S).slice(0, count);
   if (src.length < count) throw new Error(`${FRAMES_FROM}: ${clip} has ${src.length} frames, need ${count}`);
-  return src.map((f) => {
-    const out = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) {
-      const fy = Math.max(0, (y + 0.5) * S / h - 0.5), y0 = Math.floor(fy), y1 = Math.min(S - 1, y0 + 1), ay = fy - y0;
-      for (let x = 0; x < w; x++) {
-        const fx = Math.max(0, (x + 0.5) * S / w - 0.5), x0 = Math.floor(fx), x1 = Math.min(S - 1, x0 + 1), ax = fx - x0;
-        for (let c = 0; c < 3; c++) {
-          const v = (1 - ay) * ((1 - ax) * f[(y0 * S + x0) * 3 + c] + ax * f[(y0 * S + x1) * 3 + c]) +
-              ay * ((1 - ax) * f[(y1 * S + x0) * 3 + c] + ax * f[(y1 * S + x1) * 3 + c]);
-          out[(y * w + x) * 3 + c] = Math.round(v);
-        }
-      }
-    }
-    return out;
-  });
+  return src.map((f) => resizeBilinear(f, S, S, w, h));
 }
 
 function median(a: number[]): number {

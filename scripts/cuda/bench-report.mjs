@@ -4,19 +4,16 @@
 import {readFileSync} from 'node:fs';
 
 const r = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-// ../shared/ANCHORS.md (H100, same weights and frames): cuDNN fp32 eager / fp32 graph / fp16 graph; DeltaCNN
+// ../shared/ANCHORS.md (H100, same weights and frames): cuDNN fp32 eager / fp32 graph / TF32 graph / fp16 graph; DeltaCNN
 // at t 0.02/0.01 and 0.06/0.03 (ms, agreement).
 const ANCHORS = {
-  'vtest 769x577 1': {fp32: 1.99, fp32g: 0.86, fp16g: 0.37, dcnn: [[1.17, 0.97], [1.12, 0.90]]},
-  'vtest 769x577 8': {fp32: 5.26, fp32g: 4.94, fp16g: 1.73, dcnn: [[6.17, 0.97], [4.97, 0.89]]},
-  'vtest 769x577 32': {fp32: 19.04, fp32g: 18.66, fp16g: 7.11, dcnn: [[22.68, 0.97], [17.56, 0.89]]},
-  'pose_1 577x577 1': {fp32: 1.65, fp32g: 0.69, fp16g: 0.36, dcnn: [[1.41, 0.99], [1.38, 0.98]]},
-  'pose_1 577x577 8': {fp32: 3.77, fp32g: 3.45, fp16g: 1.32, dcnn: [[2.89, 0.99], [2.29, 0.97]]},
-  'pose_1 577x577 32': {fp32: 14.27, fp32g: 13.85, fp16g: 5.30, dcnn: [[9.89, 0.99], [5.72, 0.97]]},
+  'vtest 769x577 1': {fp32: 1.99, fp32g: 0.86, tf32g: 0.47, fp16g: 0.37, dcnn: [[1.17, 0.97], [1.12, 0.90]]},
+  'vtest 769x577 8': {fp32: 5.26, fp32g: 4.94, tf32g: 2.70, fp16g: 1.73, dcnn: [[6.17, 0.97], [4.97, 0.89]]},
+  'vtest 769x577 32': {fp32: 19.04, fp32g: 18.66, tf32g: 10.71, fp16g: 7.11, dcnn: [[22.68, 0.97], [17.56, 0.89]]},
+  'pose_1 577x577 1': {fp32: 1.65, fp32g: 0.69, tf32g: 0.41, fp16g: 0.36, dcnn: [[1.41, 0.99], [1.38, 0.98]]},
+  'pose_1 577x577 8': {fp32: 3.77, fp32g: 3.45, tf32g: 2.04, fp16g: 1.32, dcnn: [[2.89, 0.99], [2.29, 0.97]]},
+  'pose_1 577x577 32': {fp32: 14.27, fp32g: 13.85, tf32g: 8.14, fp16g: 5.30, dcnn: [[9.89, 0.99], [5.72, 0.97]]},
 };
-// ANCHORS' cuDNN TF32 graph (the closest dense configuration to our tf32 rows)
-const TF32G = {'vtest 769x577 1': 0.47, 'vtest 769x577 8': 2.70, 'vtest 769x577 32': 10.71, 'pose_1 577x577 1': 0.41,
-  'pose_1 577x577 8': 2.04, 'pose_1 577x577 32': 8.14};
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 console.log(`${r.device?.name ?? 'GPU'}, driver ${r.driverVersion}, Node ${r.node}, plane ${r.plane}; ${r.warmup} warm-up + ` +
   `${r.timed} timed frames per cell; ${r.timing}.\n`);
@@ -33,7 +30,7 @@ for (const row of r.rows) {
   console.log(`| ${row.clip} ${row.size} | ${row.batch} | ${precision} | ${row.setting} | ${f(row.msMedian)} (${f(row.msP90)}) | ` +
     `${f(row.msWithDownloadMedian)} | ${row.agreement == null ? 'ref' : f(row.agreement, 3)} | ${row.setting.startsWith('dense') ? '1' : f(row.ceiling)}x | ` +
     `${row.meanActive == null ? '-' : (100 * row.meanActive).toFixed(0) + '%'} | ${f(row.noChangeMs)} | ${f(dense?.msMedian)} | ${sp ? f(sp) + 'x' : '-'} | ` +
-    `${a ? `${a.fp32} / ${a.fp32g}, ${TF32G[key]}, ${a.fp16g}` : '-'} | ${a ? a.dcnn.map(([ms, ag]) => `${ms} (${ag})`).join(', ') : '-'} |`);
+    `${a ? `${a.fp32} / ${a.fp32g}, ${a.tf32g}, ${a.fp16g}` : '-'} | ${a ? a.dcnn.map(([ms, ag]) => `${ms} (${ag})`).join(', ') : '-'} |`);
 }
 console.log('\nPer-kernel time of one frame (tf.profile; each kernel includes a device synchronize), top 6:\n');
 for (const [k, v] of Object.entries(r.profiles ?? {})) {

@@ -18,6 +18,12 @@
  *   handleOf(dataId): Handle                       the device buffer of a tensor
  *   makeOutput(shape, dtype, handle?): TensorInfo  a new tensor on a new (or the given) device buffer;
  *                                                  a given handle's ownership passes to the tensor
+ *   makeAlias(shape, handle): TensorInfo           a float32 tensor reading a buffer the plane keeps (a slot's
+ *                                                  values): not freed with the tensor; plane.noteRelease(dataId)
+ *                                                  is called when the tensor goes
+ *   lend(dataId): Handle | null                    the tensor's buffer passes to the plane (the tensor becomes an
+ *                                                  alias of it); null when the buffer is not the tensor's alone
+ *   adopt(dataId)                                  an alias's buffer passes back to the tensor (freed with it)
  *   runDense(kernelName, inputs, attrs)            the dense kernel the engine calls when it goes dense
  * Plane state buffers are allocated with addon.alloc/free by the plane, never as tensors, so numDataIds()
  * and the engine's leak checks only see tfjs tensors.
@@ -41,6 +47,10 @@ interface CudaTensorData {
   refCount: number;
   /** Host values of a string tensor. */
   strings: backend_util.BackendValues | null;
+  /** The buffer is the data plane's (a slot's values, makeAlias): the plane frees it, not disposeData. */
+  borrowed?: boolean;
+  /** Bytes this entry added to deviceBytes (taken off when it goes). */
+  counted: number;
 }
 
 /** Dense kernels of this backend by name (filled by register.ts before any backend is created). */
@@ -96,10 +106,45 @@ export class DeltaCudaBackend extends KernelBackend {
           `[${shape}] ${dtype} needs ${bytes}`);
     }
     const dataId = {id: this.nextDataId++};
-    this.deviceBytes += this.addon.size(handle);
-    this.data.set(dataId, {handle, shape: [...shape], dtype, refCount: 1, strings: null});
+    const counted = this.addon.size(handle);
+    this.deviceBytes += counted;
+    this.data.set(dataId, {handle, shape: [...shape], dtype, refCount: 1, strings: null, counted});
     this.live.add(dataId);
     return {dataId, shape, dtype};
+  }
+
+  /**
+   * A float32 tensor (refCount 1) reading `handle`, a buffer the data plane keeps (a slot's values): the tensor
+   * does not own it; when the tensor is freed the plane hears of it (noteRelease) and decides.
+   */
+  makeAlias(shape: number[], handle: Handle): TensorInfo {
+    const bytes = bytesOf(shape, 'float32');
+    if (this.addon.size(handle) < bytes) {
+      throw new DeltaCudaError(`delta-cuda: makeAlias: buffer ${handle} holds ${this.addon.size(handle)} bytes, [${shape}] needs ${bytes}`);
+    }
+    const dataId = {id: this.nextDataId++};
+    this.deviceBytes += bytes;
+    this.data.set(dataId, {handle, shape: [...shape], dtype: 'float32', refCount: 1, strings: null, borrowed: true, counted: bytes});
+    this.live.add(dataId);
+    return {dataId, shape, dtype: 'float32'};
+  }
+
+  /**
+   * The tensor's buffer passes to the data plane, the tensor now reads it as an alias (makeAlias). Null (nothing
+   * changes) when the tensor is not a float32 tensor owning its buffer alone (a Reshape shares dataIds: refCount).
+   */
+  lend(dataId: DataId): Handle | null {
+    const d = this.data.get(dataId);
+    if (!d || d.borrowed || d.handle === null || d.dtype !== 'float32' || d.refCount !== 1) return null;
+    d.borrowed = true;
+    return d.handle;
+  }
+
+  /** An alias's buffer passes back to the tensor: freed with it (the plane no longer keeps it). */
+  adopt(dataId: DataId): void {
+    const d = this.data.get(dataId);
+    if (!d || !d.borrowed) throw new DeltaCudaError('delta-cuda: adopt: not an alias tensor');
+    d.borrowed = false;
   }
 
   /** Runs this backend's dense kernel (the kernelFunc the engine calls when a slot runs dense). */
@@ -139,14 +184,14 @@ export class DeltaCudaBackend extends KernelBackend {
   private store(dataId: DataId, values: backend_util.BackendValues | null, shape: number[], dtype: DataType, refCount: number) {
     if (dtype === 'complex64') throw new DeltaCudaError('delta-cuda: complex64 tensors are not supported');
     if (dtype === 'string') {
-      this.data.set(dataId, {handle: null, shape, dtype, refCount, strings: values});
+      this.data.set(dataId, {handle: null, shape, dtype, refCount, strings: values, counted: 0});
       this.live.add(dataId);
       return;
     }
     const size = util.sizeFromShape(shape);
     const handle = this.addon.alloc(size * 4);
     this.deviceBytes += size * 4;
-    this.data.set(dataId, {handle, shape, dtype, refCount, strings: null});
+    this.data.set(dataId, {handle, shape, dtype, refCount, strings: null, counted: size * 4});
     this.live.add(dataId);
     if (values != null && size > 0) this.upload(handle, values as ArrayLike<number> & ArrayBufferView, dtype, size);
   }
@@ -199,12 +244,11 @@ export class DeltaCudaBackend extends KernelBackend {
     const d = this.data.get(dataId)!;
     d.refCount--;
     if (!force && d.refCount > 0) return false;
-    if (d.handle !== null && !this.disposed) {
-      this.deviceBytes -= this.addon.size(d.handle);
-      this.addon.free(d.handle);
-    }
+    this.deviceBytes -= d.counted;
+    if (!d.borrowed && d.handle !== null && !this.disposed) this.addon.free(d.handle);
     this.data.delete(dataId);
     this.live.delete(dataId);
+    if (d.borrowed) this.plane.noteRelease(dataId);
     this.deltaEngine.noteDispose(dataId);
     return true;
   }

@@ -25,8 +25,11 @@
  * Seeds run the backend's dense kernel (runDense: its implicit-GEMM conv is 1.5-4x faster than a recompute of
  * every pixel) and copy the result into vals; without one (test hosts) the op's own kernel over every pixel.
  * Values of the two agree within float rounding, and a later step recomputes only pixels whose inputs changed.
- * Output tensors: each step hands out a new tensor on a new buffer holding a device copy of vals (tfjs
- * tensors are immutable; the backend API has no aliasing yet, see docs/delta-cuda-plane.md).
+ * Output tensors are aliases of vals (backend.makeAlias: no copy; a quiet layer costs no device work at all).
+ * tfjs tensors are immutable, so vals is copy-on-write: a step that writes vals while an older output tensor
+ * still reads it (the app kept it) first moves the slot to a copy (writable()); the old buffer goes with its last
+ * alias (noteRelease). Dense runs (seeds, pass-through steps) hand their output tensor's buffer to the slot as
+ * its new vals (backend.lend) instead of copying it.
  *
  * NaN/Inf: kernels are recomputes without accumulators, so a non-finite value is carried exactly as the
  * dense kernel would carry it, and leaves the output on the first step after it leaves the input; the
@@ -51,6 +54,12 @@ export interface CudaPlaneBackend extends KernelBackend {
   handleOf(dataId: DataId): Handle;
   /** A new tensor on a new buffer, or on `handle` (ownership passes to the tensor). */
   makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo;
+  /** A float32 tensor reading a buffer the plane keeps; noteRelease(dataId) when the tensor goes. */
+  makeAlias(shape: number[], handle: Handle): TensorInfo;
+  /** The tensor's buffer passes to the plane (the tensor becomes an alias); null when it is not the tensor's alone. */
+  lend(dataId: DataId): Handle | null;
+  /** An alias's buffer passes back to its tensor (freed with it). */
+  adopt(dataId: DataId): void;
   /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
   runDense?(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
 }
@@ -110,7 +119,10 @@ interface DebugBuffers {
 
 export class CudaSlotState {
   op!: CudaDeltaOp;
+  /** The propagated values; not in `owned`: shared with alias tensors (CudaPlane.valueUsers). */
   vals: Handle = 0;
+  /** Output tensors handed out on vals since it was last written (alive or not: checked when writing). */
+  aliasIds: DataId[] = [];
   stamp: Handle = 0;
   cand: Handle = 0;
   list: Handle = 0;
@@ -141,6 +153,10 @@ export class CudaPlane implements DataPlane {
   private scratchDelta: Handle = 0;
   private scratchDeltaBytes = 0;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Users of a value buffer: alive alias tensors, + 1 while a slot holds it as vals; freed at 0. */
+  private readonly valueUsers = new Map<Handle, number>();
+  /** Alias tensors (dataId) -> the value buffer they read. */
+  private readonly aliasBuffers = new Map<DataId, Handle>();
   /** Steps, launches and events (tests and benchmarks). */
   /**
    * Cost model of conv steps (see preferDense): above this candidate fraction a step runs the backend's dense
@@ -156,7 +172,16 @@ export class CudaPlane implements DataPlane {
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
-  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0, outputCopies: 0, nonFiniteSteps: 0,
+  readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0,
+    /** outputs handed out as aliases of vals (no copy) */
+    aliasedOutputs: 0,
+    /** vals copied because an older output tensor still read it when the slot wrote it (copy-on-write) */
+    copiesOnWrite: 0,
+    /** dense runs' outputs that became the slot's vals without a copy (backend.lend) */
+    lentOutputs: 0,
+    /** dense runs' outputs copied into vals (their buffer was shared: lend() said no) */
+    outputCopies: 0,
+    nonFiniteSteps: 0,
     /** steps abandoned because take() freed the counter page of an input update (the engine re-seeds) */
     staleCountSteps: 0,
     /** diffed inputs' counts read back inside a step (steps whose only changes are diffed inputs) */
@@ -214,7 +239,83 @@ export class CudaPlane implements DataPlane {
     this.freeDebug(st);
     for (const h of st.owned) this.k.free(h);
     st.owned = [];
+    this.dropValues(st);
     this.dropFullLists(st);
+  }
+
+  // ---- value buffers and their alias tensors ------------------------------------------------
+
+  /** Backend hook (disposeData of an alias tensor): the tensor no longer reads its buffer. */
+  noteRelease(dataId: DataId): void {
+    const h = this.aliasBuffers.get(dataId);
+    if (h === undefined) return;
+    this.aliasBuffers.delete(dataId);
+    this.dropUser(h);
+  }
+
+  private addUser(h: Handle, n = 1): void {
+    this.valueUsers.set(h, (this.valueUsers.get(h) ?? 0) + n);
+  }
+
+  private dropUser(h: Handle): void {
+    const n = (this.valueUsers.get(h) ?? 1) - 1;
+    if (n > 0) {
+      this.valueUsers.set(h, n);
+      return;
+    }
+    this.valueUsers.delete(h);
+    this.k.free(h);
+  }
+
+  /** The slot lets go of its vals (alive aliases keep the buffer until they go). */
+  private dropValues(st: CudaSlotState): void {
+    if (st.vals) this.dropUser(st.vals);
+    st.vals = 0;
+    st.aliasIds = [];
+  }
+
+  /** A new vals buffer for the slot (its only user). */
+  private newValues(st: CudaSlotState, bytes: number): Handle {
+    this.dropValues(st);
+    st.vals = this.k.alloc(Math.max(4, bytes));
+    this.valueUsers.set(st.vals, 1);
+    return st.vals;
+  }
+
+  /** Copy-on-write, before a step writes vals in place: an output tensor still alive keeps the old buffer. */
+  private writable(st: CudaSlotState): void {
+    const alive = st.aliasIds.some((id) => this.backend.refCount(id) > 0);
+    st.aliasIds = [];
+    if (!alive) return;
+    const bytes = st.op.pixels * st.op.channels * 4;
+    const old = st.vals;
+    const nb = this.k.alloc(Math.max(4, bytes));
+    this.k.copy(nb, 0, old, 0, bytes);
+    this.dropUser(old);
+    st.vals = nb;
+    this.valueUsers.set(nb, 1);
+    this.stats.copiesOnWrite++;
+  }
+
+  /**
+   * A dense run's output tensor becomes the slot's values: its buffer is lent to the slot and the tensor is an
+   * alias of it (no copy); when the buffer is shared (lend() says no), a copy into vals as before.
+   */
+  private takeValues(st: CudaSlotState, out: TensorInfo): void {
+    const h = this.backend.lend(out.dataId);
+    if (h === null) {
+      if (!st.vals) this.newValues(st, st.op.pixels * st.op.channels * 4);
+      else this.writable(st);
+      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, st.op.pixels * st.op.channels * 4);
+      this.stats.outputCopies++;
+      return;
+    }
+    this.dropValues(st);
+    st.vals = h;
+    this.valueUsers.set(h, 2);  // the slot and the tensor
+    this.aliasBuffers.set(out.dataId, h);
+    st.aliasIds = [out.dataId];
+    this.stats.lentOutputs++;
   }
 
   /** The identity list of a size goes with its last slot (kept per size for good, it grew with every size seen). */
@@ -282,11 +383,15 @@ export class CudaPlane implements DataPlane {
     }
   }
 
-  /** A new output tensor holding a copy of the slot's values. */
+  /** The slot's values as a new output tensor: an alias of vals (no copy). */
   private output(st: CudaSlotState): TensorInfo {
-    const out = this.backend.makeOutput([...st.op.outShape], 'float32');
-    this.k.copy(this.backend.handleOf(out.dataId), 0, st.vals, 0, st.op.pixels * st.op.channels * 4);
-    this.stats.outputCopies++;
+    const out = this.backend.makeAlias([...st.op.outShape], st.vals);
+    this.aliasBuffers.set(out.dataId, st.vals);
+    this.addUser(st.vals);
+    // (quiet slots hand out aliases frame after frame without a write: forget the dead ones now and then)
+    if (st.aliasIds.length >= 16) st.aliasIds = st.aliasIds.filter((id) => this.backend.refCount(id) > 0);
+    st.aliasIds.push(out.dataId);
+    this.stats.aliasedOutputs++;
     return out;
   }
 
@@ -324,7 +429,6 @@ export class CudaPlane implements DataPlane {
       });
       if (call.inputs.length > COUNTER.MAX_INPUTS) throw new Error(`delta-cuda: more than ${COUNTER.MAX_INPUTS} inputs`);
       this.ensureScratch(P * C * 4, deltaBytes);
-      st.vals = this.alloc(st, P * C * 4);
       st.stamp = this.alloc(st, P * 4);
       this.k.deltaFill(st.stamp, 0, P * 4, 0);
       st.cand = this.alloc(st, P * 4);
@@ -341,6 +445,7 @@ export class CudaPlane implements DataPlane {
       else this.freeDebug(st);  // a record describes the latest step: stale now
     } catch (e) {
       for (const h of st.owned) this.k.free(h);
+      this.dropValues(st);
       this.dropFullLists(st);
       if (out) this.backend.disposeData(out.dataId);
       throw e;
@@ -351,18 +456,15 @@ export class CudaPlane implements DataPlane {
     return {out, update: null, activePixels: st.op.pixels, totalPixels: st.op.pixels, macs: st.op.denseMacs, nonFinite: false};
   }
 
-  /** The dense run of a seed: the backend's kernel (output tensor + copy into vals), else the op's own. */
+  /** The dense run of a seed: the backend's kernel (its output's buffer becomes vals), else the op's own. */
   private denseSeed(st: CudaSlotState, call: PlaneCall, tensors: readonly Handle[]): TensorInfo {
-    const bytes = st.op.pixels * st.op.channels * 4;
     if (this.backend.runDense) {
-      const named: NamedTensorInfoMap = {};
-      for (const ni of call.inputs) named[ni.name] = ni.info;
-      const r = this.backend.runDense(call.kernel, named, call.attrs as NamedAttrMap);
-      const out = Array.isArray(r) ? r[0] : r;
-      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, bytes);
+      const out = this.runDense(call);
+      this.takeValues(st, out);
       this.stats.backendSeeds++;
       return out;
     }
+    this.newValues(st, st.op.pixels * st.op.channels * 4);
     st.op.dense(this.k, tensors, st.vals);
     this.stats.launches++;
     return this.output(st);
@@ -400,15 +502,15 @@ export class CudaPlane implements DataPlane {
     if (!changed) {
       return this.emptyStep(st, call, dense, []);
     }
-    // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output is copied
-    // into vals (one device copy): a later quiet frame then hands out vals without running anything.
+    // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output's buffer
+    // becomes vals (no copy): a later quiet frame then hands out vals without running anything.
     if (canDense && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
       const out = this.runDense(call);
-      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, op.pixels * op.channels * 4);
+      this.takeValues(st, out);
       if (call.debug) this.recordDebug(st, call, dense, []);
       else this.freeDebug(st);  // a record describes the latest step: stale now
       this.stats.passThroughSteps++;
-      this.stats.launches += 2;
+      this.stats.launches++;
       return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
     }
 
@@ -467,6 +569,7 @@ export class CudaPlane implements DataPlane {
       this.stats.launches++;
     });
     let out: TensorInfo | null = null;
+    this.writable(st);  // every branch below updates vals in place
     if (denseStep) {
       // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
       out = this.runDense(call);

@@ -42,10 +42,31 @@ function needGpu(): Addon {
   return native.cuda();
 }
 
-/** Tensors on device buffers for the plane (what src/cuda/backend.ts provides). */
+/** Tensors on device buffers for the plane (what src/cuda/backend.ts provides, aliases of plane buffers included). */
 class DeviceHost {
   readonly handles = new Map<object, number>();
+  /** Tensors reading a buffer the plane keeps (makeAlias, lend): disposing one tells the plane, frees nothing. */
+  readonly borrowed = new Set<object>();
+  plane: {noteRelease(dataId: object): void} | null = null;
   constructor(readonly addon: Addon) {}
+  makeAlias(shape: number[], handle: number): Info {
+    const dataId = {};
+    this.handles.set(dataId, handle);
+    this.borrowed.add(dataId);
+    return {dataId, shape, dtype: 'float32'};
+  }
+  lend(dataId: object): number | null {
+    const h = this.handles.get(dataId);
+    if (h === undefined || this.borrowed.has(dataId)) return null;
+    this.borrowed.add(dataId);
+    return h;
+  }
+  adopt(dataId: object): void {
+    this.borrowed.delete(dataId);
+  }
+  refCount(dataId: object): number {
+    return this.handles.has(dataId) ? 1 : 0;
+  }
   handleOf(dataId: object): number {
     const h = this.handles.get(dataId);
     if (h === undefined) throw new Error('test host: unknown dataId');
@@ -84,7 +105,8 @@ class DeviceHost {
     const h = this.handles.get(t.dataId);
     if (h === undefined) return;
     this.handles.delete(t.dataId);
-    this.addon.free(h);
+    if (this.borrowed.delete(t.dataId)) this.plane!.noteRelease(t.dataId);
+    else this.addon.free(h);
   }
 }
 
@@ -360,6 +382,12 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+/** Bit-identical (NaN patterns included). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
 function scaleOf(a: Float32Array): number {
   let m = 1;
   for (const v of a) if (Math.abs(v) > m) m = Math.abs(v);
@@ -375,6 +403,7 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
   const live0 = addon.liveBuffers();
   const host = denseSteps ? new DeviceHost(addon).withDense() : new DeviceHost(addon);
   const cudaPlane = new CudaPlane(host as never);
+  host.plane = cudaPlane;
   if (denseSteps) cudaPlane.denseCrossover = 0;  // every conv step that can runs dense + diff pass
   if (denseSteps) cudaPlane.denseWithoutMarkAbove = denseSteps === 'mark' ? 2 : -1;
   if (denseSteps) cudaPlane.fullUpdateAbove = denseSteps === 'full' ? -1 : 2;
@@ -391,7 +420,17 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
       const sched = f === 0 ? 1 : SCHEDULE[f - 1];
       if (f > 0) frame = nextFrame(rand, frame, c.frameShape, sched, !exact);
       const fg = host.upload(frame, c.frameShape), fo = cpu.tensor(frame, c.frameShape);
+      // outputs are aliases of the slots' values: on even frames the previous frame's outputs are gone before the
+      // step (values updated in place), on odd frames they stay alive through it (copy-on-write) and must not change
+      const keepOld = f % 2 === 1;
+      if (!keepOld) {
+        for (const r of prevG) host.dispose(r.out);
+        prevG = [];
+      }
       const rg = g.frame(f, fg), ro = o.frame(f, fo);
+      for (const [j, r] of prevG.entries()) {
+        if (!sameBits(host.read(r.out), r.values)) problems.push(`${c.ops[j].kernel}#${j} frame ${f}: the previous frame's output tensor changed`);
+      }
       await cudaPlane.settle();
       for (let j = 0; j < c.ops.length; j++) {
         const where = `${c.ops[j].kernel}#${j} frame ${f} (${sched})`;

@@ -23,7 +23,6 @@
  *                                                  is called when the tensor goes
  *   lend(dataId): Handle | null                    the tensor's buffer passes to the plane (the tensor becomes an
  *                                                  alias of it); null when the buffer is not the tensor's alone
- *   adopt(dataId)                                  an alias's buffer passes back to the tensor (freed with it)
  *   runDense(kernelName, inputs, attrs)            the dense kernel the engine calls when it goes dense
  * Plane state buffers are allocated with addon.alloc/free by the plane, never as tensors, so numDataIds()
  * and the engine's leak checks only see tfjs tensors.
@@ -138,13 +137,6 @@ export class DeltaCudaBackend extends KernelBackend {
     if (!d || d.borrowed || d.handle === null || d.dtype !== 'float32' || d.refCount !== 1) return null;
     d.borrowed = true;
     return d.handle;
-  }
-
-  /** An alias's buffer passes back to the tensor: freed with it (the plane no longer keeps it). */
-  adopt(dataId: DataId): void {
-    const d = this.data.get(dataId);
-    if (!d || !d.borrowed) throw new DeltaCudaError('delta-cuda: adopt: not an alias tensor');
-    d.borrowed = false;
   }
 
   /** Runs this backend's dense kernel (the kernelFunc the engine calls when a slot runs dense). */

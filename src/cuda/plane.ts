@@ -58,8 +58,6 @@ export interface CudaPlaneBackend extends KernelBackend {
   makeAlias(shape: number[], handle: Handle): TensorInfo;
   /** The tensor's buffer passes to the plane (the tensor becomes an alias); null when it is not the tensor's alone. */
   lend(dataId: DataId): Handle | null;
-  /** An alias's buffer passes back to its tensor (freed with it). */
-  adopt(dataId: DataId): void;
   /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
   runDense?(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo | TensorInfo[];
 }

@@ -61,9 +61,6 @@ class DeviceHost {
     this.borrowed.add(dataId);
     return h;
   }
-  adopt(dataId: object): void {
-    this.borrowed.delete(dataId);
-  }
   refCount(dataId: object): number {
     return this.handles.has(dataId) ? 1 : 0;
   }

@@ -164,12 +164,17 @@ delta_cuda::SparsifyParams sparsifyParams(const Napi::CallbackInfo& info) {
   return p;
 }
 
-// sparsify(base, x, pixels, channels, thr, idx, delta, count, countOffset = 0, readCount = false)
+// sparsify(base, x, pixels, channels, thr, idx, delta, count, countOffset = 0, readCount = false,
+//          nonFiniteOffset = -1)
 // Enqueues the kernel; with readCount, waits and returns the active pixel count, else undefined
-// (the count stays on the device: read it later with readU32(count, countOffset)).
+// (the count stays on the device: read it later with readU32(count, countOffset)). nonFiniteOffset >= 0: a word
+// of the count buffer at that byte offset is OR-ed with 1 when x holds a NaN/Inf.
 Napi::Value Sparsify(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     delta_cuda::SparsifyParams p = sparsifyParams(info);
+    if (info.Length() > 10 && info[10].IsNumber() && info[10].As<Napi::Number>().DoubleValue() >= 0) {
+      p.nonFinite = static_cast<uint32_t*>(Runtime::get().ptr(handleArg(info, 7), sizeArg(info, 10, 0), 4));
+    }
     Runtime& rt = Runtime::get();
     delta_cuda::check(delta_cuda::launchSparsify(p, rt.stream()), "sparsify launch");
     if (info.Length() > 9 && info[9].ToBoolean().Value()) {

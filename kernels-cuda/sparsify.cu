@@ -41,6 +41,7 @@ __global__ void __launch_bounds__(THREADS) sparsifyTile(SparsifyParams p, float 
   __syncthreads();
 
   float xv[ITEMS], dv[ITEMS];
+  int bad = 0;
 #pragma unroll
   for (int k = 0; k < ITEMS; k++) {
     const int e = tid + k * THREADS;
@@ -50,10 +51,11 @@ __global__ void __launch_bounds__(THREADS) sparsifyTile(SparsifyParams p, float 
       const float d = xx - bb;
       xv[k] = xx;
       dv[k] = d;
+      bad |= !isfinite(xx);
       if (exceeds(xx, bb, d, thrF, p.thr, nanActive)) sPos[e / C] = 1;  // same value from any thread
     }
   }
-  __syncthreads();
+  if (__syncthreads_or(bad) && tid == 0 && p.nonFinite) atomicOr(p.nonFinite, 1u);
 
   // Exclusive scan of the pixel flags: thread t owns pixels [t*ppt, t*ppt + ppt).
   const int ppt = (np + THREADS - 1) / THREADS;
@@ -110,11 +112,13 @@ __global__ void __launch_bounds__(THREADS) sparsifyWide(SparsifyParams p, float 
   const int C = p.channels;
   const int64_t pix = blockIdx.x;
   const int64_t g0 = pix * C;
-  int act = 0;
+  int act = 0, bad = 0;
   for (int c = threadIdx.x; c < C; c += THREADS) {
     const float xx = p.x[g0 + c], bb = p.base[g0 + c];
+    bad |= !isfinite(xx);
     act |= exceeds(xx, bb, xx - bb, thrF, p.thr, nanActive);
   }
+  if (__syncthreads_or(bad) && threadIdx.x == 0 && p.nonFinite) atomicOr(p.nonFinite, 1u);
   if (!__syncthreads_or(act)) return;
   if (threadIdx.x == 0) {
     sBase = atomicAdd(p.count, 1u);

@@ -29,6 +29,7 @@ struct SparsifyParams {
   int32_t* idx;         // [pixels] capacity: active pixel indices, compact
   float* delta;         // [pixels * channels] capacity: per-channel deltas, compact
   uint32_t* count;      // one device word: number of active pixels
+  uint32_t* nonFinite;  // optional device word (nullptr: none): OR-ed with 1 when some x is NaN/Inf (a bad frame)
 };
 
 // Enqueues count = 0 and the kernel on `stream`. Returns the launch error, if any.

@@ -74,7 +74,7 @@ export interface DeltaCudaAddon {
   /** cudaMemGetInfo's free/total (whole device) and the bytes this process's runtime holds (live + cached). */
   deviceMemory(): CudaDeviceMemory;
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
-           count: Handle, countOffset?: number, readCount?: boolean): number | undefined;
+           count: Handle, countOffset?: number, readCount?: boolean, nonFiniteOffset?: number): number | undefined;
   readU32(h: Handle, byteOffset?: number): number;
   timeSparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
                count: Handle, countOffset: number, pristine: Handle, reps: number, flush: Handle): Float64Array;

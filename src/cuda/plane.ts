@@ -95,11 +95,16 @@ export interface CudaUpdate {
  * to be empty makes every step below it an empty step. Both default to 0 (every dense step whose slot's fraction
  * is known: with the crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
  * fastest of 0.3/0.5, 0.3/0.3 and never (0.61-0.72 ms per pose_1 frame against 0.78-0.97 and 0.86-0.88).
+ * measureEvery: a slot that hands out full updates needs no diff pass for its consumers (they run the dense kernel
+ * on its output): it skips the pass, its output values are the dense kernel's exact output (no residuals), and
+ * measures its propagated fraction with the pass only every measureEvery-th step (so that a slot calming down
+ * returns to sparse steps within that many frames). 1: measure every step (the diff pass always runs).
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0, measureEvery: 8};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
+type DeferredCounts = {activePixels: number; macs: number; nonFinite: boolean};
 const POINTWISE = new Set(POINTWISE_KERNELS);
 
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -137,6 +142,8 @@ export class CudaSlotState {
   debug: DebugBuffers | null = null;
   /** Candidate fraction of the latest step whose counts reached the host (-1: none yet): the cost model's input. */
   lastCandFraction = -1;
+  /** Full-update steps since the slot last measured its fraction (diff pass skipped: CudaPlane.measureEvery). */
+  unmeasured = 0;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -167,10 +174,14 @@ export class CudaPlane implements DataPlane {
   denseWithoutMarkAbove = cudaPlaneOptions.denseWithoutMarkAbove;
   /** Mark-free dense steps of slots last above this fraction hand out full updates (< 0: always, > 1: never). */
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
+  /** Full-update steps run their diff pass (measure) only every measureEvery-th step (1: every step). */
+  measureEvery = cudaPlaneOptions.measureEvery;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
   readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0,
+    /** full-update steps that skipped their diff pass (measureEvery) */
+    unmeasuredSteps: 0,
     /** outputs handed out as aliases of vals (no copy) */
     aliasedOutputs: 0,
     /** vals copied because an older output tensor still read it when the slot wrote it (copy-on-write) */
@@ -489,10 +500,13 @@ export class CudaPlane implements DataPlane {
         if (!u.empty) changes[i] = {kind: 'update', update: u};
       }
     }
-    // a dense run can replace the recompute when every varying input is a tensor (not a diffed one, whose seen
-    // value is a baseline) and the backend has the kernel
+    // varying inputs that are diffed: their seen value is the slot's baseline (sparsify updates it)
+    const diffed = changes.map((c, i) => c?.kind === 'diff' && op.varying.includes(i));
+    const anyDiffed = diffed.some(Boolean);
+    // a dense run can replace the recompute when the backend has the kernel; a diffed input enters it as its
+    // baseline (an alias tensor of it), so that the dense output is exact for what the slot saw
     const canDense = op.fusesTruncation && this.backend.runDense !== undefined &&
-        !changes.some((c, i) => c?.kind === 'diff' && op.varying.includes(i));
+        diffed.every((d, i) => !d || call.inputs[i].info.dtype === 'float32');
     st.seq++;
     this.stats.steps++;
     const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
@@ -502,8 +516,8 @@ export class CudaPlane implements DataPlane {
     }
     // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output's buffer
     // becomes vals (no copy): a later quiet frame then hands out vals without running anything.
-    if (canDense && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
-      const out = this.runDense(call);
+    if (canDense && !anyDiffed && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
+      const out = this.runDense(call, dense, diffed);
       this.takeValues(st, out);
       if (call.debug) this.recordDebug(st, call, dense, []);
       else this.freeDebug(st);  // a record describes the latest step: stale now
@@ -518,7 +532,11 @@ export class CudaPlane implements DataPlane {
     const unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
     // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
     const full = unmarked && (this.fullUpdateAbove < 0 || st.lastCandFraction > this.fullUpdateAbove);
-    const {entry, words} = this.counters.take((w) => {
+    // and then needs no diff pass (consumers read values, not a list) but every measureEvery-th step, to measure
+    const skipDiff = full && st.unmeasured + 1 < this.measureEvery;
+    st.unmeasured = skipDiff ? st.unmeasured + 1 : 0;
+    if (skipDiff && !anyDiffed) return this.unmeasuredStep(st, call, dense, diffed, []);
+    const {entry, words} = this.counters.take(skipDiff ? () => undefined : (w) => {
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
     // steps that end early (abandoned below, or empty) drop `words`: a dispose rejecting it must not go unhandled
@@ -537,12 +555,12 @@ export class CudaPlane implements DataPlane {
     }
     const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
     const raw: Array<Handle | null> = [];
-    const varyingChanges = changes.map((c, i) => (c && op.varying.includes(i) && !unmarked ? c : null));
-    varyingChanges.forEach((c, i) => {
+    // diffed inputs are sparsified in every kind of step (their baselines must follow the input)
+    diffed.forEach((d, i) => {
       raw[i] = null;
-      if (c?.kind !== 'diff') return;
+      if (!d) return;
       this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
-          this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), false);
+          this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), false, entry.offset + 4 * COUNTER.NONFINITE);
       this.stats.launches++;
       raw[i] = tensors[i];
     });
@@ -550,27 +568,35 @@ export class CudaPlane implements DataPlane {
     // those are the only changes, their counts are read back now (one 64-byte copy, which waits for the work queued
     // so far): no changed pixel -> an empty step whose update is empty on the host, so every consumer below skips its
     // step too, including those whose cost model (last frame's counts) would run the dense kernel.
-    if (varyingChanges.some((c) => c?.kind === 'diff') && varyingChanges.every((c) => c === null || c.kind === 'diff')) {
+    if (anyDiffed && changes.every((c, i) => c === null || !op.varying.includes(i) || diffed[i])) {
       const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
       this.stats.diffCountReads++;
-      if (varyingChanges.every((c, i) => c === null || w[COUNTER.IN0 + i] === 0)) {
-        st.lastCandFraction = 0;
+      if (diffed.every((d, i) => !d || w[COUNTER.IN0 + i] === 0)) {
+        if (!skipDiff) st.lastCandFraction = 0;
         this.counters.afterStep();
         return this.emptyStep(st, call, dense, raw);
       }
     }
-    varyingChanges.forEach((c, i) => {
-      if (!c) return;
-      const count: CountWord = c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} :
-        c.update!.count;
-      op.mark(this.k, i, c.kind === 'diff' ? st.inLists[i]! : c.update!.list, count, b);
-      this.stats.launches++;
-    });
+    if (skipDiff) {
+      this.counters.afterStep();
+      // a NaN/Inf frame (flagged by sparsify) re-seeds the slot on its next call, as after a measured step
+      const r = this.unmeasuredStep(st, call, dense, diffed, raw);
+      return {...r, deferredCounts: this.deferred(words.then((w) => ({activePixels: op.pixels, macs: op.denseMacs, nonFinite: w[COUNTER.NONFINITE] !== 0})))};
+    }
+    if (!unmarked) {
+      changes.forEach((c, i) => {
+        if (!c || !op.varying.includes(i)) return;
+        const count: CountWord = c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} :
+          c.update!.count;
+        op.mark(this.k, i, c.kind === 'diff' ? st.inLists[i]! : c.update!.list, count, b);
+        this.stats.launches++;
+      });
+    }
     let out: TensorInfo | null = null;
     this.writable(st);  // every branch below updates vals in place
     if (denseStep) {
       // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
-      out = this.runDense(call);
+      out = this.runDense(call, dense, diffed);
       this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
           call.outputThreshold, st.list, entry.handle, entry.offset);
       this.stats.launches += 2;
@@ -590,16 +616,23 @@ export class CudaPlane implements DataPlane {
     else this.freeDebug(st);  // a record describes the latest step: stale now
 
     const denseMacs = op.denseMacs;
-    const deferredCounts = words.then((w) => {
-      if (w[COUNTER.NONFINITE]) this.stats.nonFiniteSteps++;
-      // nonFinite: the engine re-seeds the slot on its next call (exact dense after a NaN/Inf frame in
-      // threshold mode, as delta-cpu and delta-webgpu; without it the NaN frame's residue stayed in vals)
-      return {activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: w[COUNTER.NONFINITE] !== 0};
-    });
-    this.pending.add(deferredCounts);
-    deferredCounts.then(() => this.pending.delete(deferredCounts), () => this.pending.delete(deferredCounts));
+    // nonFinite: the engine re-seeds the slot on its next call (exact dense after a NaN/Inf frame in
+    // threshold mode, as delta-cpu and delta-webgpu; without it the NaN frame's residue stayed in vals)
+    const deferredCounts = this.deferred(words.then((w) =>
+      ({activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: w[COUNTER.NONFINITE] !== 0})));
     const update = full ? this.fullUpdate(st) : this.update(st, entry, false);
     return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** Device counts that reach the host later (settle() waits for them); NaN/Inf steps are counted. */
+  private deferred(counts: Promise<DeferredCounts>): Promise<DeferredCounts> {
+    const d = counts.then((c) => {
+      if (c.nonFinite) this.stats.nonFiniteSteps++;
+      return c;
+    });
+    this.pending.add(d);
+    d.then(() => this.pending.delete(d), () => this.pending.delete(d));
+    return d;
   }
 
   /** A step with no changed input: the slot's values as a new tensor, an update that is empty on the host. */
@@ -611,12 +644,44 @@ export class CudaPlane implements DataPlane {
     return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false};
   }
 
-  /** The backend's dense kernel on the call's inputs (its output tensor is the step's output). */
-  private runDense(call: PlaneCall): TensorInfo {
+  /**
+   * The backend's dense kernel on the call's inputs (its output tensor is the step's output); diffed inputs
+   * (seen: their baselines, `seen[i]`) enter as alias tensors of the baselines.
+   */
+  private runDense(call: PlaneCall, seen?: readonly Handle[], diffed?: readonly boolean[]): TensorInfo {
     const named: NamedTensorInfoMap = {};
-    for (const ni of call.inputs) named[ni.name] = ni.info;
-    const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
-    return Array.isArray(r) ? r[0] : r;
+    const temps: TensorInfo[] = [];
+    call.inputs.forEach((ni, i) => {
+      if (!diffed?.[i]) {
+        named[ni.name] = ni.info;
+        return;
+      }
+      const t = this.backend.makeAlias([...ni.info.shape], seen![i]);
+      temps.push(t);
+      named[ni.name] = t;
+    });
+    try {
+      const r = this.backend.runDense!(call.kernel, named, call.attrs as NamedAttrMap);
+      return Array.isArray(r) ? r[0] : r;
+    } finally {
+      for (const t of temps) this.backend.disposeData(t.dataId);  // aliases: the baselines stay
+    }
+  }
+
+  /**
+   * A full-update step that skips its diff pass (measureEvery): the dense kernel's exact output becomes the
+   * slot's values (every pixel propagated, no residual) and the consumers get a full update.
+   */
+  private unmeasuredStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[],
+                         raw: ReadonlyArray<Handle | null>): PlaneResult {
+    const out = this.runDense(call, dense, diffed);
+    this.takeValues(st, out);
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+    else this.freeDebug(st);  // a record describes the latest step: stale now
+    this.stats.unmeasuredSteps++;
+    this.stats.launches++;
+    const op = st.op;
+    return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
   }
 
   /** The plane's identity list of P pixels and its count word (made once per size, at a seed that may need it). */

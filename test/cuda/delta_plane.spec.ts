@@ -64,6 +64,9 @@ class DeviceHost {
   refCount(dataId: object): number {
     return this.handles.has(dataId) ? 1 : 0;
   }
+  disposeData(dataId: object): void {
+    this.dispose({dataId, shape: [], dtype: 'float32'});
+  }
   handleOf(dataId: object): number {
     const h = this.handles.get(dataId);
     if (h === undefined) throw new Error('test host: unknown dataId');
@@ -404,6 +407,8 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
   if (denseSteps) cudaPlane.denseCrossover = 0;  // every conv step that can runs dense + diff pass
   if (denseSteps) cudaPlane.denseWithoutMarkAbove = denseSteps === 'mark' ? 2 : -1;
   if (denseSteps) cudaPlane.fullUpdateAbove = denseSteps === 'full' ? -1 : 2;
+  // full updates: measured steps (diff pass) and unmeasured ones (dense output as is) alternate
+  if (denseSteps === 'full') cudaPlane.measureEvery = 2;
   const gpuSide: Side = {plane: cudaPlane, backend: host, tensor: (v, s) => host.upload(v, s), read: (t) => host.read(t), dispose: (t) => host.dispose(t)};
   const cpu = cpuSide();
   const g = new CaseRun(gpuSide, c, exact);
@@ -493,6 +498,7 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
   }
   if (cudaPlane.bufferCount() !== 0) problems.push(`bufferCount ${cudaPlane.bufferCount()} after release`);
   if (denseSteps && cudaPlane.stats.denseSteps === 0) problems.push('no step took the dense path');
+  if (denseSteps === 'full' && cudaPlane.stats.unmeasuredSteps === 0) problems.push('no full-update step skipped its diff pass');
   if (denseSteps === 'all' && cudaPlane.stats.unmarkedDenseSteps !== cudaPlane.stats.denseSteps) problems.push('a dense step ran the mark');
   if (denseSteps !== 'full' && cudaPlane.stats.fullUpdates !== 0) problems.push('a step handed out a full update');
   if (denseSteps === 'full' && c.ops.length > 2 && cudaPlane.stats.passThroughSteps === 0) problems.push('no pass-through step');

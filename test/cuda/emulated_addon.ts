@@ -119,13 +119,14 @@ export class EmulatedAddon {
   deltaTimerStop() { return 0; }
 
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
-           countH: Handle, countOff = 0, readCount = false) {
+           countH: Handle, countOff = 0, readCount = false, nonFiniteOff = -1) {
     this.count('sparsify');
     const B = this.f32(base), X = this.f32(x), I = this.i32(idx), D = this.f32(delta);
-    let n = 0;
+    let n = 0, bad = false;
     for (let p = 0; p < pixels; p++) {
       let m = 0;
       for (let c = 0; c < channels; c++) {
+        if (!Number.isFinite(X[p * channels + c])) bad = true;
         const a = Math.abs(X[p * channels + c] - B[p * channels + c]);
         if (a > m) m = a; else if (a !== a) m = Infinity;
       }
@@ -140,6 +141,10 @@ export class EmulatedAddon {
     }
     const w = this.word(countH, countOff);
     w.a[w.i] = n;
+    if (bad && nonFiniteOff >= 0) {
+      const f = this.word(countH, nonFiniteOff);
+      f.a[f.i] |= 1;
+    }
     return readCount ? n : undefined;
   }
 

@@ -11,7 +11,8 @@
 // keypoint agreement with dense (share of the 17 heatmap maxima per stream and frame within one cell of
 // dense's), the arithmetic ceiling from our stats (dense MACs / performed MACs over the timed frames, device
 // counts settled), the layers' modes, mean active share of the delta layers; the cost of a frame with no
-// change (the previous frame's values again, as a new tensor); a
+// change (the previous frame's values again, as a new tensor uploaded before the clock: the input is diffed on the
+// device); the data plane's counters per timed frame (step kinds, launches); a
 // per-kernel profile of one frame (tf.profile, kernel times include a device synchronize each).
 //
 // Run (bundle): DELTA_CUDA_DATA=<bundle>/data node bench.cjs OUT.json   (run.sh bench does this)
@@ -122,7 +123,9 @@ function argmaxCells(hm: Float32Array, B: number, H: number, W: number, K: numbe
 
 interface Row {
   clip: string; size: string; batch: number; setting: string; precision: ConvPrecision;
-  msMedian: number; msP90: number; msWithDownloadMedian: number;
+  msMedian: number; msP90: number; msMean: number; msWithDownloadMedian: number;
+  /** The data plane's counters per timed frame (mean): step kinds, launches, copies. */
+  timedPlane: Record<string, number> | null;
   agreement: number | null; ceiling: number; meanActive: number | null;
   noChangeMs: number | null;
   /** Frames without change after the first one (same tensor values again, each as a new tensor): median ms. */
@@ -134,7 +137,8 @@ interface Row {
   layerModes: Record<string, number>; cpuKernels: Record<string, number>;
 }
 
-async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>) {
+async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>,
+                         layerProfiles: Record<string, unknown>) {
   const frames = benchFrames(clip, w, h, Math.max(...BATCHES) - 1 + WARM + TIMED);
   const model: GraphModel = await loadBatched(process.env.BENCH_MODEL || modelFile('posenet')!, h, w);
   const b = tf.backend() as DeltaCudaBackend;
@@ -157,7 +161,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const cells: Int32Array[] = [];
       let dense = 0, performed = 0, activeSum = 0, activeN = 0;
       const modes: Record<string, number> = {};
+      const planeStats = () => ({...(b.plane as unknown as {stats: Record<string, number>}).stats});
+      let timed0: Record<string, number> = {};
       for (let t = 0; t < WARM + TIMED; t++) {
+        if (t === WARM) timed0 = planeStats();
         b.addon.synchronize();
         const t0 = performance.now();
         // Inputs were uploaded before the clock: mark the frame explicitly (automatic detection keys on
@@ -185,6 +192,8 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           for (const l of st.layers) modes[l.mode] = (modes[l.mode] ?? 0) + 1;
         }
       }
+      const timed1 = planeStats();
+      const timedPlane = Object.fromEntries(Object.keys(timed1).map((k) => [k, (timed1[k] - (timed0[k] ?? 0)) / TIMED]));
       await delta.settleStats();
       {
         const st = delta.stats({all: true});
@@ -196,10 +205,12 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       let noChangeMs: number | null = null, noChangeRepeatMs: number | null = null;
       let noChangeMacs: Row['noChangeMacs'] = null, noChangePlane: Row['noChangePlane'] = null;
       {
-        const planeStats = () => ({...(b.plane as unknown as {stats: Record<string, number>}).stats});
         const repeats: number[] = [];
+        const last = inputs[WARM + TIMED - 1];
+        const lastValues = last.dataSync() as Float32Array;
         for (let r = 0; r < 6; r++) {
-          const again = tf.clone(inputs[WARM + TIMED - 1]);
+          // a new tensor (new upload, before the clock) with the same values: the input is diffed on the device
+          const again = tf.tensor4d(lastValues, last.shape);
           const p0 = planeStats();
           b.addon.synchronize();
           const t0 = performance.now();
@@ -237,6 +248,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         agree = ok / n;
       }
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
+        msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
         meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks()};
       rows.push(row);
@@ -261,6 +273,9 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         e.calls++;
       }
       profiles[`${clip} ${w}x${h} B=${B}`] = byKernel;
+      // the same frame call by call, in order (the layers' kernels; each includes a device synchronize)
+      layerProfiles[`${clip} ${w}x${h} B=${B}`] = prof.kernels.filter((k) => !k.name.endsWith('__op'))
+        .map((k) => ({name: k.name, ms: Number(k.kernelTimeMs) || 0}));
       tf.dispose(prof.result as tf.Tensor[]);
     }
     tf.dispose(inputs);
@@ -274,10 +289,10 @@ async function main() {
   if (info.count === 0) throw new Error(`no CUDA device: ${info.reason}`);
   await tf.setBackend('delta-cuda');
   const rows: Row[] = [];
-  const profiles: Record<string, unknown> = {};
+  const profiles: Record<string, unknown> = {}, layerProfiles: Record<string, unknown> = {};
   const t0 = Date.now();
-  await benchClip('vtest', 769, 577, rows, profiles);
-  await benchClip('pose_1', 577, 577, rows, profiles);
+  await benchClip('vtest', 769, 577, rows, profiles, layerProfiles);
+  await benchClip('pose_1', 577, 577, rows, profiles, layerProfiles);
   const result = {
     date: new Date().toISOString(), device: info.devices[0], driverVersion: info.driverVersion, node: process.version,
     warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS, precisions: PRECISIONS,
@@ -285,7 +300,7 @@ async function main() {
     timing: 'ms per batch: model.execute + device synchronize (input uploaded before; outputs on the GPU); ' +
         'msWithDownload adds await data() of every output',
     plane: (tf.backend() as DeltaCudaBackend).plane.constructor.name,
-    rows, profiles, seconds: (Date.now() - t0) / 1000,
+    rows, profiles, layerProfiles, seconds: (Date.now() - t0) / 1000,
   };
   writeFileSync(out, JSON.stringify(result, null, 1));
   console.log(`wrote ${out} (${result.seconds.toFixed(0)} s)`);

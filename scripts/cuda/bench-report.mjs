@@ -17,7 +17,7 @@ const ANCHORS = {
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 console.log(`${r.device?.name ?? 'GPU'}, driver ${r.driverVersion}, Node ${r.node}, plane ${r.plane}; ${r.warmup} warm-up + ` +
   `${r.timed} timed frames per cell; ${r.timing}.\n`);
-console.log('| clip, size | B | conv precision | setting | ms/batch median (p90) | + download | agreement (vs fp32 dense) | MAC ceiling | mean active | no-change frame ms | our dense ms (same precision) | speedup vs our dense | cuDNN fp32 eager / graph, TF32 graph, fp16 graph | DeltaCNN 0.02/0.01, 0.06/0.03 (agree) |');
+console.log('| clip, size | B | conv precision | setting | ms/batch median (p90) | + download | agreement (vs fp32 dense) | MAC ceiling | mean active | no-change frame ms (first / then) | our dense ms (same precision) | speedup vs our dense | cuDNN fp32 eager / graph, TF32 graph, fp16 graph | DeltaCNN 0.02/0.01, 0.06/0.03 (agree) |');
 console.log('|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const row of r.rows) {
   const key = `${row.clip} ${row.size} ${row.batch}`;
@@ -29,7 +29,7 @@ for (const row of r.rows) {
   const sp = dense && !row.setting.startsWith('dense') ? dense.msMedian / row.msMedian : null;
   console.log(`| ${row.clip} ${row.size} | ${row.batch} | ${precision} | ${row.setting} | ${f(row.msMedian)} (${f(row.msP90)}) | ` +
     `${f(row.msWithDownloadMedian)} | ${row.agreement == null ? 'ref' : f(row.agreement, 3)} | ${row.setting.startsWith('dense') ? '1' : f(row.ceiling)}x | ` +
-    `${row.meanActive == null ? '-' : (100 * row.meanActive).toFixed(0) + '%'} | ${f(row.noChangeMs)} | ${f(dense?.msMedian)} | ${sp ? f(sp) + 'x' : '-'} | ` +
+    `${row.meanActive == null ? '-' : (100 * row.meanActive).toFixed(0) + '%'} | ${f(row.noChangeMs)}${row.noChangeRepeatMs != null ? ` / ${f(row.noChangeRepeatMs)}` : ''} | ${f(dense?.msMedian)} | ${sp ? f(sp) + 'x' : '-'} | ` +
     `${a ? `${a.fp32} / ${a.fp32g}, ${a.tf32g}, ${a.fp16g}` : '-'} | ${a ? a.dcnn.map(([ms, ag]) => `${ms} (${ag})`).join(', ') : '-'} |`);
 }
 console.log('\nPer-kernel time of one frame (tf.profile; each kernel includes a device synchronize), top 6:\n');

@@ -98,9 +98,11 @@ export interface CudaUpdate {
  * measureEvery: a slot that hands out full updates needs no diff pass for its consumers (they run the dense kernel
  * on its output): it skips the pass, its output values are the dense kernel's exact output (no residuals), and
  * measures its propagated fraction with the pass only every measureEvery-th step (so that a slot calming down
- * returns to sparse steps within that many frames). 1: measure every step (the diff pass always runs).
+ * returns to sparse steps within that many frames). 1: measure every step (the diff pass always runs). Environment:
+ * DELTA_CUDA_MEASURE_EVERY.
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0, measureEvery: 8};
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
+  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);

@@ -39,6 +39,9 @@ const suites = [
   // delta-cuda groundwork: the addon (built by npm ci's install hook where nvcc is) loads and explains a
   // missing device; its GPU specs run on a GPU machine and are reported as skipped here.
   {name: 'delta-cuda: addon, backend, dense and delta kernels (GPU specs skipped without a device; plane logic on an emulated addon)', args: ['test/run-jasmine.cjs', 'test/jasmine-cuda.json']},
+  // the shared per-kernel delta specs (oracle: dense cpu) on delta-cuda's backend + data plane over the emulated addon:
+  // the plane's decisions (cost model, full updates, copy-on-write, counts) without a GPU
+  {name: 'delta-cuda-emulated (no GPU): shared per-kernel delta specs (test/kernels, exact + threshold mode)', args: ['test/run-jasmine.cjs', 'test/cuda/jasmine-kernels-emulated.json']},
   // delta-cuda's share of issue 8 without a GPU: its backend and data plane on the emulated addon with tfjs-cpu's
   // dense kernels (test/cuda/emulated_backend.ts); the GPU runs them through the offline bundle's run.sh test.
   {name: 'reliability on delta-cuda-emulated (no GPU): hostile input, 1,000-frame long runs with device memory, regressions',

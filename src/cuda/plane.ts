@@ -100,9 +100,14 @@ export interface CudaUpdate {
  * measures its propagated fraction with the pass only every measureEvery-th step (so that a slot calming down
  * returns to sparse steps within that many frames). 1: measure every step (the diff pass always runs). Environment:
  * DELTA_CUDA_MEASURE_EVERY.
+ * diffedDenseAbove: a slot whose changes come from diffed inputs only (the frame) knows this frame's changed input
+ * pixels (read back for the empty-frame check); it runs dense when more than this share of its input changed and
+ * changed pixels x footprint / output pixels (a bound on its candidates) exceeds 1: frames changed all over (camera
+ * noise at input threshold 0: 22% of vtest's pixels; a lighting change). Otherwise its recompute stays cheap (few
+ * input channels) and sparse.
  */
 export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
-  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8};
+  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, diffedDenseAbove: 0.1};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -178,6 +183,8 @@ export class CudaPlane implements DataPlane {
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
   /** Full-update steps run their diff pass (measure) only every measureEvery-th step (1: every step). */
   measureEvery = cudaPlaneOptions.measureEvery;
+  /** Slots fed by diffed inputs run dense when this share of their input changed this frame (and the bound > 1; Infinity: never). */
+  diffedDenseAbove = cudaPlaneOptions.diffedDenseAbove;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
@@ -505,10 +512,13 @@ export class CudaPlane implements DataPlane {
     // varying inputs that are diffed: their seen value is the slot's baseline (sparsify updates it)
     const diffed = changes.map((c, i) => c?.kind === 'diff' && op.varying.includes(i));
     const anyDiffed = diffed.some(Boolean);
+    // every varying change comes from diffed inputs: their counts are read back in the step (below)
+    const onlyDiffs = anyDiffed && changes.every((c, i) => c === null || !op.varying.includes(i) || diffed[i]);
     // a dense run can replace the recompute when the backend has the kernel; a diffed input enters it as its
-    // baseline (an alias tensor of it), so that the dense output is exact for what the slot saw
+    // baseline (an alias tensor of it), so that the dense output is exact for what the slot saw (and the choice is
+    // made from this frame's count: onlyDiffs)
     const canDense = op.fusesTruncation && this.backend.runDense !== undefined &&
-        diffed.every((d, i) => !d || call.inputs[i].info.dtype === 'float32');
+        (!anyDiffed || (onlyDiffs && diffed.every((d, i) => !d || call.inputs[i].info.dtype === 'float32')));
     st.seq++;
     this.stats.steps++;
     const dense = call.inputs.map((_, i) => st.baselines[i] ?? tensors[i]);
@@ -529,16 +539,24 @@ export class CudaPlane implements DataPlane {
     }
 
     // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the candidates
-    const denseStep = canDense && this.preferDense(st);
-    // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
-    const unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || st.lastCandFraction > this.denseWithoutMarkAbove);
-    // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
-    const full = unmarked && (this.fullUpdateAbove < 0 || st.lastCandFraction > this.fullUpdateAbove);
-    // and then needs no diff pass (consumers read values, not a list) but every measureEvery-th step, to measure
-    const skipDiff = full && st.unmeasured + 1 < this.measureEvery;
-    st.unmeasured = skipDiff ? st.unmeasured + 1 : 0;
-    if (skipDiff && !anyDiffed) return this.unmeasuredStep(st, call, dense, diffed, []);
-    const {entry, words} = this.counters.take(skipDiff ? () => undefined : (w) => {
+    // (a slot fed by diffed inputs only decides after their sparsify, from this frame's count: below)
+    let denseStep = false, unmarked = false, full = false, skipDiff = false;
+    const decide = (fraction: number, dense: boolean) => {
+      denseStep = dense;
+      // busy slot: no mark, the diff pass covers every pixel (its propagated count is the fraction reported back)
+      unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || fraction > this.denseWithoutMarkAbove);
+      // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
+      full = unmarked && (this.fullUpdateAbove < 0 || fraction > this.fullUpdateAbove);
+      // and then needs no diff pass (consumers read values, not a list) but every measureEvery-th step, to measure
+      skipDiff = full && st.unmeasured + 1 < this.measureEvery;
+      st.unmeasured = skipDiff ? st.unmeasured + 1 : 0;
+    };
+    if (!onlyDiffs) {
+      decide(st.lastCandFraction, canDense && this.preferDense(st));
+      if (skipDiff) return this.unmeasuredStep(st, call, dense, diffed, []);
+    }
+    const {entry, words} = this.counters.take((w) => {
+      if (skipDiff) return;
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
     });
     // steps that end early (abandoned below, or empty) drop `words`: a dispose rejecting it must not go unhandled
@@ -574,10 +592,19 @@ export class CudaPlane implements DataPlane {
       const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
       this.stats.diffCountReads++;
       if (diffed.every((d, i) => !d || w[COUNTER.IN0 + i] === 0)) {
-        if (!skipDiff) st.lastCandFraction = 0;
+        st.lastCandFraction = 0;
         this.counters.afterStep();
         return this.emptyStep(st, call, dense, raw);
       }
+      // the cost model on this frame's change (diffedDenseAbove): dense when a large share of the input changed and
+      // the changed pixels x footprint (a bound on the candidates) could cover every output pixel
+      let changedShare = 0, bound = 0;
+      diffed.forEach((d, i) => {
+        if (!d) return;
+        changedShare = Math.max(changedShare, w[COUNTER.IN0 + i] / Math.max(1, st.inPixels[i]));
+        bound = Math.max(bound, w[COUNTER.IN0 + i] * (op.footprint ?? 1) / Math.max(1, op.pixels));
+      });
+      decide(Math.min(1, bound), canDense && changedShare > this.diffedDenseAbove && bound > 1);
     }
     if (skipDiff) {
       this.counters.afterStep();

@@ -52,6 +52,7 @@ export class ConvOp implements CudaDeltaOp {
   readonly denseMacs: number;
   readonly varying: readonly number[];
   readonly fusesTruncation = true;
+  readonly footprint: number;
   /** kernels-cuda/delta_conv.cuh ConvGeom. */
   readonly geom: Int32Array;
   private readonly xi: number;
@@ -81,6 +82,10 @@ export class ConvOp implements CudaDeltaOp {
     this.ai = actName === 'prelu' ? idx('preluActivationWeights') : -1;
     this.leaky = Number(call.attrs['leakyreluAlpha'] ?? 0);
     this.varying = [this.xi];
+    // outputs along one axis whose window (f taps, dilation d, stride s) holds a given input position
+    const reach = (f: number, d: number, s: number) => Math.min(f, Math.ceil(((f - 1) * d + 1) / s));
+    this.footprint = reach(info.filterHeight, info.dilationHeight, info.strideHeight) *
+        reach(info.filterWidth, info.dilationWidth, info.strideWidth);
     this.denseMacs = denseTaps(this.geom) * (depthwise ? info.outChannels : info.inChannels * info.outChannels);
   }
 

@@ -46,6 +46,8 @@ export interface CudaDeltaOp {
   readonly denseMacs: number;
   /** Input indices whose change can change the output (weights are constants). */
   readonly varying: readonly number[];
+  /** Output pixels one changed input pixel can reach (convs; the cost model's bound on a diffed input's candidates). */
+  readonly footprint?: number;
   /** Dense run: every output pixel into dst ([pixels, channels]). */
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void;
   /** Marks the output pixels that input i's changed pixels (list, count word) reach. */

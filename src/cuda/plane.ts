@@ -95,11 +95,13 @@ export interface CudaUpdate {
  * to be empty makes every step below it an empty step. Both default to 0 (every dense step whose slot's fraction
  * is known: with the crossover, every cost-model dense step): on posenet (H100, benchmarks/results/cuda-delta-h100.md) that measured
  * fastest of 0.3/0.5, 0.3/0.3 and never (0.61-0.72 ms per pose_1 frame against 0.78-0.97 and 0.86-0.88).
- * measureEvery: a slot that hands out full updates needs no diff pass for its consumers (they run the dense kernel
- * on its output): it skips the pass, its output values are the dense kernel's exact output (no residuals), and
- * measures its propagated fraction with the pass only every measureEvery-th step (so that a slot calming down
- * returns to sparse steps within that many frames). 1: measure every step (the diff pass always runs). Environment:
- * DELTA_CUDA_MEASURE_EVERY.
+ * measureEvery, skipDiffAbove: a slot that hands out full updates needs no diff pass for its consumers (they run the
+ * dense kernel on its output). When its latest measured fraction exceeds skipDiffAbove it skips the pass: its output
+ * values are the dense kernel's exact output (no residuals), and it measures its propagated fraction with the pass
+ * only every measureEvery-th step (so that a slot calming down returns to sparse steps within that many frames).
+ * Calmer slots measure every step (H100, posenet: skipping on every full-update slot cost pose_1 at 0.06/0.03
+ * 6.8 -> 8.7 ms at B = 32, slots that would have gone sparse stayed dense; on vtest, 90-100% active, skipping saves
+ * 0.6-1.7 ms at B = 32). measureEvery 1: the diff pass always runs. Environment: DELTA_CUDA_MEASURE_EVERY.
  * diffedDenseAbove: a slot whose changes come from diffed inputs only (the frame) knows this frame's changed input
  * pixels (read back for the empty-frame check); it runs dense when more than this share of its input changed and
  * changed pixels x footprint / output pixels (a bound on its candidates) exceeds 1: frames changed all over (camera
@@ -107,7 +109,7 @@ export interface CudaUpdate {
  * input channels) and sparse.
  */
 export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
-  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, diffedDenseAbove: 0.1};
+  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, skipDiffAbove: 0.5, diffedDenseAbove: 0.1};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -183,6 +185,8 @@ export class CudaPlane implements DataPlane {
   fullUpdateAbove = cudaPlaneOptions.fullUpdateAbove;
   /** Full-update steps run their diff pass (measure) only every measureEvery-th step (1: every step). */
   measureEvery = cudaPlaneOptions.measureEvery;
+  /** Full-update steps skip the diff pass only above this fraction (their latest measured one). */
+  skipDiffAbove = cudaPlaneOptions.skipDiffAbove;
   /** Slots fed by diffed inputs run dense when this share of their input changed this frame (and the bound > 1; Infinity: never). */
   diffedDenseAbove = cudaPlaneOptions.diffedDenseAbove;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
@@ -547,8 +551,9 @@ export class CudaPlane implements DataPlane {
       unmarked = denseStep && (this.denseWithoutMarkAbove < 0 || fraction > this.denseWithoutMarkAbove);
       // such a slot, when busy enough, hands out a full update (its consumers skip their delta machinery)
       full = unmarked && (this.fullUpdateAbove < 0 || fraction > this.fullUpdateAbove);
-      // and then needs no diff pass (consumers read values, not a list) but every measureEvery-th step, to measure
-      skipDiff = full && st.unmeasured + 1 < this.measureEvery;
+      // and then needs no diff pass (consumers read values, not a list) when it is mostly active (a calmer slot
+      // measures every step: its fraction may fall below the crossover), but every measureEvery-th step, to measure
+      skipDiff = full && fraction > this.skipDiffAbove && st.unmeasured + 1 < this.measureEvery;
       st.unmeasured = skipDiff ? st.unmeasured + 1 : 0;
     };
     if (!onlyDiffs) {

@@ -17,9 +17,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 import {cpuKernels, DELTA_CUDA, DeltaCudaBackend, denseKernels} from './backend';
 import {CUDA_KERNELS} from './kernels/index';
-import {ConvPrecision, convPrecision, cudaAvailable, deviceInfo, DeltaCudaError, selectConvPrecision, selectDevice} from './native';
+import {ConvPrecision, convPrecision, cudaAvailable, DEFAULT_CONV_PRECISION, deviceInfo, DeltaCudaError, selectConvPrecision, selectDevice} from './native';
 
-export {DELTA_CUDA, DeltaCudaBackend, CUDA_KERNELS, cudaAvailable, deviceInfo, convPrecision};
+export {DELTA_CUDA, DeltaCudaBackend, CUDA_KERNELS, cudaAvailable, deviceInfo, convPrecision, DEFAULT_CONV_PRECISION};
 export type {ConvPrecision};
 
 /**

@@ -5,7 +5,7 @@
 // without a CUDA device.
 import * as tf from '@tensorflow/tfjs-core';
 import {compareWithCpu, needGpu, relDiff, useCuda} from './gpu';
-import {configureDeltaCuda, ConvPrecision} from 'tfjs-backend-delta/cuda';
+import {configureDeltaCuda, ConvPrecision, DEFAULT_CONV_PRECISION} from 'tfjs-backend-delta/cuda';
 import {prng} from '../util/prng';
 
 const EW_TOL = 1e-5;
@@ -47,19 +47,24 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     {x: [1, 1, 1, 32], f: [1, 1, 32, 128], s: 1, pad: 'same'},           // squeeze-excite
     {x: [3, 12, 10, 7], f: [5, 3, 7, 9], s: 2, pad: 'valid'},
   ];
-  for (const [i, c] of convCases.entries()) {
-    it(`Conv2D x[${c.x}] f[${c.f}] stride ${c.s} ${c.pad}${c.d ? ` dilation ${c.d}` : ''}`, async () => {
-      await check(() => tf.conv2d(rnd(i, c.x) as tf.Tensor4D, rnd(100 + i, c.f) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1), CONV_TOL);
-    });
-  }
+  // fp32: the SIMT kernel (the default is tf32x3 on sm_80+; below, every precision runs this kernel)
+  describe('conv precision fp32', () => {
+    beforeEach(() => configureDeltaCuda({convPrecision: 'fp32'}));
+    afterEach(() => configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION}));
+    for (const [i, c] of convCases.entries()) {
+      it(`Conv2D x[${c.x}] f[${c.f}] stride ${c.s} ${c.pad}${c.d ? ` dilation ${c.d}` : ''}`, async () => {
+        await check(() => tf.conv2d(rnd(i, c.x) as tf.Tensor4D, rnd(100 + i, c.f) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1), CONV_TOL);
+      });
+    }
+  });
 
   // The tensor-core conv (kernels-cuda/dense_conv_tc.cu) on the same cases: tf32x3 to float32 accuracy, tf32 to
-  // its 10-bit mantissas. The precision is process-wide: every spec sets it back to fp32.
+  // its 10-bit mantissas. The precision is process-wide: every spec sets it back to the default.
   const TC_TOL: Record<Exclude<ConvPrecision, 'fp32'>, number> = {tf32x3: CONV_TOL, tf32: 5e-3};
   for (const p of ['tf32x3', 'tf32'] as const) {
     describe(`conv precision ${p}`, () => {
       beforeEach(() => configureDeltaCuda({convPrecision: p}));
-      afterEach(() => configureDeltaCuda({convPrecision: 'fp32'}));
+      afterEach(() => configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION}));
       for (const [i, c] of convCases.entries()) {
         it(`Conv2D x[${c.x}] f[${c.f}] stride ${c.s} ${c.pad}${c.d ? ` dilation ${c.d}` : ''}`, async () => {
           await check(() => tf.conv2d(rnd(i, c.x) as tf.Tensor4D, rnd(100 + i, c.f) as tf.Tensor4D, c.s, c.pad, 'NHWC', c.d ?? 1), TC_TOL[p]);
@@ -90,7 +95,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
       err[p] = relDiff(await y.data(), refV);
       y.dispose();
     }
-    configureDeltaCuda({convPrecision: 'fp32'});
+    configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION});
     expect(err.fp32).toBeLessThan(1e-5);
     expect(err.tf32x3).toBeLessThan(1e-5);
     expect(err.tf32).toBeGreaterThan(1e-5);   // TF32 products: the tensor cores ran

@@ -153,6 +153,8 @@ export class CudaSlotState {
   lastCandFraction = -1;
   /** Full-update steps since the slot last measured its fraction (diff pass skipped: CudaPlane.measureEvery). */
   unmeasured = 0;
+  /** A dense run failed after the old values were given back: the slot is re-seeded on its next call. */
+  broken = false;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -171,6 +173,13 @@ export class CudaPlane implements DataPlane {
   private readonly valueUsers = new Map<Handle, number>();
   /** Alias tensors (dataId) -> the value buffer they read. */
   private readonly aliasBuffers = new Map<DataId, Handle>();
+  /**
+   * One spare block per value size, held while a slot of that size lives: a dense step's output needs a block
+   * before the old values' block goes back; the spare is freed just before (the allocator's cache hands it to the
+   * output) and taken again just after (from the old values' block). So the blocks the allocator holds do not grow
+   * when a slot first takes a dense step late in a video (the long-run device-memory checks).
+   */
+  private readonly spares = new Map<number, {h: Handle; users: Set<CudaSlotState>}>();
   /** Steps, launches and events (tests and benchmarks). */
   /**
    * Cost model of conv steps (see preferDense): above this candidate fraction a step runs the backend's dense
@@ -263,6 +272,36 @@ export class CudaPlane implements DataPlane {
     st.owned = [];
     this.dropValues(st);
     this.dropFullLists(st);
+    this.dropSpare(st);
+  }
+
+  private reserveSpare(st: CudaSlotState): void {
+    const bytes = Math.max(4, st.op.pixels * st.op.channels * 4);
+    let sp = this.spares.get(bytes);
+    if (!sp) this.spares.set(bytes, sp = {h: this.k.alloc(bytes), users: new Set()});
+    sp.users.add(st);
+  }
+
+  private dropSpare(st: CudaSlotState): void {
+    for (const [bytes, sp] of this.spares) {
+      if (sp.users.delete(st) && sp.users.size === 0) {
+        this.k.free(sp.h);
+        this.spares.delete(bytes);
+      }
+    }
+  }
+
+  /** Runs `f` (which allocates one block of the slot's value size before freeing the old one) on the spare. */
+  private onSpare<T>(st: CudaSlotState, f: () => T): T {
+    const bytes = Math.max(4, st.op.pixels * st.op.channels * 4);
+    const sp = this.spares.get(bytes);
+    if (!sp) return f();
+    this.k.free(sp.h);
+    try {
+      return f();
+    } finally {
+      sp.h = this.k.alloc(bytes);
+    }
   }
 
   // ---- value buffers and their alias tensors ------------------------------------------------
@@ -320,24 +359,49 @@ export class CudaPlane implements DataPlane {
   }
 
   /**
-   * A dense run's output tensor becomes the slot's values: its buffer is lent to the slot and the tensor is an
-   * alias of it (no copy); when the buffer is shared (lend() says no), a copy into vals as before.
+   * A dense run that replaces the slot's values (pass-through and unmeasured steps): the old values are not read,
+   * so their block goes back to the allocator's cache first (unless an output tensor still reads it) and the dense
+   * output takes it: no second block of that size at any moment, whatever the mix of step kinds.
    */
-  private takeValues(st: CudaSlotState, out: TensorInfo): void {
-    const h = this.backend.lend(out.dataId);
-    if (h === null) {
-      if (!st.vals) this.newValues(st, st.op.pixels * st.op.channels * 4);
-      else this.writable(st);
-      this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, st.op.pixels * st.op.channels * 4);
-      this.stats.outputCopies++;
-      return;
+  private replaceValues(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[]): TensorInfo {
+    if (!st.aliasIds.some((id) => this.backend.refCount(id) > 0)) this.dropValues(st);
+    let out: TensorInfo;
+    try {
+      out = this.runDense(call, dense, diffed);
+    } catch (e) {
+      st.broken = st.vals === 0;  // (e.g. out of device memory) the slot has no values left: re-seeded next call
+      throw e;
     }
+    this.takeValues(st, out);
+    return out;
+  }
+
+  /**
+   * The output tensor's buffer becomes the slot's values (the tensor an alias of them; the old block goes back at
+   * once): false when the buffer is not the tensor's alone (backend.lend), nothing changed then.
+   */
+  private lendValues(st: CudaSlotState, out: TensorInfo): boolean {
+    const h = this.backend.lend(out.dataId);
+    if (h === null) return false;
     this.dropValues(st);
     st.vals = h;
     this.valueUsers.set(h, 2);  // the slot and the tensor
     this.aliasBuffers.set(out.dataId, h);
     st.aliasIds = [out.dataId];
     this.stats.lentOutputs++;
+    return true;
+  }
+
+  /**
+   * A dense run's output tensor becomes the slot's values: its buffer is lent to the slot and the tensor is an
+   * alias of it (no copy); when the buffer is shared (lend() says no), a copy into vals as before.
+   */
+  private takeValues(st: CudaSlotState, out: TensorInfo): void {
+    if (this.lendValues(st, out)) return;
+    if (!st.vals) this.newValues(st, st.op.pixels * st.op.channels * 4);
+    else this.writable(st);
+    this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, st.op.pixels * st.op.channels * 4);
+    this.stats.outputCopies++;
   }
 
   /** The identity list of a size goes with its last slot (kept per size for good, it grew with every size seen). */
@@ -356,6 +420,8 @@ export class CudaPlane implements DataPlane {
     this.counters.dispose();
     for (const f of this.fullLists.values()) { this.k.free(f.list); this.k.free(f.count); }
     this.fullLists.clear();
+    for (const sp of this.spares.values()) this.k.free(sp.h);
+    this.spares.clear();
     if (this.scratchE) this.k.free(this.scratchE);
     if (this.scratchDelta) this.k.free(this.scratchDelta);
     this.scratchE = this.scratchDelta = 0;
@@ -461,7 +527,10 @@ export class CudaPlane implements DataPlane {
         this.k.deltaFill(st.groups, 0, bytes, 0);
       }
       // a slot that may hand out full updates gets its identity list now (device buffers settle with the seeds)
-      if (st.op.fusesTruncation && this.backend.runDense) this.fullList(P, st);
+      if (st.op.fusesTruncation && this.backend.runDense) {
+        this.fullList(P, st);
+        this.reserveSpare(st);
+      }
       out = this.denseSeed(st, call, tensors);
       if (call.debug) this.recordDebug(st, call, tensors, []);
       else this.freeDebug(st);  // a record describes the latest step: stale now
@@ -469,6 +538,7 @@ export class CudaPlane implements DataPlane {
       for (const h of st.owned) this.k.free(h);
       this.dropValues(st);
       this.dropFullLists(st);
+      this.dropSpare(st);
       if (out) this.backend.disposeData(out.dataId);
       throw e;
     }
@@ -496,7 +566,8 @@ export class CudaPlane implements DataPlane {
 
   step(slot: Slot, call: PlaneCall, states: readonly InputState[]): PlaneResult | null {
     const st = slot.plane as CudaSlotState | null;
-    if (!st || !this.hasDeltaKernel(call.kernel)) return null;
+    if (st?.broken) this.release(slot);  // a dense run failed after its old values went: seed again
+    if (!st || st.broken || !this.hasDeltaKernel(call.kernel)) return null;
     const op = st.op;
     const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
     // per input: its changed pixels this step ('diff' -> sparsify into the slot's list)
@@ -533,8 +604,7 @@ export class CudaPlane implements DataPlane {
     // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output's buffer
     // becomes vals (no copy): a later quiet frame then hands out vals without running anything.
     if (canDense && !anyDiffed && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
-      const out = this.runDense(call, dense, diffed);
-      this.takeValues(st, out);
+      const out = this.replaceValues(st, call, dense, diffed);
       if (call.debug) this.recordDebug(st, call, dense, []);
       else this.freeDebug(st);  // a record describes the latest step: stale now
       this.stats.passThroughSteps++;
@@ -630,9 +700,16 @@ export class CudaPlane implements DataPlane {
     this.writable(st);  // every branch below updates vals in place
     if (denseStep) {
       // the output tensor is the dense kernel's; the diff pass writes propagated values back into it
-      out = this.runDense(call, dense, diffed);
-      this.k.deltaDenseDiff(st.vals, this.backend.handleOf(out.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
-          call.outputThreshold, st.list, entry.handle, entry.offset);
+      out = this.onSpare(st, () => {
+        const o = this.runDense(call, dense, diffed);
+        this.k.deltaDenseDiff(st.vals, this.backend.handleOf(o.dataId), unmarked ? 0 : st.stamp, st.gen, op.pixels, op.channels,
+            call.outputThreshold, st.list, entry.handle, entry.offset);
+        // after the pass the output holds the propagated values at every pixel (= vals): it becomes vals, and the
+        // old block goes back at once (not when the output tensor goes: device memory peaks stay flat); when it
+        // cannot, vals already holds the same values
+        this.lendValues(st, o);
+        return o;
+      });
       this.stats.launches += 2;
       this.stats.denseSteps++;
       if (unmarked) this.stats.unmarkedDenseSteps++;
@@ -708,8 +785,7 @@ export class CudaPlane implements DataPlane {
    */
   private unmeasuredStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[],
                          raw: ReadonlyArray<Handle | null>): PlaneResult {
-    const out = this.runDense(call, dense, diffed);
-    this.takeValues(st, out);
+    const out = this.replaceValues(st, call, dense, diffed);
     if (call.debug) this.recordDebug(st, call, dense, raw);
     else this.freeDebug(st);  // a record describes the latest step: stale now
     this.stats.unmeasuredSteps++;

@@ -47,7 +47,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     {x: [1, 1, 1, 32], f: [1, 1, 32, 128], s: 1, pad: 'same'},           // squeeze-excite
     {x: [3, 12, 10, 7], f: [5, 3, 7, 9], s: 2, pad: 'valid'},
   ];
-  // fp32: the SIMT kernel (the default is tf32x3 on sm_80+; below, every precision runs this kernel)
+  // fp32: the SIMT kernel (the default; below sm_80 every precision runs this kernel)
   describe('conv precision fp32', () => {
     beforeEach(() => configureDeltaCuda({convPrecision: 'fp32'}));
     afterEach(() => configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION}));

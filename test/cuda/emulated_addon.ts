@@ -46,23 +46,58 @@ export class EmulatedAddon {
   deviceInfo() { return {count: 1, devices: [{name: 'emulated', cc: '0.0', memory: 0, multiprocessors: 1, l2Bytes: 0}]}; }
   buildInfo() { return {archs: 'emulated', cudaRuntime: 0, napiVersion: 8}; }
   init() { return 0; }
+  // The runtime's caching allocator (binding/runtime.cc), as accounting: blocks of a size class come from the cache
+  // of that class or from the "driver" (heldBytes); freed blocks go back to their class's cache. So the long-run
+  // checks of held bytes see what the GPU run sees (the buffers themselves are plain ArrayBuffers).
+  private readonly classOf = new Map<Handle, number>();
+  private readonly cache = new Map<number, number>();
+  private held = 0;
+  private cached = 0;
+  private static sizeClass(bytes: number): number {
+    if (bytes <= 4096) return Math.ceil(bytes / 256) * 256;
+    let p = 4096;
+    while (p * 2 < bytes) p *= 2;
+    const step = p / 4;
+    return Math.ceil(bytes / step) * step;
+  }
   alloc(bytes: number): Handle {
     const h = this.next++;
     this.bufs.set(h, new ArrayBuffer(Math.ceil(bytes / 4) * 4));
+    if (bytes > 0) {
+      const cls = EmulatedAddon.sizeClass(bytes);
+      const n = this.cache.get(cls) ?? 0;
+      if (n > 0) {
+        this.cache.set(cls, n - 1);
+        this.cached -= cls;
+      } else {
+        this.held += cls;
+      }
+      this.classOf.set(h, cls);
+    }
     return h;
   }
-  free(h: Handle) { this.buf(h); this.bufs.delete(h); }
+  free(h: Handle) {
+    this.buf(h);
+    this.bufs.delete(h);
+    const cls = this.classOf.get(h);
+    if (cls !== undefined) {
+      this.classOf.delete(h);
+      this.cache.set(cls, (this.cache.get(cls) ?? 0) + 1);
+      this.cached += cls;
+    }
+  }
   size(h: Handle) { return this.buf(h).byteLength; }
   liveBuffers() { return this.bufs.size; }
-  /** No block cache here: freed buffers go back at once. */
-  cachedBytes() { return 0; }
-  trim() {}
+  cachedBytes() { return this.cached; }
+  trim() {
+    this.held -= this.cached;
+    this.cached = 0;
+    this.cache.clear();
+  }
   /** The addon's deviceMemory() (binding/addon.cc): here the "device" is the JS heap, 16 GiB nominal. */
   deviceMemory() {
-    let held = 0;
-    for (const b of this.bufs.values()) held += b.byteLength;
     const total = 16 * 2 ** 30;
-    return {free: total - held, total, heldBytes: held, cachedBytes: 0, liveBuffers: this.bufs.size};
+    return {free: total - this.held, total, heldBytes: this.held, cachedBytes: this.cached, liveBuffers: this.bufs.size};
   }
   synchronize() {}
   upload(h: Handle, src: ArrayBufferView, byteOffset = 0) {

@@ -679,7 +679,8 @@ export class CudaPlane implements DataPlane {
         changedShare = Math.max(changedShare, w[COUNTER.IN0 + i] / Math.max(1, st.inPixels[i]));
         bound = Math.max(bound, w[COUNTER.IN0 + i] * (op.footprint ?? 1) / Math.max(1, op.pixels));
       });
-      decide(Math.min(1, bound), canDense && changedShare > this.diffedDenseAbove && bound > 1);
+      // (denseCrossover > 1: no dense steps at all, e.g. calibration's sparse cost model)
+      decide(Math.min(1, bound), canDense && this.denseCrossover <= 1 && changedShare > this.diffedDenseAbove && bound > 1);
     }
     if (skipDiff) {
       this.counters.afterStep();

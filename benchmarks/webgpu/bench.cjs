@@ -33,6 +33,8 @@ const OUTFILE = opt('--out', null);
 // --profile: host-side split of the timed frames (execute() returning vs awaiting the outputs) and, on
 // delta-webgpu, host ms per frame in the data plane's methods (wrapped timers; nested calls overlap)
 const PROFILE = argv.includes('--profile');
+// (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
+// dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
 
 // WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported).
@@ -49,6 +51,20 @@ if (!inst.ok) throw new Error(inst.why);
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-webgpu');
 const deltaWebgpu = require('../../dist/cjs/webgpu/register.js');
+/** --profile: recording counts of the current phase (GPU* prototypes of Dawn, both backends). */
+const REC = {passes: 0, dispatches: 0, copies: 0, clears: 0, submits: 0, writeBuffers: 0};
+if (PROFILE) {
+  const count = (proto, name, key) => { const f = proto?.[name]; if (!f) return; proto[name] = function(...a) { REC[key]++; return f.apply(this, a); }; };
+  count(globalThis.GPUCommandEncoder?.prototype, 'beginComputePass', 'passes');
+  count(globalThis.GPUCommandEncoder?.prototype, 'copyBufferToBuffer', 'copies');
+  count(globalThis.GPUCommandEncoder?.prototype, 'clearBuffer', 'clears');
+  count(globalThis.GPUComputePassEncoder?.prototype, 'dispatchWorkgroups', 'dispatches');
+  count(globalThis.GPUComputePassEncoder?.prototype, 'dispatchWorkgroupsIndirect', 'dispatches');
+  count(globalThis.GPUQueue?.prototype, 'submit', 'submits');
+  count(globalThis.GPUQueue?.prototype, 'writeBuffer', 'writeBuffers');
+}
+const recSnap = () => ({...REC});
+const recPer = (a, b, n) => Object.fromEntries(Object.keys(REC).map((k) => [k, +((b[k] - a[k]) / n).toFixed(1)]));
 const delta = require('../../dist/cjs/index.js');
 const {loadGraphModel} = require('@tensorflow/tfjs-converter');
 if (CROSSOVER !== null) deltaWebgpu.configureDeltaWebGPU({denseCrossover: Number(CROSSOVER)});
@@ -171,6 +187,7 @@ async function runBackend(name, thr) {
   if (isDelta) await delta.settleStats();
   const c0 = isDelta ? {...b.plane.counters} : null;
   const T = {};
+  const rec0 = recSnap();
   if (PROFILE) {
     model.execMs = 0; model.awaitMs = 0;
     const wrap = (o, name, label) => { if (!o[name]) return; const f = o[name]; o[name] = function(...a) { const t = performance.now(); try { return f.apply(this, a); } finally { T[label] = (T[label] ?? 0) + performance.now() - t; } }; };
@@ -197,15 +214,30 @@ async function runBackend(name, thr) {
     r.profile = {execMs: model.execMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }
     console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} (ms per timed frame): ${JSON.stringify(Object.fromEntries(Object.entries(r.profile).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+    r.recording = {timed: recPer(rec0, recSnap(), TIMED)};
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} recording per timed frame (both: tfjs' and ours): ${JSON.stringify(r.recording.timed)}`);
   }
+  /** --profile: host ms of execute() and recording counts per frame of a later phase (no-change, seed). */
+  const phase = async (label, n, frame) => {
+    const a = recSnap(), e0 = model.execMs ?? 0, T0 = {...T};
+    const ms = [];
+    for (let k = 0; k < n; k++) ms.push(await frame(k));
+    if (!PROFILE || !n) return ms;
+    r.recording[label] = recPer(a, recSnap(), n);
+    const host = {execMs: +(((model.execMs ?? 0) - e0) / n).toFixed(2)};
+    for (const k of Object.keys(T)) host[k] = +(((T[k] ?? 0) - (T0[k] ?? 0)) / n).toFixed(2);
+    r.profile[label] = host;
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} ${label} frame: host ms ${JSON.stringify(host)}, recording ${JSON.stringify(r.recording[label])}`);
+    return ms;
+  };
   if (isDelta) {
     const c = b.plane.counters;
     // touched: a dense-computed conv step counted at its candidates' share (what a perfect sparse kernel does)
     const touched = pm - (c.performedMacs - c0.performedMacs) + (c.touchedMacs - c0.touchedMacs);
     r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
     r.denseSteps = c.denseSteps - c0.denseSteps;
-    for (let k = 0; k < NOCHANGE; k++) r.nochangeMs.push((await runFrame(model, t - 1, device, errors)).ms);
-    for (let k = 0; k < SEEDS; k++) { delta.reset(); r.seedMs.push((await runFrame(model, t - 1, device, errors)).ms); }
+    r.nochangeMs = await phase('nochange', NOCHANGE, async () => (await runFrame(model, t - 1, device, errors)).ms);
+    r.seedMs = await phase('seed', SEEDS, async () => { delta.reset(); return (await runFrame(model, t - 1, device, errors)).ms; });
   }
   r.hm = model.hm;
   model.dispose();

@@ -236,6 +236,7 @@ async function runBackend(name, thr) {
     const touched = pm - (c.performedMacs - c0.performedMacs) + (c.touchedMacs - c0.touchedMacs);
     r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
     r.denseSteps = c.denseSteps - c0.denseSteps;
+    r.hostDenseSteps = (c.hostDenseSteps ?? 0) - (c0.hostDenseSteps ?? 0);
     r.nochangeMs = await phase('nochange', NOCHANGE, async () => (await runFrame(model, t - 1, device, errors)).ms);
     r.seedMs = await phase('seed', SEEDS, async () => { delta.reset(); return (await runFrame(model, t - 1, device, errors)).ms; });
   }
@@ -268,6 +269,7 @@ async function runBackend(name, thr) {
       row.seedMs = +median(r.seedMs).toFixed(2);
       row.seedVsDense = +(row.seedMs / denseMs).toFixed(3);
       row.denseSteps = r.denseSteps;
+      if (r.hostDenseSteps !== undefined) row.hostDenseSteps = r.hostDenseSteps;
       row.modes = JSON.stringify(r.modes);
       if (dense && !dense.error) {
         let agree = 0, worst = 0;
@@ -280,6 +282,7 @@ async function runBackend(name, thr) {
       }
     }
     row.deviceErrors = r.errors.length ? r.errors.slice(0, 3).join(' | ') : '';
+    if (r.profile) { row.profile = r.profile; row.recording = r.recording; }
     return row;
   });
   const result = {date: new Date().toISOString(), adapter: adapterInfo, model: MODEL, clip: clip.clip, size: `${W}x${H}`, batch: BATCH,
@@ -287,7 +290,7 @@ async function runBackend(name, thr) {
     command: `node benchmarks/webgpu/bench.cjs ${argv.join(' ')}`, rows,
     perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))]))};
   console.log(`[bench] ${MODEL} ${clip.clip} ${W}x${H} batch ${BATCH} on ${adapterInfo} (${result.seconds.toFixed(0)} s)`);
-  console.table(rows.map((r) => { const {modes, ...rest} = r; void modes; return rest; }));
+  console.table(rows.map((r) => { const {modes, profile, recording, ...rest} = r; void modes; void profile; void recording; return rest; }));
   if (OUTFILE) writeFileSync(OUTFILE, JSON.stringify(result, null, 1));
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -159,8 +159,10 @@ export class GpuSlotState {
   bcast: boolean[] = [];
   /** Static uniform buffers of this slot's dispatches. */
   u: Record<string, GPUBuffer> = {};
-  /** Every buffer of the slot but `out` (destroyed on release). */
+  /** Every buffer of the slot but `out` and its uniforms (destroyed or pooled on release). */
   owned: GPUBuffer[] = [];
+  /** Keys of the plane's shared uniform buffers this slot uses (one reference each). */
+  uniformKeys: string[] = [];
   seq = 0;
   released = false;
   computeProgram!: PointwiseProgram | ConvProgram | GatherProgram;
@@ -189,6 +191,8 @@ export class GpuSlotState {
  */
 export const DEFAULT_DENSE_CROSSOVER = 0.12;
 /** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
+/** Idle shared uniform buffers kept for re-seeds; bytes of released buffers kept in the plane's pool. */
+const IDLE_UNIFORMS = 4096, POOL_BYTES = 256 * 1024 * 1024;
 /** Workgroups of a direct dispatch over a device-side count (grid-stride loops cover more). */
 const DIRECT_WGS = 8192;
 
@@ -403,28 +407,74 @@ export class WebGpuDataPlane implements DataPlane {
     st.released = true;
     this.retire(st.owned);
     this.dropUser(st.out);
+    for (const key of st.uniformKeys) {
+      const e = this.uniforms.get(key);
+      if (e && --e.refs === 0) this.idleUniforms.add(key);
+    }
+    st.uniformKeys = [];
+    // idle uniforms kept for re-seeds, within bounds (the oldest go after the next submit)
+    for (const key of this.idleUniforms) {
+      if (this.idleUniforms.size <= IDLE_UNIFORMS) break;
+      this.idleUniforms.delete(key);
+      this.pendingDestroy.push(this.uniforms.get(key)!.buf);
+      this.uniforms.delete(key);
+    }
   }
 
   // ---- buffers ------------------------------------------------------------------------------
 
-  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true): GPUBuffer {
+  /**
+   * pooled: a buffer whose contents a new slot never reads before writing them (values, lists, baselines,
+   * args): taken from the pool of released ones when one of its size and usage is there (a re-seed, a
+   * keyframe, delta.reset() then costs no buffer creation), and returned to it on release.
+   */
+  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true, pooled = false): GPUBuffer {
     // value buffers are exactly the tensor's size (tfjs reads a tensor's whole buffer); others >= 16 bytes
     const size = Math.max(exact ? 4 : 16, Math.ceil(bytes / 4) * 4);
-    const buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+    let buf: GPUBuffer | undefined;
+    const key = `${size}:${usage}`;
+    if (pooled) {
+      buf = this.pool.get(key)?.pop();
+      if (buf) this.pooledBytes -= size;
+    }
+    if (!buf) {
+      buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+      if (pooled) this.poolKeys.set(buf, key);
+    }
     if (counted) this.gpuBuffers++;
     owner?.owned.push(buf);
     return buf;
   }
 
+  /**
+   * A uniform buffer with these contents (written once, never changed): shared by every slot that needs
+   * the same words and kept (reference-counted, idle ones bounded) across re-seeds, so a seed mostly
+   * creates and writes none.
+   */
   private uniform(data: ArrayBuffer, label: string, owner: GpuSlotState): GPUBuffer {
-    const buf = this.buffer(data.byteLength, UNIFORM | COPY_DST, label, owner);
-    this.device.queue.writeBuffer(buf, 0, data);
-    return buf;
+    const key = new Uint32Array(data).join(',');
+    let e = this.uniforms.get(key);
+    if (!e) {
+      const buf = this.device.createBuffer({size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: UNIFORM | COPY_DST, label: `delta:${label}`});
+      this.device.queue.writeBuffer(buf, 0, data);
+      this.uniforms.set(key, e = {buf, refs: 0});
+    }
+    if (e.refs++ === 0) this.idleUniforms.delete(key);
+    owner.uniformKeys.push(key);
+    return e.buf;
   }
+  private readonly uniforms = new Map<string, {buf: GPUBuffer; refs: number}>();
+  /** Uniforms no slot uses now (insertion order: the oldest first). */
+  private readonly idleUniforms = new Set<string>();
+  /** Released poolable buffers by `size:usage` (usable once the submit after their release is done). */
+  private readonly pool = new Map<string, GPUBuffer[]>();
+  private readonly poolKeys = new WeakMap<GPUBuffer, string>();
+  private pendingPool: GPUBuffer[] = [];
+  private pooledBytes = 0;
 
-  /** A slot buffer leaves the plane now; it is destroyed after the next submit (recorded commands may use it). */
+  /** A slot buffer leaves the plane now; after the next submit (recorded commands may use it) it is destroyed or pooled. */
   private retire(bufs: GPUBuffer[]) {
-    this.pendingDestroy.push(...bufs);
+    for (const b of bufs) (this.poolKeys.has(b) ? this.pendingPool : this.pendingDestroy).push(b);
     this.gpuBuffers -= bufs.length;
   }
 
@@ -459,6 +509,19 @@ export class WebGpuDataPlane implements DataPlane {
   afterSubmit(): void {
     for (const buf of this.pendingDestroy) buf.destroy();
     this.pendingDestroy = [];
+    for (const buf of this.pendingPool) {
+      const key = this.poolKeys.get(buf)!;
+      const size = Number(key.slice(0, key.indexOf(':')));
+      if (this.disposed || this.pooledBytes + size > POOL_BYTES) {
+        buf.destroy();
+        continue;
+      }
+      let list = this.pool.get(key);
+      if (!list) this.pool.set(key, list = []);
+      list.push(buf);
+      this.pooledBytes += size;
+    }
+    this.pendingPool = [];
     const copies = this.debugCopies;
     this.debugCopies = [];
     for (const c of copies) {
@@ -507,6 +570,12 @@ export class WebGpuDataPlane implements DataPlane {
     this.spareBuffer?.destroy();
     for (const u of this.copyUniforms.values()) u.destroy();
     this.copyUniforms.clear();
+    for (const e of this.uniforms.values()) e.buf.destroy();
+    this.uniforms.clear();
+    this.idleUniforms.clear();
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.pooledBytes = 0;
   }
 
   /**
@@ -632,8 +701,11 @@ export class WebGpuDataPlane implements DataPlane {
   // ---- seed ---------------------------------------------------------------------------------
 
   seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
+    // a re-seed of a slot (keyframe, NaN, new thresholds) keeps the cost model's last known share
+    const prevFraction = (slot.plane as GpuSlotState | null)?.lastFraction ?? -1;
     this.release(slot);
     const st = new GpuSlotState();
+    st.lastFraction = prevFraction;
     st.thresholds = thresholdsKey(call);
     const conv = CONV.has(call.kernel);
     const gather = call.kernel in GATHER_KERNELS;
@@ -655,15 +727,16 @@ export class WebGpuDataPlane implements DataPlane {
     st.pixels = sizeOf(st.outShape) / st.channels;
     st.outBytes = sizeOf(st.outShape) * 4;
     const P = st.pixels;
-    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
+    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
     this.users.set(st.out, 1);
+    // meta and stamp are new (zeros): stamps are generations of this meta's GEN
     st.meta = this.buffer(META.BYTES, STORAGE | COPY_SRC | COPY_DST, 'meta', st);
-    st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st);
+    st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st, false, true, true);
     // candidates: output pixels (Mean: its rows)
     const candPixels = st.plan ? sizeOf(st.plan.candView) : P;
     st.stamp = this.buffer(candPixels * 4, STORAGE, 'stamp', st);
-    st.cand = this.buffer(candPixels * 4, STORAGE, 'cand', st);
-    st.outList = this.buffer(P * 4, STORAGE, 'outList', st);
+    st.cand = this.buffer(candPixels * 4, STORAGE, 'cand', st, false, true, true);
+    st.outList = this.buffer(P * 4, STORAGE, 'outList', st, false, true, true);
 
     const varying: number[] = [];
     const dense: GPUBuffer[] = [];
@@ -680,10 +753,10 @@ export class WebGpuDataPlane implements DataPlane {
       st.bcast[i] = !conv && !gather && indexMode(ni.info.shape, st.outShape)! >= INDEX_MODES.channel;
       if (keepBaseline[i] && !isConst) {
         const bytes = sizeOf(ni.info.shape) * 4;
-        const base = this.buffer(bytes, STORAGE | COPY_DST | COPY_SRC, `baseline${i}`, st);
+        const base = this.buffer(bytes, STORAGE | COPY_DST | COPY_SRC, `baseline${i}`, st, false, true, true);
         this.copy(buf, base, bytes / 4);
         st.baselines[i] = base;
-        st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st);
+        st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st, false, true, true);
         dense[i] = base;
       } else {
         st.baselines[i] = null;
@@ -942,7 +1015,7 @@ export class WebGpuDataPlane implements DataPlane {
     // copy-on-write: an older output tensor still reads the value buffer
     const alive = this.aliveAliases(st);
     if (alive.length) {
-      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
+      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
       this.copy(st.out, nb, st.outBytes / 4);
       this.dropUser(st.out);
       st.out = nb;

@@ -3,7 +3,7 @@
 // benchmark). One configuration per run:
 //   node benchmarks/webgpu/bench.cjs --model posenet|movenet-thunder --frames FILE(.rgb|.rgbd.xz, + .json)
 //     [--batch B] [--warmup 5] [--timed 10] [--nochange 5] [--seeds 3] [--thresholds 0/0,0.02/0.01]
-//     [--adapter lavapipe|swiftshader|default] [--crossover F] [--backends webgpu,delta-webgpu] [--out FILE.json]
+//     [--adapter lavapipe|swiftshader|default] [--crossover F] [--full-above F] [--backends webgpu,delta-webgpu] [--out FILE.json]
 // Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
 // B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
 // `timed` frames (wall time from making the input tensor to every output's `await data()`: what an app
@@ -68,6 +68,9 @@ const recPer = (a, b, n) => Object.fromEntries(Object.keys(REC).map((k) => [k, +
 const delta = require('../../dist/cjs/index.js');
 const {loadGraphModel} = require('@tensorflow/tfjs-converter');
 if (CROSSOVER !== null) deltaWebgpu.configureDeltaWebGPU({denseCrossover: Number(CROSSOVER)});
+// --full-above F: delta-webgpu's fullUpdateAbove (busy chains: dense steps hand full updates; > 1: never)
+const FULL_ABOVE = opt('--full-above', null);
+if (FULL_ABOVE !== null) deltaWebgpu.configureDeltaWebGPU({fullUpdateAbove: Number(FULL_ABOVE)});
 
 const SPECS = {
   'posenet': {dir: 'posenet', json: 'model.json', dtype: 'float32', map: (v) => v / 127.5 - 1, heatmap: 'MobilenetV1/heatmap_2/BiasAdd',
@@ -237,6 +240,7 @@ async function runBackend(name, thr) {
     r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
     r.denseSteps = c.denseSteps - c0.denseSteps;
     r.hostDenseSteps = (c.hostDenseSteps ?? 0) - (c0.hostDenseSteps ?? 0);
+    r.passThroughSteps = (c.passThroughSteps ?? 0) - (c0.passThroughSteps ?? 0);
     r.nochangeMs = await phase('nochange', NOCHANGE, async () => (await runFrame(model, t - 1, device, errors)).ms);
     r.seedMs = await phase('seed', SEEDS, async () => { delta.reset(); return (await runFrame(model, t - 1, device, errors)).ms; });
   }
@@ -269,7 +273,7 @@ async function runBackend(name, thr) {
       row.seedMs = +median(r.seedMs).toFixed(2);
       row.seedVsDense = +(row.seedMs / denseMs).toFixed(3);
       row.denseSteps = r.denseSteps;
-      if (r.hostDenseSteps !== undefined) row.hostDenseSteps = r.hostDenseSteps;
+      if (r.hostDenseSteps !== undefined) { row.hostDenseSteps = r.hostDenseSteps; row.passThroughSteps = r.passThroughSteps; }
       row.modes = JSON.stringify(r.modes);
       if (dense && !dense.error) {
         let agree = 0, worst = 0;

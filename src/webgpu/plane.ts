@@ -63,6 +63,11 @@ export interface GpuUpdate {
   readonly seq: number;
   /** Known on the host to be empty (the producer's inputs did not change): consumers skip it. */
   readonly empty: boolean;
+  /**
+   * Every pixel (list: the plane's identity list, meta: OUT = pixels): a busy producer. A conv consumer then
+   * runs tfjs-webgpu's dense conv alone (pass-through: no begin, no diff, no counters), and hands on a full update.
+   */
+  readonly full: boolean;
 }
 
 const STORAGE = 0x0080, COPY_SRC = 0x0004, COPY_DST = 0x0008, INDIRECT = 0x0100, UNIFORM = 0x0040,
@@ -196,14 +201,17 @@ const IDLE_UNIFORMS = 4096, POOL_BYTES = 256 * 1024 * 1024;
 /** Workgroups of a direct dispatch over a device-side count (grid-stride loops cover more). */
 const DIRECT_WGS = 8192;
 
-export const webgpuOptions: {denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean | null} = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+export const webgpuOptions: {denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean | null; fullUpdateAbove: number} = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+  // a dense conv step of a slot whose last known share is above this hands its consumers a full update (< 0: every
+  // dense step; > 1: never); DELTA_WEBGPU_FULL_ABOVE sets the default
+  fullUpdateAbove: ((e) => (e !== undefined && e !== '' && Number.isFinite(Number(e)) ? Number(e) : 0))((globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_FULL_ABOVE),
   // null: direct dispatches on real GPUs, indirect on CPU adapters (DELTA_WEBGPU_DIRECT=0|1 forces)
   directDispatch: ((e) => (e === '1' ? true : e === '0' ? false : null))((globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_DIRECT),
   // conv seeds through tfjs-webgpu's kernel (fast keyframes); NaN/Inf inputs then follow tfjs-webgpu's
   // semantics on that frame, not tfjs-cpu's: DELTA_WEBGPU_SEED_WITH_TFJS=0 (or configureDeltaWebGPU) for our shader
   seedWithTfjs: (globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_SEED_WITH_TFJS !== '0'};
 /** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
-export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean}>();
+export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean; fullUpdateAbove: number}>();
 
 export class WebGpuDataPlane implements DataPlane {
   /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
@@ -240,6 +248,8 @@ export class WebGpuDataPlane implements DataPlane {
   readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0,
     /** conv steps the host decided to run dense (tfjs' conv + diff pass); diffed inputs found unchanged on the host */
     hostDenseSteps: 0, hostUnchanged: 0,
+    /** conv steps given a full update that ran tfjs' conv alone; full updates handed out */
+    passThroughSteps: 0, fullUpdates: 0,
     /** Settled delta steps: MACs performed, and MACs of the touched pixels only (a dense-run conv step: its
      *  candidates' share of the dense MACs): the arithmetic ceiling of a perfect sparse kernel. */
     performedMacs: 0, touchedMacs: 0};
@@ -258,6 +268,14 @@ export class WebGpuDataPlane implements DataPlane {
    * (lavapipe, SwiftShader) indirect, where empty workgroups cost.
    */
   directDispatch: boolean;
+  /**
+   * Busy chains (as delta-cuda's fullUpdateAbove): a dense conv step of a slot whose last known touched share is
+   * above this hands its consumers a full update; a conv given one runs tfjs-webgpu's conv alone (its output is
+   * the step's output; one copy dispatch into the value buffer) and hands on a full update, so a busy chain
+   * below one measuring slot records about what tfjs-webgpu records. A frame without change still records
+   * nothing (empty updates). < 0: every dense step; > 1: never. Default 0 (dense steps of slots with a known share).
+   */
+  fullUpdateAbove = webgpuOptions.fullUpdateAbove;
   /** Conv seeds (dense runs) through tfjs-webgpu's kernel (default) or our conv shader (bit-identical to later steps). */
   seedWithTfjs = webgpuOptions.seedWithTfjs;
   /**
@@ -570,6 +588,8 @@ export class WebGpuDataPlane implements DataPlane {
     this.spareBuffer?.destroy();
     for (const u of this.copyUniforms.values()) u.destroy();
     this.copyUniforms.clear();
+    for (const f of this.fullLists.values()) { f.list.destroy(); f.meta.destroy(); }
+    this.fullLists.clear();
     for (const e of this.uniforms.values()) e.buf.destroy();
     this.uniforms.clear();
     this.idleUniforms.clear();
@@ -1010,22 +1030,16 @@ export class WebGpuDataPlane implements DataPlane {
       if (call.debug) this.recordDebug(st, call, dense, raw);
       return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false};
     }
+    const conv = st.kind === 'conv';
+    const xi = conv ? call.inputs.findIndex((i) => i.name === 'x') : -1;
+    if (conv && kinds[xi] === 'update' && updates[xi]!.full) return this.passThrough(st, call, dense, raw);
     // the slot's meta still waits for its counter copy at the end of the command buffer: record it now
     if (st.countsPending) this.flushCounts();
-    // copy-on-write: an older output tensor still reads the value buffer
-    const alive = this.aliveAliases(st);
-    if (alive.length) {
-      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
-      this.copy(st.out, nb, st.outBytes / 4);
-      this.dropUser(st.out);
-      st.out = nb;
-      this.users.set(nb, 1);
-      this.counters.copiesOnWrite++;
-    }
-    st.outDataIds = [];
-    const conv = st.kind === 'conv';
+    this.copyOnWrite(st, call);
     // the cost model, on the host: only the chosen compute is recorded
     const denseStep = conv && this.preferDense(st);
+    // a busy slot's dense step hands a full update: its conv consumers run tfjs' conv alone
+    const full = denseStep && (this.fullUpdateAbove < 0 || st.lastFraction > this.fullUpdateAbove);
     this.begin(st, kinds, updates);
     const pass = this.pass();
     kinds.forEach((k, i) => {
@@ -1075,8 +1089,58 @@ export class WebGpuDataPlane implements DataPlane {
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     if (call.debug) this.recordDebug(st, call, dense, raw);
-    return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
+    return {out, update: full ? this.fullUpdate(st) : this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
   }
+
+  /** Copy-on-write of the value buffer: an older output tensor still reads it (the step updates it in place). */
+  private copyOnWrite(st: GpuSlotState, call: PlaneCall) {
+    const alive = this.aliveAliases(st);
+    if (alive.length) {
+      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
+      this.copy(st.out, nb, st.outBytes / 4);
+      this.dropUser(st.out);
+      st.out = nb;
+      this.users.set(nb, 1);
+      this.counters.copiesOnWrite++;
+    }
+    st.outDataIds = [];
+  }
+
+  /**
+   * A conv step given a full update (every input pixel changed): tfjs-webgpu's conv alone, recorded as tfjs
+   * records it; its output tensor is the step's output, copied (one dispatch) into the value buffer for later
+   * steps; a full update handed on. No counters: every pixel counts as touched (lastFraction 1).
+   */
+  private passThrough(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[], raw: ReadonlyArray<GPUBuffer | null>): PlaneResult {
+    this.copyOnWrite(st, call);
+    const {res, temps} = this.tfjsKernel(st, call, dense);
+    this.copy(this.tensorBuffer(res), st.out, st.outBytes / 4);
+    for (const id of temps) this.b.commandQueueOwnedIds.add(id);
+    for (const id of temps) this.backend.disposeData(id);
+    st.lastFraction = 1;
+    this.counters.passThroughSteps++;
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+    return {out: res, update: this.fullUpdate(st), activePixels: st.pixels, totalPixels: st.pixels, macs: st.seedMacs, nonFinite: false};
+  }
+
+  /** Every pixel changed: the plane's identity list of the slot's size and a meta whose OUT word is the size. */
+  private fullUpdate(st: GpuSlotState): GpuUpdate {
+    const P = st.pixels;
+    let f = this.fullLists.get(P);
+    if (!f) {
+      const list = this.buffer(P * 4, STORAGE | COPY_DST, 'full-list', undefined, false, false);
+      this.device.queue.writeBuffer(list, 0, Uint32Array.from({length: P}, (_, i) => i));
+      const meta = this.buffer(META.BYTES, STORAGE | COPY_DST, 'full-meta', undefined, false, false);
+      const words = new Uint32Array(META.BYTES / 4);
+      words[META.OUT] = P;
+      this.device.queue.writeBuffer(meta, 0, words);
+      this.fullLists.set(P, f = {list, meta});
+    }
+    this.counters.fullUpdates++;
+    return {list: f.list, meta: f.meta, owner: st, seq: st.seq, empty: false, full: true};
+  }
+  /** Identity lists (and their count metas) of full updates, by pixel count (plane-wide, destroyed at dispose). */
+  private readonly fullLists = new Map<number, {list: GPUBuffer; meta: GPUBuffer}>();
 
   /**
    * Cost model (conv steps): dense when the slot's latest known touched share is above denseCrossover
@@ -1216,7 +1280,7 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   private update(st: GpuSlotState, empty: boolean): GpuUpdate {
-    return {list: st.outList, meta: st.meta, owner: st, seq: st.seq, empty};
+    return {list: st.outList, meta: st.meta, owner: st, seq: st.seq, empty, full: false};
   }
 }
 

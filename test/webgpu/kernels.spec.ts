@@ -256,6 +256,68 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     }
   });
 
+  it('busy chains: a dense step hands a full update, conv consumers pass through (tfjs conv alone), equal cpu', async () => {
+    const H = 14, W = 12, C = 3;
+    const rng = new Rng(21);
+    const f1 = weights(rng, [3, 3, C, 8], 27), f2 = weights(rng, [3, 3, 8, 8], 72), f3 = weights(rng, [3, 3, 8, 1], 72);
+    const frames: Float32Array[] = [];
+    let v = rng.array(H * W * C);
+    for (let k = 0; k < 6; k++) {
+      v = v.slice();
+      for (let i = 0; i < v.length; i += k === 3 ? 997 : 1) v[i] += rng.uniform(-0.5, 0.5);  // frame 3: a few pixels
+      frames.push(k === 4 ? frames[3].slice() : v);  // frame 4 repeats frame 3
+    }
+    let w: tf.Tensor4D[] = [];
+    const mk = () => { w = [tf.tensor4d(f1, [3, 3, C, 8]), tf.tensor4d(f2, [3, 3, 8, 8]), tf.tensor4d(f3, [3, 3, 8, 1])]; };
+    // conv -> conv -> relu -> depthwise (as conv2d with one output channel) -> add
+    const op = (x: tf.Tensor4D) => {
+      const a = tf.conv2d(x, w[0], 1, 'same');
+      const b = tf.relu(tf.conv2d(a, w[1], 1, 'same')) as tf.Tensor4D;
+      return tf.add(tf.conv2d(b, w[2], 1, 'same'), 1);
+    };
+    await tf.setBackend('cpu');
+    mk();
+    const ref: Float32Array[] = [];
+    for (const fv of frames) { const o = tf.tidy(() => op(tf.tensor4d(fv, [1, H, W, C]))); ref.push(await o.data() as Float32Array); o.dispose(); }
+    tf.dispose(w);
+    await tf.setBackend('delta-webgpu');
+    mk();
+    const prev = configureDeltaWebGPU({denseCrossover: 0, fullUpdateAbove: 0});
+    delta.reset();
+    const c = backend.plane.counters;
+    const passes: number[] = [], fulls: number[] = [];
+    try {
+      for (let f = 0; f < frames.length; f++) {
+        const p0 = c.passThroughSteps, u0 = c.fullUpdates;
+        const x = tf.tensor4d(frames[f], [1, H, W, C]);
+        const o = delta.frame(() => tf.tidy(() => op(x)));
+        const got = await o.data() as Float32Array;
+        tf.dispose([x, o]);
+        await delta.settleStats();
+        expect(relErr(got, ref[f])).withContext(`frame ${f}`).toBeLessThan(1e-5);
+        passes.push(c.passThroughSteps - p0);
+        fulls.push(c.fullUpdates - u0);
+      }
+    } finally {
+      configureDeltaWebGPU(prev);
+      tf.dispose(w);
+      delta.reset();
+    }
+    // frame 1: no share known yet (no full update); from frame 2 conv1 (dense, measured) hands a full update:
+    // conv2 passes through and hands one on; relu marks every pixel and hands a measured update to conv3,
+    // whose dense step (share known) hands a full update to the add
+    expect(passes[0]).toBe(0);
+    expect(passes[1]).toBe(0);
+    expect(fulls[1]).toBe(0);
+    expect(passes[2]).toBe(1);
+    expect(fulls[2]).toBe(3);
+    expect(passes[3]).toBe(1);
+    // frame 4 repeats frame 3: nothing recorded, no full update
+    expect(passes[4]).toBe(0);
+    expect(fulls[4]).toBe(0);
+    expect(passes[5]).toBe(1);
+  });
+
   it('a frame repeating the last values in a new tensor is found unchanged on the host and records nothing', async () => {
     await tf.setBackend('delta-webgpu');
     const prev = configureDeltaWebGPU({denseCrossover: 0});  // (the dense branch would be recorded otherwise)

@@ -184,6 +184,10 @@ export class GpuSlotState {
    * the host (candidates of a sparse step, propagated pixels of a dense one; usually last frame's). -1: none.
    */
   lastFraction = -1;
+  /** lastFraction was measured (a step's counts), not assumed (a pass-through step sets 1): only measured shares hand full updates. */
+  fractionMeasured = false;
+  /** seq of the step lastFraction comes from (older counts arriving late do not overwrite a newer share). */
+  fractionSeq = 0;
   /** Per diffed input: the raw values it was last diffed against, when they were on the CPU (host no-change check). */
   lastRaw: Array<Uint8Array | null> = [];
   /** The slot's meta has a counter copy recorded for the end of the command buffer (not yet submitted). */
@@ -849,7 +853,9 @@ export class WebGpuDataPlane implements DataPlane {
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     if (call.debug) this.recordDebug(st, call, dense, call.inputs.map(() => null));
-    // the seed's non-finite flag (NaN/Inf produced) comes back with the counters: the slot re-seeds
+    // the seed's non-finite flag (NaN/Inf produced by our shaders) comes back with the counters: the slot
+    // re-seeds. A seed through tfjs' conv writes no count (its meta stays zero): nothing to read back.
+    if (conv && this.seedWithTfjs) return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false};
     const seedMacs = st.seedMacs;
     const deferredCounts = this.deferCounts(st, (w) => ({activePixels: P, macs: seedMacs, nonFinite: w[META.NONFINITE] !== 0}));
     return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false, deferredCounts};
@@ -1038,8 +1044,9 @@ export class WebGpuDataPlane implements DataPlane {
     this.copyOnWrite(st, call);
     // the cost model, on the host: only the chosen compute is recorded
     const denseStep = conv && this.preferDense(st);
-    // a busy slot's dense step hands a full update: its conv consumers run tfjs' conv alone
-    const full = denseStep && (this.fullUpdateAbove < 0 || st.lastFraction > this.fullUpdateAbove);
+    // a busy slot's dense step hands a full update: its conv consumers run tfjs' conv alone. Only on a measured
+    // share: a slot back from passing through measures first (so a calming chain leaves pass-through in one frame)
+    const full = denseStep && st.fractionMeasured && (this.fullUpdateAbove < 0 || st.lastFraction > this.fullUpdateAbove);
     this.begin(st, kinds, updates);
     const pass = this.pass();
     kinds.forEach((k, i) => {
@@ -1069,13 +1076,17 @@ export class WebGpuDataPlane implements DataPlane {
     }
     const unit = st.unitMacs;
     const seedMacs = st.seedMacs;
-    const kernel = call.kernel, outShape = st.outShape;
+    const kernel = call.kernel, outShape = st.outShape, seq = st.seq;
     const deferredCounts = this.deferCounts(st, (w) => {
       const ranDense = denseStep && w[META.DENSE] === 1;
       if (conv) {
         // a dense step counts no candidates: its propagated pixels are the estimate (a calming slot returns to sparse)
         const fraction = denseStep ? (ranDense ? w[META.OUT] / st.pixels : 0) : w[META.CAND] / st.pixels;
-        if (!st.released) st.lastFraction = fraction;
+        if (!st.released && seq > st.fractionSeq) {
+          st.lastFraction = fraction;
+          st.fractionMeasured = true;
+          st.fractionSeq = seq;
+        }
         this.traceConvStep?.(kernel, outShape, denseStep, ranDense, fraction);
         if (ranDense) { st.denseSteps++; this.counters.denseSteps++; }
       }
@@ -1118,6 +1129,8 @@ export class WebGpuDataPlane implements DataPlane {
     for (const id of temps) this.b.commandQueueOwnedIds.add(id);
     for (const id of temps) this.backend.disposeData(id);
     st.lastFraction = 1;
+    st.fractionMeasured = false;
+    st.fractionSeq = st.seq;
     this.counters.passThroughSteps++;
     if (call.debug) this.recordDebug(st, call, dense, raw);
     return {out: res, update: this.fullUpdate(st), activePixels: st.pixels, totalPixels: st.pixels, macs: st.seedMacs, nonFinite: false};

@@ -256,25 +256,22 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     }
   });
 
-  it('busy chains: a dense step hands a full update, conv consumers pass through (tfjs conv alone), equal cpu', async () => {
-    const H = 14, W = 12, C = 3;
+  it('busy chains: a dense step hands a full update, conv consumers pass through, a calm frame leaves it in one frame; equal cpu', async () => {
+    const H = 24, W = 24, C = 3;
     const rng = new Rng(21);
-    const f1 = weights(rng, [3, 3, C, 8], 27), f2 = weights(rng, [3, 3, 8, 8], 72), f3 = weights(rng, [3, 3, 8, 1], 72);
+    const f1 = weights(rng, [3, 3, C, 8], 27), f2 = weights(rng, [3, 3, 8, 8], 72), f3 = weights(rng, [3, 3, 8, 4], 72);
+    // 0 seed, 1-2 every pixel changes, 3 one pixel, 4 = 3 again, 5 and 6 one pixel
     const frames: Float32Array[] = [];
     let v = rng.array(H * W * C);
-    for (let k = 0; k < 6; k++) {
+    for (let k = 0; k < 7; k++) {
       v = v.slice();
-      for (let i = 0; i < v.length; i += k === 3 ? 997 : 1) v[i] += rng.uniform(-0.5, 0.5);  // frame 3: a few pixels
-      frames.push(k === 4 ? frames[3].slice() : v);  // frame 4 repeats frame 3
+      if (k === 1 || k === 2) for (let i = 0; i < v.length; i++) v[i] += rng.uniform(-0.5, 0.5);
+      if (k === 3 || k === 5 || k === 6) v[(k * W + 5 + k) * C] += 0.75;
+      frames.push(v);
     }
     let w: tf.Tensor4D[] = [];
-    const mk = () => { w = [tf.tensor4d(f1, [3, 3, C, 8]), tf.tensor4d(f2, [3, 3, 8, 8]), tf.tensor4d(f3, [3, 3, 8, 1])]; };
-    // conv -> conv -> relu -> depthwise (as conv2d with one output channel) -> add
-    const op = (x: tf.Tensor4D) => {
-      const a = tf.conv2d(x, w[0], 1, 'same');
-      const b = tf.relu(tf.conv2d(a, w[1], 1, 'same')) as tf.Tensor4D;
-      return tf.add(tf.conv2d(b, w[2], 1, 'same'), 1);
-    };
+    const mk = () => { w = [tf.tensor4d(f1, [3, 3, C, 8]), tf.tensor4d(f2, [3, 3, 8, 8]), tf.tensor4d(f3, [3, 3, 8, 4])]; };
+    const op = (x: tf.Tensor4D) => tf.add(tf.conv2d(tf.conv2d(tf.conv2d(x, w[0], 1, 'same'), w[1], 1, 'same'), w[2], 1, 'same'), 1);
     await tf.setBackend('cpu');
     mk();
     const ref: Float32Array[] = [];
@@ -282,13 +279,13 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
     tf.dispose(w);
     await tf.setBackend('delta-webgpu');
     mk();
-    const prev = configureDeltaWebGPU({denseCrossover: 0, fullUpdateAbove: 0});
+    const prev = configureDeltaWebGPU({denseCrossover: 0.12, fullUpdateAbove: 0});
     delta.reset();
     const c = backend.plane.counters;
-    const passes: number[] = [], fulls: number[] = [];
+    const passes: number[] = [], fulls: number[] = [], dense: number[] = [];
     try {
       for (let f = 0; f < frames.length; f++) {
-        const p0 = c.passThroughSteps, u0 = c.fullUpdates;
+        const p0 = c.passThroughSteps, u0 = c.fullUpdates, d0 = c.hostDenseSteps;
         const x = tf.tensor4d(frames[f], [1, H, W, C]);
         const o = delta.frame(() => tf.tidy(() => op(x)));
         const got = await o.data() as Float32Array;
@@ -297,25 +294,21 @@ describe('delta-webgpu kernels (vs cpu, exact mode)', () => {
         expect(relErr(got, ref[f])).withContext(`frame ${f}`).toBeLessThan(1e-5);
         passes.push(c.passThroughSteps - p0);
         fulls.push(c.fullUpdates - u0);
+        dense.push(c.hostDenseSteps - d0);
       }
     } finally {
       configureDeltaWebGPU(prev);
       tf.dispose(w);
       delta.reset();
     }
-    // frame 1: no share known yet (no full update); from frame 2 conv1 (dense, measured) hands a full update:
-    // conv2 passes through and hands one on; relu marks every pixel and hands a measured update to conv3,
-    // whose dense step (share known) hands a full update to the add
-    expect(passes[0]).toBe(0);
-    expect(passes[1]).toBe(0);
-    expect(fulls[1]).toBe(0);
-    expect(passes[2]).toBe(1);
-    expect(fulls[2]).toBe(3);
-    expect(passes[3]).toBe(1);
-    // frame 4 repeats frame 3: nothing recorded, no full update
-    expect(passes[4]).toBe(0);
-    expect(fulls[4]).toBe(0);
-    expect(passes[5]).toBe(1);
+    // 1: no share known yet: sparse everywhere. 2: conv1 (busy, measured) runs dense + diff and hands a full
+    // update: conv2 and conv3 pass through (tfjs' conv alone) and hand full updates on (to the add).
+    // 3: conv1 still busy by its last share: the same. 4 repeats 3: nothing. 5: conv1 measured calm (one pixel)
+    // runs sparse; conv2 and conv3, back from passing through (share assumed, not measured), run dense + diff
+    // and hand no full update. 6: every share measured calm: sparse everywhere.
+    expect(passes).toEqual([0, 0, 2, 2, 0, 0, 0]);
+    expect(fulls).toEqual([0, 0, 3, 3, 0, 0, 0]);
+    expect(dense).toEqual([0, 0, 1, 1, 0, 2, 0]);
   });
 
   it('a frame repeating the last values in a new tensor is found unchanged on the host and records nothing', async () => {

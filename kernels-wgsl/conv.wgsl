@@ -78,8 +78,7 @@ var<workgroup> wg_n: u32;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   if (lid == 0u) {
-    // counts[1] = 1: the gate chose the dense compute for this step (then the sparse one does nothing)
-    wg_n = select(select(atomicLoad(&counts[0]), 0u, atomicLoad(&counts[1]) == 1u), cp.pixels, cp.dense == 1u);
+    wg_n = select(atomicLoad(&counts[0]), cp.pixels, cp.dense == 1u);
   }
   let n = workgroupUniformLoad(&wg_n);
   let plane = cp.out_h * cp.out_w;

@@ -1,8 +1,9 @@
-// The diff pass of a dense-computed delta step (src/webgpu/plane.ts, cost model): when most output
-// pixels of a conv are touched, the plane runs tfjs-webgpu's own dense conv over the whole output and
-// then this ONE pass: per output pixel, max over channels |dense - propagated| > thr (or NaN) ->
-// copy the pixel's channels into the propagated values (in place) and append the pixel to the output
-// update's list (counts[4] = OUT), exactly what the sparse compute pass does for its candidates.
+// The diff pass of a dense-computed delta step (src/webgpu/plane.ts, cost model on the host): when most
+// output pixels of a conv were touched on the slot's last known step, the plane records tfjs-webgpu's own
+// dense conv over the whole output and then this ONE pass (no mark: every pixel is compared): per
+// output pixel, max over channels |dense - propagated| > thr (or NaN) -> copy the pixel's channels
+// into the propagated values (in place) and append the pixel to the output update's list
+// (counts[4] = OUT), exactly what the sparse compute pass does for its candidates.
 // Pixels under the threshold keep their propagated values (the residual is kept, no drift).
 
 // a > b, or a is NaN, by the bits (a compiler may assume finite floats: !(a <= b) is not NaN-safe)
@@ -15,7 +16,7 @@ struct DiffParams {
   pixels: u32,
   channels: u32,
   thr: f32,
-  _pad: u32,
+  in_mask: u32,     // bit i: input i may change; none of them changed (IN(i) == 0): nothing to do
 }
 
 @group(0) @binding(0) var<uniform> dp: DiffParams;
@@ -26,8 +27,19 @@ struct DiffParams {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  if (atomicLoad(&counts[1]) == 0u) {
-    return;  // the gate did not choose dense (a direct dispatch runs anyway; see plane.ts directDispatch)
+  // the device gate that costs nothing: a step whose inputs' change counts (sparsify's, or the
+  // producers' copied by `begin`) are all 0 keeps its values (the host decided dense from last frame)
+  var changed = false;
+  for (var i = 0u; i < 6u; i++) {
+    if (((dp.in_mask >> i) & 1u) != 0u && atomicLoad(&counts[8u + 4u * i]) != 0u) {
+      changed = true;
+    }
+  }
+  if (!changed) {
+    return;
+  }
+  if (gid.x == 0u) {
+    atomicStore(&counts[1], 1u);  // the dense compute ran (MACs, denseSteps)
   }
   let stride = nwg.x * 64u;
   for (var p = gid.x; p < dp.pixels; p += stride) {
@@ -52,43 +64,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let i = atomicAdd(&counts[4], 1u);
       out_list[i] = p;
     }
-  }
-}
-
-// ---- gate: the cost model, decided on the device ------------------------------------------------
-// A conv step records both computes (plane.ts): the sparse one, indirect on the args buffer, and
-// tfjs-webgpu's dense kernel + the diff pass, indirect on gate_args (plane.ts wraps tfjs' pass encoder).
-// This step's candidate count is only on the device, so the choice is made here, with no lag:
-// dense when candidates > min_dense (the crossover share of the output pixels), else sparse; a step
-// without candidates runs neither. gate_args[k] = the dense kernel's dispatch k (gate_dims, written by
-// the host) or 0 workgroups; the last entry is the diff pass's. counts[1] = 1 records a dense step
-// (for the MAC count read back with the counters).
-
-struct GateParams {
-  n: u32,            // dispatch entries in gate_dims (the last one is the diff pass)
-  min_dense: u32,    // candidates above which the step runs dense
-  both: u32,         // 1: the sparse compute is recorded too (its args are written here)
-  cap: u32,          // max workgroups of the sparse compute dispatch
-}
-
-@group(0) @binding(10) var<uniform> gp: GateParams;
-@group(0) @binding(11) var<storage, read_write> gate_counts: array<u32>;
-@group(0) @binding(12) var<storage, read> gate_dims: array<u32>;
-@group(0) @binding(13) var<storage, read_write> gate_args: array<u32>;
-@group(0) @binding(14) var<storage, read_write> sparse_args: array<u32>;
-
-@compute @workgroup_size(1)
-fn gate() {
-  let cand = gate_counts[0];
-  let dense = cand > 0u && cand > gp.min_dense;
-  for (var i = 0u; i < gp.n * 3u; i++) {
-    gate_args[i] = select(0u, gate_dims[i], dense);
-  }
-  gate_counts[1] = select(0u, 1u, dense);
-  if (gp.both == 1u) {
-    // one workgroup per candidate (conv.wgsl), grid-stride above cap
-    sparse_args[1] = select(min(cand, gp.cap), 0u, dense);
-    sparse_args[2] = 1u;
-    sparse_args[3] = 1u;
   }
 }

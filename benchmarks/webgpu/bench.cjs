@@ -3,7 +3,7 @@
 // benchmark). One configuration per run:
 //   node benchmarks/webgpu/bench.cjs --model posenet|movenet-thunder --frames FILE(.rgb|.rgbd.xz, + .json)
 //     [--batch B] [--warmup 5] [--timed 10] [--nochange 5] [--seeds 3] [--thresholds 0/0,0.02/0.01]
-//     [--adapter lavapipe|swiftshader|default] [--crossover F] [--backends webgpu,delta-webgpu] [--out FILE.json]
+//     [--adapter lavapipe|swiftshader|default] [--crossover F] [--full-above F] [--backends webgpu,delta-webgpu] [--out FILE.json]
 // Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
 // B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
 // `timed` frames (wall time from making the input tensor to every output's `await data()`: what an app
@@ -33,6 +33,8 @@ const OUTFILE = opt('--out', null);
 // --profile: host-side split of the timed frames (execute() returning vs awaiting the outputs) and, on
 // delta-webgpu, host ms per frame in the data plane's methods (wrapped timers; nested calls overlap)
 const PROFILE = argv.includes('--profile');
+// (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
+// dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
 
 // WebGPU first (tfjs-backend-webgpu registers its backend only if navigator.gpu exists when imported).
@@ -49,9 +51,26 @@ if (!inst.ok) throw new Error(inst.why);
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-webgpu');
 const deltaWebgpu = require('../../dist/cjs/webgpu/register.js');
+/** --profile: recording counts of the current phase (GPU* prototypes of Dawn, both backends). */
+const REC = {passes: 0, dispatches: 0, copies: 0, clears: 0, submits: 0, writeBuffers: 0};
+if (PROFILE) {
+  const count = (proto, name, key) => { const f = proto?.[name]; if (!f) return; proto[name] = function(...a) { REC[key]++; return f.apply(this, a); }; };
+  count(globalThis.GPUCommandEncoder?.prototype, 'beginComputePass', 'passes');
+  count(globalThis.GPUCommandEncoder?.prototype, 'copyBufferToBuffer', 'copies');
+  count(globalThis.GPUCommandEncoder?.prototype, 'clearBuffer', 'clears');
+  count(globalThis.GPUComputePassEncoder?.prototype, 'dispatchWorkgroups', 'dispatches');
+  count(globalThis.GPUComputePassEncoder?.prototype, 'dispatchWorkgroupsIndirect', 'dispatches');
+  count(globalThis.GPUQueue?.prototype, 'submit', 'submits');
+  count(globalThis.GPUQueue?.prototype, 'writeBuffer', 'writeBuffers');
+}
+const recSnap = () => ({...REC});
+const recPer = (a, b, n) => Object.fromEntries(Object.keys(REC).map((k) => [k, +((b[k] - a[k]) / n).toFixed(1)]));
 const delta = require('../../dist/cjs/index.js');
 const {loadGraphModel} = require('@tensorflow/tfjs-converter');
 if (CROSSOVER !== null) deltaWebgpu.configureDeltaWebGPU({denseCrossover: Number(CROSSOVER)});
+// --full-above F: delta-webgpu's fullUpdateAbove (busy chains: dense steps hand full updates; > 1: never)
+const FULL_ABOVE = opt('--full-above', null);
+if (FULL_ABOVE !== null) deltaWebgpu.configureDeltaWebGPU({fullUpdateAbove: Number(FULL_ABOVE)});
 
 const SPECS = {
   'posenet': {dir: 'posenet', json: 'model.json', dtype: 'float32', map: (v) => v / 127.5 - 1, heatmap: 'MobilenetV1/heatmap_2/BiasAdd',
@@ -171,6 +190,7 @@ async function runBackend(name, thr) {
   if (isDelta) await delta.settleStats();
   const c0 = isDelta ? {...b.plane.counters} : null;
   const T = {};
+  const rec0 = recSnap();
   if (PROFILE) {
     model.execMs = 0; model.awaitMs = 0;
     const wrap = (o, name, label) => { if (!o[name]) return; const f = o[name]; o[name] = function(...a) { const t = performance.now(); try { return f.apply(this, a); } finally { T[label] = (T[label] ?? 0) + performance.now() - t; } }; };
@@ -197,15 +217,32 @@ async function runBackend(name, thr) {
     r.profile = {execMs: model.execMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }
     console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} (ms per timed frame): ${JSON.stringify(Object.fromEntries(Object.entries(r.profile).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+    r.recording = {timed: recPer(rec0, recSnap(), TIMED)};
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} recording per timed frame (both: tfjs' and ours): ${JSON.stringify(r.recording.timed)}`);
   }
+  /** --profile: host ms of execute() and recording counts per frame of a later phase (no-change, seed). */
+  const phase = async (label, n, frame) => {
+    const a = recSnap(), e0 = model.execMs ?? 0, T0 = {...T};
+    const ms = [];
+    for (let k = 0; k < n; k++) ms.push(await frame(k));
+    if (!PROFILE || !n) return ms;
+    r.recording[label] = recPer(a, recSnap(), n);
+    const host = {execMs: +(((model.execMs ?? 0) - e0) / n).toFixed(2)};
+    for (const k of Object.keys(T)) host[k] = +(((T[k] ?? 0) - (T0[k] ?? 0)) / n).toFixed(2);
+    r.profile[label] = host;
+    console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} ${label} frame: host ms ${JSON.stringify(host)}, recording ${JSON.stringify(r.recording[label])}`);
+    return ms;
+  };
   if (isDelta) {
     const c = b.plane.counters;
     // touched: a dense-computed conv step counted at its candidates' share (what a perfect sparse kernel does)
     const touched = pm - (c.performedMacs - c0.performedMacs) + (c.touchedMacs - c0.touchedMacs);
     r.macs = {dense: dm, performed: pm, touched, ceiling: dm / Math.max(1, pm), touchedCeiling: dm / Math.max(1, touched)};
     r.denseSteps = c.denseSteps - c0.denseSteps;
-    for (let k = 0; k < NOCHANGE; k++) r.nochangeMs.push((await runFrame(model, t - 1, device, errors)).ms);
-    for (let k = 0; k < SEEDS; k++) { delta.reset(); r.seedMs.push((await runFrame(model, t - 1, device, errors)).ms); }
+    r.hostDenseSteps = (c.hostDenseSteps ?? 0) - (c0.hostDenseSteps ?? 0);
+    r.passThroughSteps = (c.passThroughSteps ?? 0) - (c0.passThroughSteps ?? 0);
+    r.nochangeMs = await phase('nochange', NOCHANGE, async () => (await runFrame(model, t - 1, device, errors)).ms);
+    r.seedMs = await phase('seed', SEEDS, async () => { delta.reset(); return (await runFrame(model, t - 1, device, errors)).ms; });
   }
   r.hm = model.hm;
   model.dispose();
@@ -236,6 +273,7 @@ async function runBackend(name, thr) {
       row.seedMs = +median(r.seedMs).toFixed(2);
       row.seedVsDense = +(row.seedMs / denseMs).toFixed(3);
       row.denseSteps = r.denseSteps;
+      if (r.hostDenseSteps !== undefined) { row.hostDenseSteps = r.hostDenseSteps; row.passThroughSteps = r.passThroughSteps; }
       row.modes = JSON.stringify(r.modes);
       if (dense && !dense.error) {
         let agree = 0, worst = 0;
@@ -248,6 +286,7 @@ async function runBackend(name, thr) {
       }
     }
     row.deviceErrors = r.errors.length ? r.errors.slice(0, 3).join(' | ') : '';
+    if (r.profile) { row.profile = r.profile; row.recording = r.recording; }
     return row;
   });
   const result = {date: new Date().toISOString(), adapter: adapterInfo, model: MODEL, clip: clip.clip, size: `${W}x${H}`, batch: BATCH,
@@ -255,7 +294,7 @@ async function runBackend(name, thr) {
     command: `node benchmarks/webgpu/bench.cjs ${argv.join(' ')}`, rows,
     perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))]))};
   console.log(`[bench] ${MODEL} ${clip.clip} ${W}x${H} batch ${BATCH} on ${adapterInfo} (${result.seconds.toFixed(0)} s)`);
-  console.table(rows.map((r) => { const {modes, ...rest} = r; void modes; return rest; }));
+  console.table(rows.map((r) => { const {modes, profile, recording, ...rest} = r; void modes; void profile; void recording; return rest; }));
   if (OUTFILE) writeFileSync(OUTFILE, JSON.stringify(result, null, 1));
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

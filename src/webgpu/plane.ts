@@ -7,13 +7,20 @@
  * the candidate list, the output update's list, and a small `meta` buffer with device-side counts
  * and the indirect dispatch arguments derived from them (kernels-wgsl/common.wgsl).
  *
- * A delta step is recorded into tfjs-webgpu's own command encoder (one compute pass per step, so
- * queue order with the dense kernels is kept): sparsify the 'diff' inputs; args; mark candidates
- * from each changed input (indirect); args; recompute candidates + bias/activation + truncation +
- * in-place update + output list (indirect). A step without any changed input costs one clear.
+ * A delta step is recorded into tfjs-webgpu's own open compute pass, between its dense kernels
+ * (dispatches of one pass run in order for storage buffers, so no pass boundary is needed): `begin`
+ * (clears the step's counts, GEN++, copies the producers' change counts: no clearBuffer or copy on
+ * the encoder, which would end the pass); sparsify the 'diff' inputs; [args]; mark candidates from each
+ * changed input; [args]; recompute candidates + bias/activation + truncation + in-place update +
+ * output list ([args]: indirect dispatches on CPU adapters only; see directDispatch).
+ * A conv step whose slot was mostly active on its last known step records instead tfjs-webgpu's dense
+ * conv + one diff pass (the cost model, decided on the host: only the chosen branch is recorded).
+ * A step without any changed input records nothing; a diffed input whose values are still on the
+ * CPU (not uploaded yet) and equal, bit for bit, what the slot diffed last time is unchanged (host check).
  *
  * Counts (active pixels, MACs) stay on the device; they are copied into a mappable counter page
- * and read back asynchronously after the next submit (PlaneResult.deferredCounts; settle()).
+ * (all of a command buffer's copies at its end, before the submit) and read back asynchronously
+ * after it (PlaneResult.deferredCounts; settle()). They also feed the cost model (lastFraction).
  */
 import {backend_util, getKernel, NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
@@ -21,7 +28,7 @@ import {CallView, convInfo, input} from '../core/op_table';
 import {DataPlane, DebugRecord, InputState, PlaneCall, PlaneResult} from '../core/plane';
 import type {Slot} from '../core/slot';
 import {
-  ACTIVATIONS, ArgsProgram, CAP, CONV_MAX_C, ConvGeometry, DenseDiffProgram, GateProgram, ConvMarkProgram, ConvProgram, GATHER_MAX_C,
+  ACTIVATIONS, ArgsProgram, BeginProgram, CAP, CONV_MAX_C, ConvGeometry, CopyProgram, DenseDiffProgram, ConvMarkProgram, ConvProgram, GATHER_MAX_C,
   GatherProgram, INDEX_MODES, MeanRowsProgram, META, PointwiseMarkProgram, PointwiseProgram, POINTWISE_OPS, RangesMarkProgram,
   SparsifyProgram, WG,
 } from './programs';
@@ -56,6 +63,11 @@ export interface GpuUpdate {
   readonly seq: number;
   /** Known on the host to be empty (the producer's inputs did not change): consumers skip it. */
   readonly empty: boolean;
+  /**
+   * Every pixel (list: the plane's identity list, meta: OUT = pixels): a busy producer. A conv consumer then
+   * runs tfjs-webgpu's dense conv alone (pass-through: no begin, no diff, no counters), and hands on a full update.
+   */
+  readonly full: boolean;
 }
 
 const STORAGE = 0x0080, COPY_SRC = 0x0004, COPY_DST = 0x0008, INDIRECT = 0x0100, UNIFORM = 0x0040,
@@ -152,8 +164,10 @@ export class GpuSlotState {
   bcast: boolean[] = [];
   /** Static uniform buffers of this slot's dispatches. */
   u: Record<string, GPUBuffer> = {};
-  /** Every buffer of the slot but `out` (destroyed on release). */
+  /** Every buffer of the slot but `out` and its uniforms (destroyed or pooled on release). */
   owned: GPUBuffer[] = [];
+  /** Keys of the plane's shared uniform buffers this slot uses (one reference each). */
+  uniformKeys: string[] = [];
   seq = 0;
   released = false;
   computeProgram!: PointwiseProgram | ConvProgram | GatherProgram;
@@ -165,26 +179,43 @@ export class GpuSlotState {
   weightIds: object[] = [];
   /** Delta steps of this slot that the device ran dense (conv + diff pass), as settled. */
   denseSteps = 0;
-  /** Dense steps: the dense kernel's dispatch sizes (host copy of gateDims) and the gated indirect args. */
-  gateDims: GPUBuffer | null = null;
-  gateArgs: GPUBuffer | null = null;
-  gateCache: number[] = [];
+  /**
+   * Cost model input: share of the output pixels touched on the slot's latest step whose counts reached
+   * the host (candidates of a sparse step, propagated pixels of a dense one; usually last frame's). -1: none.
+   */
+  lastFraction = -1;
+  /** lastFraction was measured (a step's counts), not assumed (a pass-through step sets 1): only measured shares hand full updates. */
+  fractionMeasured = false;
+  /** seq of the step lastFraction comes from (older counts arriving late do not overwrite a newer share). */
+  fractionSeq = 0;
+  /** Per diffed input: the raw values it was last diffed against, when they were on the CPU (host no-change check). */
+  lastRaw: Array<Uint8Array | null> = [];
+  /** The slot's meta has a counter copy recorded for the end of the command buffer (not yet submitted). */
+  countsPending = false;
 }
 
-/** Fraction of touched output pixels above which a conv delta step runs dense (measured on lavapipe, docs/delta-webgpu.md). */
+/**
+ * Fraction of touched output pixels (on the slot's last known step) above which a conv delta step runs
+ * dense (measured on lavapipe, docs/delta-webgpu.md).
+ */
 export const DEFAULT_DENSE_CROSSOVER = 0.12;
 /** Options of new and current delta-webgpu planes (configureDeltaWebGPU in register.ts). */
+/** Idle shared uniform buffers kept for re-seeds; bytes of released buffers kept in the plane's pool. */
+const IDLE_UNIFORMS = 4096, POOL_BYTES = 256 * 1024 * 1024;
 /** Workgroups of a direct dispatch over a device-side count (grid-stride loops cover more). */
 const DIRECT_WGS = 8192;
 
-export const webgpuOptions: {denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean | null} = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+export const webgpuOptions: {denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean | null; fullUpdateAbove: number} = {denseCrossover: DEFAULT_DENSE_CROSSOVER,
+  // a dense conv step of a slot whose last known share is above this hands its consumers a full update (< 0: every
+  // dense step; > 1: never); DELTA_WEBGPU_FULL_ABOVE sets the default
+  fullUpdateAbove: ((e) => (e !== undefined && e !== '' && Number.isFinite(Number(e)) ? Number(e) : 0))((globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_FULL_ABOVE),
   // null: direct dispatches on real GPUs, indirect on CPU adapters (DELTA_WEBGPU_DIRECT=0|1 forces)
   directDispatch: ((e) => (e === '1' ? true : e === '0' ? false : null))((globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_DIRECT),
   // conv seeds through tfjs-webgpu's kernel (fast keyframes); NaN/Inf inputs then follow tfjs-webgpu's
   // semantics on that frame, not tfjs-cpu's: DELTA_WEBGPU_SEED_WITH_TFJS=0 (or configureDeltaWebGPU) for our shader
   seedWithTfjs: (globalThis as {process?: {env?: Record<string, string | undefined>}}).process?.env?.DELTA_WEBGPU_SEED_WITH_TFJS !== '0'};
 /** Planes alive (so that configureDeltaWebGPU reaches the current backend's). */
-export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean}>();
+export const livePlanes = new Set<{denseCrossover: number; seedWithTfjs: boolean; directDispatch: boolean; fullUpdateAbove: number}>();
 
 export class WebGpuDataPlane implements DataPlane {
   /** GPU buffers made by buffer() and not destroyed yet (bufferCount()). */
@@ -205,7 +236,12 @@ export class WebGpuDataPlane implements DataPlane {
   private readonly pointwiseMark = new PointwiseMarkProgram();
   private readonly convMark = new ConvMarkProgram();
   private readonly denseDiff = new DenseDiffProgram();
-  private readonly gate = new GateProgram();
+  private readonly beginProgram = new BeginProgram();
+  private readonly copyProgram = new CopyProgram();
+  /** Counter copies (a step's meta -> its counter page entry) recorded at the end of the command buffer. */
+  private pendingCounts: Array<{st: GpuSlotState | null; meta: GPUBuffer; page: CounterPage; k: number}> = [];
+  /** A read-only stand-in for unused source bindings of `begin` (never written). */
+  private spareBuffer: GPUBuffer | null = null;
   private readonly rangesMark = new RangesMarkProgram();
   private readonly meanRows = new MeanRowsProgram();
   private readonly gatherPrograms = new Map<string, GatherProgram>();
@@ -214,28 +250,44 @@ export class WebGpuDataPlane implements DataPlane {
   private disposed = false;
   /** Steps and dispatches recorded (for tests and benchmarks). denseSteps: conv delta steps computed dense. */
   readonly counters = {steps: 0, emptySteps: 0, seeds: 0, dispatches: 0, copiesOnWrite: 0, denseSteps: 0,
+    /** conv steps the host decided to run dense (tfjs' conv + diff pass); diffed inputs found unchanged on the host */
+    hostDenseSteps: 0, hostUnchanged: 0,
+    /** conv steps given a full update that ran tfjs' conv alone; full updates handed out */
+    passThroughSteps: 0, fullUpdates: 0,
     /** Settled delta steps: MACs performed, and MACs of the touched pixels only (a dense-run conv step: its
      *  candidates' share of the dense MACs): the arithmetic ceiling of a perfect sparse kernel. */
     performedMacs: 0, touchedMacs: 0};
   /**
-   * Cost model of conv delta steps: when the touched output pixels are estimated above this fraction of
-   * the output, the step runs tfjs-webgpu's dense conv over the whole output + one diff pass (same update
-   * as the sparse path). Estimate: the slot's previous settled candidate count (the count of this step is
-   * on the device and is not read back synchronously); without one yet, the producer's settled output
-   * count. 0: always dense; > 1: never (test hook; `configureDeltaWebGPU`).
+   * Cost model of conv delta steps, decided on the host: when the slot's latest touched share known on the
+   * host (GpuSlotState.lastFraction: the counts of its last settled step, usually the previous frame's;
+   * this step's are on the device) is above this fraction, the step records tfjs-webgpu's dense conv over
+   * the whole output + one diff pass (same update as the sparse path), else only the sparse path; without
+   * a known share, sparse. 0: always dense; > 1: never (test hook; `configureDeltaWebGPU`).
    */
   denseCrossover = webgpuOptions.denseCrossover;
   /**
    * Direct dispatches with a fixed grid (the shaders grid-stride over the device-side counts and exit when
    * there is nothing) instead of indirect ones: Dawn validates every indirect dispatch, which was ~75% of
    * a frame on an H100 (benchmarks/results/webgpu-h100.md). Default: on real GPUs; on CPU adapters
-   * (lavapipe, SwiftShader) indirect, where empty workgroups cost. Only tfjs' gated conv stays indirect.
+   * (lavapipe, SwiftShader) indirect, where empty workgroups cost.
    */
   directDispatch: boolean;
+  /**
+   * Busy chains (as delta-cuda's fullUpdateAbove): a dense conv step of a slot whose last known touched share is
+   * above this hands its consumers a full update; a conv given one runs tfjs-webgpu's conv alone (its output is
+   * the step's output; one copy dispatch into the value buffer) and hands on a full update, so a busy chain
+   * below one measuring slot records about what tfjs-webgpu records. A frame without change still records
+   * nothing (empty updates). < 0: every dense step; > 1: never. Default 0 (dense steps of slots with a known share).
+   */
+  fullUpdateAbove = webgpuOptions.fullUpdateAbove;
   /** Conv seeds (dense runs) through tfjs-webgpu's kernel (default) or our conv shader (bit-identical to later steps). */
   seedWithTfjs = webgpuOptions.seedWithTfjs;
-  /** Test hook: called for every conv delta step with a change, with the cost model's decision. */
-  traceConvStep: ((kernel: string, outShape: readonly number[], dense: boolean) => void) | null = null;
+  /**
+   * Test hook: called when the counts of a conv delta step with a change settle: whether it was recorded
+   * dense (the host's decision) and whether its dense compute ran (any input change on the device), and the
+   * touched share it measured (the next step's cost model input).
+   */
+  traceConvStep: ((kernel: string, outShape: readonly number[], dense: boolean, ran: boolean, fraction: number) => void) | null = null;
 
   constructor(private readonly backend: WebGPUBackend) {
     livePlanes.add(this);
@@ -377,28 +429,74 @@ export class WebGpuDataPlane implements DataPlane {
     st.released = true;
     this.retire(st.owned);
     this.dropUser(st.out);
+    for (const key of st.uniformKeys) {
+      const e = this.uniforms.get(key);
+      if (e && --e.refs === 0) this.idleUniforms.add(key);
+    }
+    st.uniformKeys = [];
+    // idle uniforms kept for re-seeds, within bounds (the oldest go after the next submit)
+    for (const key of this.idleUniforms) {
+      if (this.idleUniforms.size <= IDLE_UNIFORMS) break;
+      this.idleUniforms.delete(key);
+      this.pendingDestroy.push(this.uniforms.get(key)!.buf);
+      this.uniforms.delete(key);
+    }
   }
 
   // ---- buffers ------------------------------------------------------------------------------
 
-  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true): GPUBuffer {
+  /**
+   * pooled: a buffer whose contents a new slot never reads before writing them (values, lists, baselines,
+   * args): taken from the pool of released ones when one of its size and usage is there (a re-seed, a
+   * keyframe, delta.reset() then costs no buffer creation), and returned to it on release.
+   */
+  private buffer(bytes: number, usage: number, label: string, owner?: GpuSlotState, exact = false, counted = true, pooled = false): GPUBuffer {
     // value buffers are exactly the tensor's size (tfjs reads a tensor's whole buffer); others >= 16 bytes
     const size = Math.max(exact ? 4 : 16, Math.ceil(bytes / 4) * 4);
-    const buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+    let buf: GPUBuffer | undefined;
+    const key = `${size}:${usage}`;
+    if (pooled) {
+      buf = this.pool.get(key)?.pop();
+      if (buf) this.pooledBytes -= size;
+    }
+    if (!buf) {
+      buf = this.device.createBuffer({size, usage, label: `delta:${label}`});
+      if (pooled) this.poolKeys.set(buf, key);
+    }
     if (counted) this.gpuBuffers++;
     owner?.owned.push(buf);
     return buf;
   }
 
+  /**
+   * A uniform buffer with these contents (written once, never changed): shared by every slot that needs
+   * the same words and kept (reference-counted, idle ones bounded) across re-seeds, so a seed mostly
+   * creates and writes none.
+   */
   private uniform(data: ArrayBuffer, label: string, owner: GpuSlotState): GPUBuffer {
-    const buf = this.buffer(data.byteLength, UNIFORM | COPY_DST, label, owner);
-    this.device.queue.writeBuffer(buf, 0, data);
-    return buf;
+    const key = new Uint32Array(data).join(',');
+    let e = this.uniforms.get(key);
+    if (!e) {
+      const buf = this.device.createBuffer({size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: UNIFORM | COPY_DST, label: `delta:${label}`});
+      this.device.queue.writeBuffer(buf, 0, data);
+      this.uniforms.set(key, e = {buf, refs: 0});
+    }
+    if (e.refs++ === 0) this.idleUniforms.delete(key);
+    owner.uniformKeys.push(key);
+    return e.buf;
   }
+  private readonly uniforms = new Map<string, {buf: GPUBuffer; refs: number}>();
+  /** Uniforms no slot uses now (insertion order: the oldest first). */
+  private readonly idleUniforms = new Set<string>();
+  /** Released poolable buffers by `size:usage` (usable once the submit after their release is done). */
+  private readonly pool = new Map<string, GPUBuffer[]>();
+  private readonly poolKeys = new WeakMap<GPUBuffer, string>();
+  private pendingPool: GPUBuffer[] = [];
+  private pooledBytes = 0;
 
-  /** A slot buffer leaves the plane now; it is destroyed after the next submit (recorded commands may use it). */
+  /** A slot buffer leaves the plane now; after the next submit (recorded commands may use it) it is destroyed or pooled. */
   private retire(bufs: GPUBuffer[]) {
-    this.pendingDestroy.push(...bufs);
+    for (const b of bufs) (this.poolKeys.has(b) ? this.pendingPool : this.pendingDestroy).push(b);
     this.gpuBuffers -= bufs.length;
   }
 
@@ -420,8 +518,9 @@ export class WebGpuDataPlane implements DataPlane {
     this.dropUser(buf);
   }
 
-  /** Backend hook: right before tfjs submits its command encoder. */
+  /** Backend hook: right before tfjs submits its command encoder (its compute pass is ended). */
   beforeSubmit(): void {
+    if (this.pendingCounts.length) this.flushCounts();
     if (this.openPage && this.openPage.entries.length) {
       this.closedPages.push(this.openPage);
       this.openPage = null;
@@ -432,6 +531,19 @@ export class WebGpuDataPlane implements DataPlane {
   afterSubmit(): void {
     for (const buf of this.pendingDestroy) buf.destroy();
     this.pendingDestroy = [];
+    for (const buf of this.pendingPool) {
+      const key = this.poolKeys.get(buf)!;
+      const size = Number(key.slice(0, key.indexOf(':')));
+      if (this.disposed || this.pooledBytes + size > POOL_BYTES) {
+        buf.destroy();
+        continue;
+      }
+      let list = this.pool.get(key);
+      if (!list) this.pool.set(key, list = []);
+      list.push(buf);
+      this.pooledBytes += size;
+    }
+    this.pendingPool = [];
     const copies = this.debugCopies;
     this.debugCopies = [];
     for (const c of copies) {
@@ -463,7 +575,7 @@ export class WebGpuDataPlane implements DataPlane {
   }
 
   async settle(): Promise<void> {
-    if ((this.openPage && this.openPage.entries.length) || this.debugCopies.length) {
+    if ((this.openPage && this.openPage.entries.length) || this.closedPages.length || this.pendingCounts.length || this.debugCopies.length) {
       const b = this.b;
       b.ensureCommandEncoderReady();
       b.endComputePassEncoder();
@@ -477,17 +589,33 @@ export class WebGpuDataPlane implements DataPlane {
     livePlanes.delete(this);
     for (const p of this.freePages) p.buffer.destroy();
     this.freePages.length = 0;
+    this.spareBuffer?.destroy();
+    for (const u of this.copyUniforms.values()) u.destroy();
+    this.copyUniforms.clear();
+    for (const f of this.fullLists.values()) { f.list.destroy(); f.meta.destroy(); }
+    this.fullLists.clear();
+    for (const e of this.uniforms.values()) e.buf.destroy();
+    this.uniforms.clear();
+    this.idleUniforms.clear();
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.pooledBytes = 0;
   }
 
-  /** Records a copy of the step's counts (meta words 0..7) into the open counter page. */
-  private deferCounts(enc: GPUCommandEncoder, meta: GPUBuffer, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number; nonFinite?: boolean}> {
+  /**
+   * A copy of the step's counts (meta words 0..7) into the open counter page, recorded at the end of the
+   * command buffer (beforeSubmit: one run of copies after the last pass, none between a frame's dispatches;
+   * a slot stepping again before the submit records its pending copy first: flushCounts).
+   */
+  private deferCounts(st: GpuSlotState, convert: CounterEntry['convert']): Promise<{activePixels: number; macs: number; nonFinite?: boolean}> {
     if (!this.openPage) {
       this.openPage = this.freePages.pop() ??
           new CounterPage(this.buffer(CounterPage.ENTRY * CounterPage.ENTRIES, MAP_READ | COPY_DST, 'counters', undefined, false, false));
     }
     const page = this.openPage;
     const k = page.entries.length;
-    enc.copyBufferToBuffer(meta, 0, page.buffer, k * CounterPage.ENTRY, CounterPage.ENTRY);
+    this.pendingCounts.push({st, meta: st.meta, page, k});
+    st.countsPending = true;
     const promise = new Promise<{activePixels: number; macs: number; nonFinite?: boolean}>((resolve, reject) => page.entries.push({resolve, reject, convert}));
     if (page.entries.length === CounterPage.ENTRIES) {
       this.closedPages.push(page);
@@ -496,9 +624,27 @@ export class WebGpuDataPlane implements DataPlane {
     return promise;
   }
 
+  /** Records the pending counter copies (the compute pass ends here). */
+  private flushCounts() {
+    const enc = this.encoder();
+    for (const c of this.pendingCounts) {
+      enc.copyBufferToBuffer(c.meta, 0, c.page.buffer, c.k * CounterPage.ENTRY, CounterPage.ENTRY);
+      if (c.st) c.st.countsPending = false;
+    }
+    this.pendingCounts = [];
+  }
+
   // ---- recording ----------------------------------------------------------------------------
 
-  /** tfjs' command encoder with its compute pass ended (our passes go between its dispatches). */
+  /** tfjs-webgpu's open compute pass (begun if none): our dispatches go between its kernels' dispatches. */
+  private pass(): GPUComputePassEncoder {
+    const b = this.b;
+    b.ensureCommandEncoderReady();
+    if (!b.computePassEncoder) b.computePassEncoder = b.commandEncoder!.beginComputePass();
+    return b.computePassEncoder;
+  }
+
+  /** tfjs' command encoder with its compute pass ended (for copies, clears and debug readbacks). */
   private encoder(): GPUCommandEncoder {
     const b = this.b;
     b.ensureCommandEncoderReady();
@@ -579,8 +725,11 @@ export class WebGpuDataPlane implements DataPlane {
   // ---- seed ---------------------------------------------------------------------------------
 
   seed(slot: Slot, call: PlaneCall, keepBaseline: readonly boolean[]): PlaneResult {
+    // a re-seed of a slot (keyframe, NaN, new thresholds) keeps the cost model's last known share
+    const prevFraction = (slot.plane as GpuSlotState | null)?.lastFraction ?? -1;
     this.release(slot);
     const st = new GpuSlotState();
+    st.lastFraction = prevFraction;
     st.thresholds = thresholdsKey(call);
     const conv = CONV.has(call.kernel);
     const gather = call.kernel in GATHER_KERNELS;
@@ -602,30 +751,36 @@ export class WebGpuDataPlane implements DataPlane {
     st.pixels = sizeOf(st.outShape) / st.channels;
     st.outBytes = sizeOf(st.outShape) * 4;
     const P = st.pixels;
-    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
+    st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
     this.users.set(st.out, 1);
+    // meta and stamp are new (zeros): stamps are generations of this meta's GEN
     st.meta = this.buffer(META.BYTES, STORAGE | COPY_SRC | COPY_DST, 'meta', st);
-    st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st);
+    st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st, false, true, true);
     // candidates: output pixels (Mean: its rows)
     const candPixels = st.plan ? sizeOf(st.plan.candView) : P;
     st.stamp = this.buffer(candPixels * 4, STORAGE, 'stamp', st);
-    st.cand = this.buffer(candPixels * 4, STORAGE, 'cand', st);
-    st.outList = this.buffer(P * 4, STORAGE, 'outList', st);
+    st.cand = this.buffer(candPixels * 4, STORAGE, 'cand', st, false, true, true);
+    st.outList = this.buffer(P * 4, STORAGE, 'outList', st, false, true, true);
 
     const varying: number[] = [];
     const dense: GPUBuffer[] = [];
-    const enc0 = this.encoder();
     call.inputs.forEach((ni, i) => {
       const isConst = conv ? ni.name !== 'x' : gather ? !st.plan!.marks.some((m) => m.input === i) : false;
+      // values still on the CPU: kept for the next step's host no-change check (see sameRaw)
+      st.lastRaw[i] = null;
+      if (keepBaseline[i] && !isConst) {
+        const v = this.cpuValues(ni.info);
+        st.lastRaw[i] = v ? copyBytes(v) : null;
+      }
       const buf = this.tensorBuffer(ni.info);
       st.inPixels[i] = sizeOf(ni.info.shape) / channelsOf(ni.info.shape);
       st.bcast[i] = !conv && !gather && indexMode(ni.info.shape, st.outShape)! >= INDEX_MODES.channel;
       if (keepBaseline[i] && !isConst) {
         const bytes = sizeOf(ni.info.shape) * 4;
-        const base = this.buffer(bytes, STORAGE | COPY_DST | COPY_SRC, `baseline${i}`, st);
-        enc0.copyBufferToBuffer(buf, 0, base, 0, bytes);
+        const base = this.buffer(bytes, STORAGE | COPY_DST | COPY_SRC, `baseline${i}`, st, false, true, true);
+        this.copy(buf, base, bytes / 4);
         st.baselines[i] = base;
-        st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st);
+        st.inLists[i] = this.buffer(st.inPixels[i] * 4, STORAGE, `inList${i}`, st, false, true, true);
         dense[i] = base;
       } else {
         st.baselines[i] = null;
@@ -650,7 +805,7 @@ export class WebGpuDataPlane implements DataPlane {
       st.seedMacs = this.denseTaps(g) * st.unitMacs;
       st.weightIds = call.inputs.filter((i) => i.name !== 'x').map((i) => i.info.dataId);
     } else if (gather) {
-      this.seedGather(st, call, enc0);
+      this.seedGather(st, call);
     } else {
       st.computeProgram = this.pointwise;
       st.markProgram = this.pointwiseMark;
@@ -686,29 +841,28 @@ export class WebGpuDataPlane implements DataPlane {
       // the dense run of a conv: tfjs-webgpu's own tiled kernel (dense speed; a keyframe costs about a
       // dense frame), copied into the value buffer; later steps recompute pixels with our shader (same
       // float32 math in another order: exact mode agrees within float tolerance)
-      const {res, temps} = this.tfjsKernel(st, call, dense, false);
-      this.encoder().copyBufferToBuffer(this.tensorBuffer(res), 0, st.out, 0, st.outBytes);
+      const {res, temps} = this.tfjsKernel(st, call, dense);
+      this.copy(this.tensorBuffer(res), st.out, st.outBytes / 4);
       this.disposeTfjs(res, temps);
     } else {
       // the dense run with the shader the delta steps use (recomputed pixels agree bit for bit)
-      const enc = this.encoder();
-      const pass = enc.beginComputePass();
-      this.compute(pass, st, call, dense, true);
-      pass.end();
+      this.compute(this.pass(), st, call, dense, true);
     }
     slot.plane = st;
     this.counters.seeds++;
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     if (call.debug) this.recordDebug(st, call, dense, call.inputs.map(() => null));
-    // the seed's non-finite flag (NaN/Inf produced) comes back with the counters: the slot re-seeds
+    // the seed's non-finite flag (NaN/Inf produced by our shaders) comes back with the counters: the slot
+    // re-seeds. A seed through tfjs' conv writes no count (its meta stays zero): nothing to read back.
+    if (conv && this.seedWithTfjs) return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false};
     const seedMacs = st.seedMacs;
-    const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => ({activePixels: P, macs: seedMacs, nonFinite: w[META.NONFINITE] !== 0}));
+    const deferredCounts = this.deferCounts(st, (w) => ({activePixels: P, macs: seedMacs, nonFinite: w[META.NONFINITE] !== 0}));
     return {out, update: null, activePixels: P, totalPixels: P, macs: st.seedMacs, nonFinite: false, deferredCounts};
   }
 
   /** Gather kernels: mark tables, aux data, uniforms (see ./gather.ts). */
-  private seedGather(st: GpuSlotState, call: PlaneCall, enc: GPUCommandEncoder) {
+  private seedGather(st: GpuSlotState, call: PlaneCall) {
     const plan = st.plan!;
     let prog = this.gatherPrograms.get(plan.family);
     if (!prog) this.gatherPrograms.set(plan.family, prog = new GatherProgram(plan.family));
@@ -743,6 +897,7 @@ export class WebGpuDataPlane implements DataPlane {
       const total = parts.reduce((a, t) => a + sizeOf(t.shape), 0);
       st.aux = this.buffer(total * 4, STORAGE | COPY_DST, 'batchnorm-consts', st);
       let off = 0;
+      const enc = this.encoder();
       for (const t of parts) {
         const n = sizeOf(t.shape) * 4;
         enc.copyBufferToBuffer(this.tensorBuffer(t), 0, st.aux, off, n);
@@ -858,126 +1013,259 @@ export class WebGpuDataPlane implements DataPlane {
         kinds[i] = null;
       }
     }
+    // a diffed input whose values are still on the CPU and equal what the slot diffed last time: no pixel
+    // of it can pass the threshold (sparsify left every pixel within it of those values), so no change,
+    // known now on the host (a frame repeating the last one's values then records nothing at all)
+    kinds.forEach((k, i) => {
+      if (k === 'diff' && this.sameRaw(st, i, call.inputs[i].info)) {
+        kinds[i] = null;
+        this.counters.hostUnchanged++;
+      }
+    });
     // dense values the kernel reads: baselines of diffed inputs, else the tensors
     const dense = call.inputs.map((ni, i) => st.baselines[i] ?? this.tensorBuffer(ni.info));
     const raw = call.inputs.map((ni, i) => (kinds[i] === 'diff' ? this.tensorBuffer(ni.info) : null));
-    const enc = this.encoder();
     const changed = kinds.some((k) => k !== null);
     st.seq++;
     this.counters.steps++;
     if (!changed) {
-      // nothing changed: the output keeps its value, the update is empty
-      enc.clearBuffer(st.meta, META.OUT * 4, 4);
+      // nothing changed: the output keeps its value, the update is empty (known on the host: consumers skip)
       this.counters.emptySteps++;
       const out = this.alias(st);
       this.b.commandQueueOwnedIds.add(out.dataId);
       if (call.debug) this.recordDebug(st, call, dense, raw);
       return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false};
     }
-    // copy-on-write: an older output tensor still reads the value buffer
-    const alive = this.aliveAliases(st);
-    if (alive.length) {
-      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true);
-      enc.copyBufferToBuffer(st.out, 0, nb, 0, st.outBytes);
-      this.dropUser(st.out);
-      st.out = nb;
-      this.users.set(nb, 1);
-      this.counters.copiesOnWrite++;
-    }
-    st.outDataIds = [];
-    for (const [off, len] of META.CLEAR) enc.clearBuffer(st.meta, off, len);
-    updates.forEach((u, i) => {
-      if (u) enc.copyBufferToBuffer(u.meta, META.OUT * 4, st.meta, META.IN(i) * 4, 4);
-    });
-    const pass = enc.beginComputePass();
+    const conv = st.kind === 'conv';
+    const xi = conv ? call.inputs.findIndex((i) => i.name === 'x') : -1;
+    if (conv && kinds[xi] === 'update' && updates[xi]!.full) return this.passThrough(st, call, dense, raw);
+    // the slot's meta still waits for its counter copy at the end of the command buffer: record it now
+    if (st.countsPending) this.flushCounts();
+    this.copyOnWrite(st, call);
+    // the cost model, on the host: only the chosen compute is recorded
+    const denseStep = conv && this.preferDense(st);
+    // a busy slot's dense step hands a full update: its conv consumers run tfjs' conv alone. Only on a measured
+    // share: a slot back from passing through measures first (so a calming chain leaves pass-through in one frame)
+    const full = denseStep && st.fractionMeasured && (this.fullUpdateAbove < 0 || st.lastFraction > this.fullUpdateAbove);
+    this.begin(st, kinds, updates);
+    const pass = this.pass();
     kinds.forEach((k, i) => {
       if (k !== 'diff') return;
       this.dispatch(pass, this.sparsifyProgram, {
         0: st.u[`sparsify${i}`], 1: raw[i]!, 2: st.baselines[i]!, 3: st.inLists[i]!, 4: st.meta,
       }, SparsifyProgram.dispatch(st.inPixels[i]));
     });
-    this.dispatch(pass, this.args, {0: st.u.args0, 1: st.meta, 2: st.args}, [1, 1]);
-    kinds.forEach((k, i) => {
-      if (k === null) return;
-      const list = k === 'diff' ? st.inLists[i]! : updates[i]!.list;
-      const mark = st.u[`mark${i}`];
-      if (!mark) return;  // conv: only x carries changes (weights are constants)
-      const entries: Record<number, GPUBuffer> = {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta};
-      if (st.kind === 'gather') entries[15] = st.tables[i]!;
-      // direct grid: enough for every pixel of this input to be changed (or, broadcast, every output pixel)
-      const markWgs = Math.min(Math.ceil((st.bcast[i] ? st.pixels : st.inPixels[i]) / WG), DIRECT_WGS);
-      this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4, direct: [Math.max(1, markWgs), 1]});
-    });
-    const conv = st.kind === 'conv';
-    const mode = conv ? this.convMode(st) : 'sparse';
-    if (mode !== 'sparse') {
-      // the cost model on the device: `gate` picks dense (tfjs-webgpu's conv + one diff pass, below) when
-      // this step's candidates exceed the crossover share, else the sparse compute; both are recorded,
-      // indirect, and the one not taken (or both, without candidates) costs ~nothing
-      const minDense = mode === 'dense' ? 0 : Math.floor(this.denseCrossover * st.pixels);
-      const gateU = this.gateUniform(st, minDense, mode === 'both');
-      this.dispatch(pass, this.gate, {10: gateU, 11: st.meta, 12: st.gateDims!, 13: st.gateArgs!, 14: st.args}, [1, 1]);
-      if (mode === 'both') this.compute(pass, st, call, dense, false);
-      pass.end();
+    if (denseStep) {
       this.denseCompute(st, call, dense);
+      this.counters.hostDenseSteps++;
     } else {
+      if (!this.directDispatch) this.dispatch(pass, this.args, {0: st.u.args0, 1: st.meta, 2: st.args}, [1, 1]);
+      kinds.forEach((k, i) => {
+        if (k === null) return;
+        const list = k === 'diff' ? st.inLists[i]! : updates[i]!.list;
+        const mark = st.u[`mark${i}`];
+        if (!mark) return;  // conv: only x carries changes (weights are constants)
+        const entries: Record<number, GPUBuffer> = {10: mark, 11: list, 12: st.stamp, 13: st.cand, 14: st.meta};
+        if (st.kind === 'gather') entries[15] = st.tables[i]!;
+        // direct grid: enough for every pixel of this input to be changed (or, broadcast, every output pixel)
+        const markWgs = Math.min(Math.ceil((st.bcast[i] ? st.pixels : st.inPixels[i]) / WG), DIRECT_WGS);
+        this.dispatch(pass, st.markProgram, entries, {indirect: st.args, offset: META.IN_ARGS(i) * 4, direct: [Math.max(1, markWgs), 1]});
+      });
       if (!this.directDispatch) this.dispatch(pass, this.args, {0: st.u.args1, 1: st.meta, 2: st.args}, [1, 1]);
       this.compute(pass, st, call, dense, false);
-      pass.end();
     }
     const unit = st.unitMacs;
     const seedMacs = st.seedMacs;
-    const kernel = call.kernel, outShape = st.outShape;
-    const deferredCounts = this.deferCounts(this.encoder(), st.meta, (w) => {
-      const ranDense = mode === 'dense' ? w[META.CAND] > 0 : mode === 'both' ? w[META.DENSE] === 1 : false;
+    const kernel = call.kernel, outShape = st.outShape, seq = st.seq;
+    const deferredCounts = this.deferCounts(st, (w) => {
+      const ranDense = denseStep && w[META.DENSE] === 1;
       if (conv) {
-        this.traceConvStep?.(kernel, outShape, ranDense);
+        // a dense step counts no candidates: its propagated pixels are the estimate (a calming slot returns to sparse)
+        const fraction = denseStep ? (ranDense ? w[META.OUT] / st.pixels : 0) : w[META.CAND] / st.pixels;
+        if (!st.released && seq > st.fractionSeq) {
+          st.lastFraction = fraction;
+          st.fractionMeasured = true;
+          st.fractionSeq = seq;
+        }
+        this.traceConvStep?.(kernel, outShape, denseStep, ranDense, fraction);
         if (ranDense) { st.denseSteps++; this.counters.denseSteps++; }
       }
-      const macs = ranDense ? seedMacs : conv ? w[META.TAPS] * unit :
+      const macs = ranDense ? seedMacs : denseStep ? 0 : conv ? w[META.TAPS] * unit :
           st.kind === 'gather' ? this.gatherMacs(st, w) : w[META.CAND] * unit;
       this.counters.performedMacs += macs;
-      this.counters.touchedMacs += ranDense ? seedMacs * w[META.CAND] / st.pixels : macs;
+      // touched: a dense step's propagated share (it has no candidate count) of the dense MACs
+      this.counters.touchedMacs += ranDense ? seedMacs * w[META.OUT] / st.pixels : macs;
       return {activePixels: w[META.OUT], macs, nonFinite: w[META.NONFINITE] !== 0};
     });
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     if (call.debug) this.recordDebug(st, call, dense, raw);
-    return {out, update: this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
+    return {out, update: full ? this.fullUpdate(st) : this.update(st, false), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, deferredCounts};
   }
 
-  /** Which computes a conv step records (denseCrossover): 0 = dense only, > 1 = sparse only, else both (the device picks). */
-  private convMode(st: GpuSlotState): 'sparse' | 'dense' | 'both' {
-    const f = this.denseCrossover;
-    // the sparse conv shader keeps one pixel's channels in workgroup memory: wider convs run dense + diff
-    if (f <= 0 || st.channels > CONV_MAX_C) return 'dense';
-    return f > 1 ? 'sparse' : 'both';
+  /** Copy-on-write of the value buffer: an older output tensor still reads it (the step updates it in place). */
+  private copyOnWrite(st: GpuSlotState, call: PlaneCall) {
+    const alive = this.aliveAliases(st);
+    if (alive.length) {
+      const nb = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
+      this.copy(st.out, nb, st.outBytes / 4);
+      this.dropUser(st.out);
+      st.out = nb;
+      this.users.set(nb, 1);
+      this.counters.copiesOnWrite++;
+    }
+    st.outDataIds = [];
   }
 
   /**
+   * A conv step given a full update (every input pixel changed): tfjs-webgpu's conv alone, recorded as tfjs
+   * records it; its output tensor is the step's output, copied (one dispatch) into the value buffer for later
+   * steps; a full update handed on. No counters: every pixel counts as touched (lastFraction 1).
+   */
+  private passThrough(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[], raw: ReadonlyArray<GPUBuffer | null>): PlaneResult {
+    this.copyOnWrite(st, call);
+    const {res, temps} = this.tfjsKernel(st, call, dense);
+    this.copy(this.tensorBuffer(res), st.out, st.outBytes / 4);
+    for (const id of temps) this.b.commandQueueOwnedIds.add(id);
+    for (const id of temps) this.backend.disposeData(id);
+    st.lastFraction = 1;
+    st.fractionMeasured = false;
+    st.fractionSeq = st.seq;
+    this.counters.passThroughSteps++;
+    if (call.debug) this.recordDebug(st, call, dense, raw);
+    return {out: res, update: this.fullUpdate(st), activePixels: st.pixels, totalPixels: st.pixels, macs: st.seedMacs, nonFinite: false};
+  }
+
+  /** Every pixel changed: the plane's identity list of the slot's size and a meta whose OUT word is the size. */
+  private fullUpdate(st: GpuSlotState): GpuUpdate {
+    const P = st.pixels;
+    let f = this.fullLists.get(P);
+    if (!f) {
+      const list = this.buffer(P * 4, STORAGE | COPY_DST, 'full-list', undefined, false, false);
+      this.device.queue.writeBuffer(list, 0, Uint32Array.from({length: P}, (_, i) => i));
+      const meta = this.buffer(META.BYTES, STORAGE | COPY_DST, 'full-meta', undefined, false, false);
+      const words = new Uint32Array(META.BYTES / 4);
+      words[META.OUT] = P;
+      this.device.queue.writeBuffer(meta, 0, words);
+      this.fullLists.set(P, f = {list, meta});
+    }
+    this.counters.fullUpdates++;
+    return {list: f.list, meta: f.meta, owner: st, seq: st.seq, empty: false, full: true};
+  }
+  /** Identity lists (and their count metas) of full updates, by pixel count (plane-wide, destroyed at dispose). */
+  private readonly fullLists = new Map<number, {list: GPUBuffer; meta: GPUBuffer}>();
+
+  /**
+   * Cost model (conv steps): dense when the slot's latest known touched share is above denseCrossover
+   * (0: always; > 1: never), or when the sparse shader cannot hold the output channels; unknown: sparse.
+   */
+  private preferDense(st: GpuSlotState): boolean {
+    const f = this.denseCrossover;
+    // the sparse conv shader keeps one pixel's channels in workgroup memory: wider convs run dense + diff
+    if (f <= 0 || st.channels > CONV_MAX_C) return true;
+    if (f > 1) return false;
+    return st.lastFraction > f;
+  }
+
+  /**
+   * Host-side no-change check of diffed input i (its values still on the CPU: tfjs-webgpu uploads a
+   * tensor's values on first use): true when they equal, bit for bit, the values the slot diffed last.
+   * Keeps a copy of the values for the next check (or forgets them when they are on the GPU already).
+   */
+  private sameRaw(st: GpuSlotState, i: number, info: TensorInfo): boolean {
+    const values = this.cpuValues(info);
+    const last = st.lastRaw[i] ?? null;
+    if (!values) {
+      st.lastRaw[i] = null;
+      return false;
+    }
+    if (last && sameBytes(values, last)) return true;
+    st.lastRaw[i] = copyBytes(values);
+    return false;
+  }
+
+  /** A float32 tensor's values while tfjs-webgpu still holds them on the CPU (before its upload), else null. */
+  private cpuValues(info: TensorInfo): Uint8Array | null {
+    const td = this.b.tensorMap.get(info.dataId) as {resource: unknown; values: unknown; dtype: string} | undefined;
+    const v = td?.values;
+    if (!td || td.resource != null || td.dtype !== 'float32' || !(v instanceof Float32Array)) return null;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+
+  /**
+   * The first dispatch of a step (common.wgsl `begin`): clears its counts, GEN++, and copies each updated
+   * input's change count from its producer's meta. More producers than BeginProgram.SOURCES: the same on
+   * the encoder (clears + copies: the compute pass ends there).
+   */
+  private begin(st: GpuSlotState, kinds: ReadonlyArray<'diff' | 'update' | null>, updates: ReadonlyArray<GpuUpdate | null>) {
+    const sources: GPUBuffer[] = [];
+    const src = kinds.map((k, i) => {
+      if (k !== 'update') return 0;
+      const m = updates[i]!.meta;
+      let j = sources.indexOf(m);
+      if (j < 0) j = sources.push(m) - 1;
+      return j + 1;
+    });
+    if (sources.length > BeginProgram.SOURCES || kinds.length > 6) {
+      const enc = this.encoder();
+      for (const [off, len] of META.CLEAR) enc.clearBuffer(st.meta, off, len);
+      updates.forEach((u, i) => {
+        if (u) enc.copyBufferToBuffer(u.meta, META.OUT * 4, st.meta, META.IN(i) * 4, 4);
+      });
+      // then only GEN++: `begin` clearing no word and copying nothing
+      this.dispatch(this.pass(), this.beginProgram, this.beginEntries(st, [], [], false), [1, 1]);
+      return;
+    }
+    this.dispatch(this.pass(), this.beginProgram, this.beginEntries(st, src, sources, true), [1, 1]);
+  }
+
+  private beginEntries(st: GpuSlotState, src: readonly number[], sources: readonly GPUBuffer[], clear: boolean): Record<number, GPUBuffer> {
+    const key = `begin:${src.join(',')}:${clear ? 1 : 0}`;
+    const u = st.u[key] ??= this.uniform(BeginProgram.params(src, clear), 'begin', st);
+    this.spareBuffer ??= this.buffer(16, STORAGE, 'spare', undefined, false, false);
+    const spare = this.spareBuffer;
+    return {20: u, 21: st.meta, 22: sources[0] ?? spare, 23: sources[1] ?? spare, 24: sources[2] ?? spare, 25: sources[3] ?? spare};
+  }
+
+  /** dst = src (words), as a dispatch in the open compute pass. */
+  private copy(src: GPUBuffer, dst: GPUBuffer, words: number) {
+    const key = `copy:${words}`;
+    let u = this.copyUniforms.get(key);
+    if (!u) {
+      u = this.buffer(16, UNIFORM | COPY_DST, 'copy', undefined, false, false);
+      this.device.queue.writeBuffer(u, 0, CopyProgram.params(words));
+      this.copyUniforms.set(key, u);
+    }
+    this.dispatch(this.pass(), this.copyProgram, {30: u, 31: src, 32: dst}, CopyProgram.dispatch(words));
+  }
+  private readonly copyUniforms = new Map<string, GPUBuffer>();
+
+  /**
    * The dense compute of a delta step: tfjs-webgpu's own kernel for the call (its tiled conv programs,
-   * the same arithmetic as the dense backend) over the slot's dense inputs, then ONE pass that diffs
-   * it against the propagated values (truncation at the slot threshold, residual kept), updates them
-   * in place and writes the output update's list and count as the sparse compute pass does.
+   * the same arithmetic as the dense backend) over the slot's dense inputs, recorded as tfjs records it
+   * (in the same open pass), then ONE pass over every pixel that diffs it against the propagated values
+   * (truncation at the slot threshold, residual kept), updates them in place and writes the output
+   * update's list and count as the sparse compute does. It does nothing on the device when none of the
+   * varying inputs changed (their counts are 0: a gate that costs no recording).
    */
   private denseCompute(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[]) {
-    const {res, temps} = this.tfjsKernel(st, call, dense, true);
+    const {res, temps} = this.tfjsKernel(st, call, dense);
     const resBuf = this.tensorBuffer(res);
-    if (!st.u.diff) st.u.diff = this.uniform(DenseDiffProgram.params(st.pixels, st.channels, call.outputThreshold), 'dense-diff', st);
-    const enc = this.encoder();
-    const pass = enc.beginComputePass();
-    this.dispatch(pass, this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
-        {indirect: st.gateArgs!, offset: 12 * GateProgram.SLOTS, direct: DenseDiffProgram.dispatch(st.pixels)});
-    pass.end();
+    if (!st.u.diff) {
+      const mask = call.inputs.reduce((m, ni, i) => (st.u[`mark${i}`] ? m | (1 << i) : m), 0);
+      st.u.diff = this.uniform(DenseDiffProgram.params(st.pixels, st.channels, call.outputThreshold, mask), 'dense-diff', st);
+    }
+    this.dispatch(this.pass(), this.denseDiff, {0: st.u.diff, 1: resBuf, 2: st.out, 3: st.outList, 4: st.meta},
+        DenseDiffProgram.dispatch(st.pixels));
     this.disposeTfjs(res, temps);
   }
 
   /**
    * tfjs-webgpu's own kernel for the call (its tiled conv programs) over the slot's dense inputs (a
-   * diffed input's baseline is passed as an external alias tensor). gated: its dispatches become
-   * indirect through the slot's gate args (see `gate`); else recorded as tfjs records them (a seed).
+   * diffed input's baseline is passed as an external alias tensor), recorded as tfjs records it: into
+   * its open compute pass, which our dispatches share.
    */
-  private tfjsKernel(st: GpuSlotState, call: PlaneCall, dense: readonly GPUBuffer[], gated: boolean): {res: TensorInfo; temps: object[]} {
+  private tfjsKernel(st: GpuSlotState, call: PlaneCall, dense: readonly GPUBuffer[]): {res: TensorInfo; temps: object[]} {
     const b = this.b;
     const temps: object[] = [];
     const inputs: NamedTensorInfoMap = {};
@@ -996,37 +1284,7 @@ export class WebGpuDataPlane implements DataPlane {
     });
     const kernel = getKernel(call.kernel, 'webgpu');
     if (!kernel) throw new Error(`delta-webgpu: no tfjs-webgpu kernel ${call.kernel}`);
-    if (!gated) {
-      this.encoder();  // tfjs opens its own pass after ours
-      return {res: kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo, temps};
-    }
-    // tfjs records its dispatches into b.computePassEncoder (created when null): hand it a pass whose
-    // dispatchWorkgroups(x, y, z) becomes an indirect dispatch through the gated args (the sizes go to
-    // gateDims with queue.writeBuffer, which lands before this command buffer runs; same sizes every step).
-    const real = this.encoder().beginComputePass();
-    let k = 0;
-    const gatedDispatch = (x: number, y = 1, z = 1) => {
-      if (k >= GateProgram.SLOTS) { real.dispatchWorkgroups(x, y, z); return; }
-      const c = st.gateCache;
-      if (c[3 * k] !== x || c[3 * k + 1] !== y || c[3 * k + 2] !== z) {
-        c[3 * k] = x; c[3 * k + 1] = y; c[3 * k + 2] = z;
-        this.device.queue.writeBuffer(st.gateDims!, 12 * k, new Uint32Array([x, y, z]));
-      }
-      real.dispatchWorkgroupsIndirect(st.gateArgs!, 12 * k);
-      k++;
-    };
-    b.computePassEncoder = new Proxy(real, {
-      get: (t, p) => {
-        if (p === 'dispatchWorkgroups') return gatedDispatch;
-        const v = (t as unknown as Record<string | symbol, unknown>)[p];
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-      },
-    });
-    try {
-      return {res: kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo, temps};
-    } finally {
-      this.encoder();  // ends the (wrapped) pass
-    }
+    return {res: kernel.kernelFunc({inputs, backend: this.backend, attrs: call.attrs as never}) as TensorInfo, temps};
   }
 
   private disposeTfjs(res: TensorInfo, temps: readonly object[]) {
@@ -1034,24 +1292,25 @@ export class WebGpuDataPlane implements DataPlane {
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
   }
 
-  /** The gate's uniform for (minDense, both), made once per slot and value; the gate buffers on first use. */
-  private gateUniform(st: GpuSlotState, minDense: number, both: boolean): GPUBuffer {
-    this.ensureGate(st);
-    const key = `gate:${minDense}:${both ? 1 : 0}`;
-    return st.u[key] ??= this.uniform(GateProgram.params(minDense, both), 'gate', st);
-  }
-
-  private ensureGate(st: GpuSlotState) {
-    if (st.gateDims) return;
-    const n = 3 * (GateProgram.SLOTS + 1);
-    st.gateDims = this.buffer(n * 4, STORAGE | COPY_DST, 'gate-dims', st);
-    st.gateArgs = this.buffer(n * 4, STORAGE | INDIRECT, 'gate-args', st);
-    const diff = DenseDiffProgram.dispatch(st.pixels);
-    st.gateCache = new Array(n).fill(-1);
-    this.device.queue.writeBuffer(st.gateDims, 12 * GateProgram.SLOTS, new Uint32Array([diff[0], diff[1], 1]));
-  }
-
   private update(st: GpuSlotState, empty: boolean): GpuUpdate {
-    return {list: st.outList, meta: st.meta, owner: st, seq: st.seq, empty};
+    return {list: st.outList, meta: st.meta, owner: st, seq: st.seq, empty, full: false};
   }
+}
+
+/** Byte equality of two views (memcmp through Buffer in Node). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const B = (globalThis as {Buffer?: {from(ab: ArrayBufferLike, off: number, len: number): {equals(o: unknown): boolean}}}).Buffer;
+  if (B) return B.from(a.buffer, a.byteOffset, a.byteLength).equals(B.from(b.buffer, b.byteOffset, b.byteLength));
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && a.byteLength % 4 === 0) {
+    const x = new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4), y = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function copyBytes(a: Uint8Array): Uint8Array {
+  return a.slice();
 }

@@ -9,13 +9,13 @@ import {WGSL} from './wgsl.generated';
 /** Meta buffer layout (u32 words); see kernels-wgsl/common.wgsl. */
 export const META = {
   CAND: 0, CAND_ARGS: 1, OUT: 4, TAPS: 5, GEN: 6, NONFINITE: 7,
-  /** meta word 1 (the args themselves live in the args buffer): 1 when the gate chose the dense compute. */
+  /** meta word 1 (the args themselves live in the args buffer): 1 when a dense step's diff pass ran. */
   DENSE: 1,
   IN: (i: number) => 8 + 4 * i, IN_ARGS: (i: number) => 9 + 4 * i,
   /** Bytes of the meta buffer. */
   BYTES: 128,
-  /** Bytes the host clears at the start of a step: words 0..5 and 7..23 (GEN, word 6, is kept). */
-  CLEAR: [[0, 24], [28, 68]] as ReadonlyArray<[number, number]>,
+  /** Bytes the host clears at the start of a step when `begin` cannot run: words 0..5 and 7..31 (GEN, word 6, is kept). */
+  CLEAR: [[0, 24], [28, 100]] as ReadonlyArray<[number, number]>,
 } as const;
 
 /** Max workgroups per dispatch dimension that we use (grid-stride loops cover the rest). */
@@ -85,13 +85,44 @@ export abstract class WgslProgram {
   }
 }
 
-/** common.wgsl `args`: counts -> indirect dispatch arguments (and GEN++ in mode 0). */
+/** common.wgsl `args`: counts -> indirect dispatch arguments. */
 export class ArgsProgram extends WgslProgram {
   readonly name = 'args';
   readonly entryPoint = 'args';
   readonly files = ['common'];
   static params(o: {mode: 0 | 1; nIn: number; inDiv: number; candDiv: number; bcastMask: number; bcastWgs: number}): ArrayBuffer {
     return pack([o.mode, o.nIn, o.inDiv, o.candDiv, CAP, o.bcastMask, o.bcastWgs, 0]);
+  }
+}
+
+/** common.wgsl `begin`: clears a step's counts, GEN++, input change counts from the producers' metas. */
+export class BeginProgram extends WgslProgram {
+  readonly name = 'begin';
+  readonly entryPoint = 'begin';
+  readonly files = ['common'];
+  /** Producer metas bound per dispatch (more: the plane clears and copies on the encoder). */
+  static readonly SOURCES = 4;
+  /**
+   * src[i]: 0 = input i has no update to copy, k = 1..SOURCES its producer's meta at source binding k-1.
+   * clear false: GEN++ only (the host cleared and copied on the encoder).
+   */
+  static params(src: readonly number[], clear = true): ArrayBuffer {
+    if (src.length > 6) throw new Error('begin: more than 6 inputs');
+    const s = [0, 1, 2, 3, 4, 5].map((i) => src[i] ?? 0);
+    return pack([src.length, ...s, clear ? META.BYTES / 4 : 0]);
+  }
+}
+
+/** common.wgsl `copy`: dst = src (4-byte words) inside a compute pass (a copyBufferToBuffer would end it). */
+export class CopyProgram extends WgslProgram {
+  readonly name = 'copy';
+  readonly entryPoint = 'copy';
+  readonly files = ['common'];
+  static params(words: number): ArrayBuffer {
+    return pack([words, 0, 0, 0]);
+  }
+  static dispatch(words: number): [number, number] {
+    return [Math.max(1, Math.min(Math.ceil(words / WG), CAP)), 1];
   }
 }
 
@@ -191,30 +222,18 @@ export class ConvProgram extends WgslProgram {
 
 /**
  * densediff.wgsl: the one pass after a dense conv of a delta step (cost model: mostly-active layers):
- * truncation against the propagated values, in-place update, output update list and count.
+ * truncation against the propagated values, in-place update, output update list and count. inMask:
+ * the inputs whose change counts (meta IN(i)) gate it: all 0 -> the pass does nothing.
  */
 export class DenseDiffProgram extends WgslProgram {
   readonly name = 'dense-diff';
   readonly entryPoint = 'main';
   readonly files = ['densediff'];
-  static params(pixels: number, channels: number, thr: number): ArrayBuffer {
-    return pack([pixels, channels, {f32: thr}, 0]);
+  static params(pixels: number, channels: number, thr: number, inMask: number): ArrayBuffer {
+    return pack([pixels, channels, {f32: thr}, inMask]);
   }
   static dispatch(pixels: number): [number, number] {
     return [Math.max(1, Math.min(Math.ceil(pixels / WG), CAP)), 1];
-  }
-}
-
-/** densediff.wgsl `gate`: indirect args of the dense kernel's dispatches, zero when the step has no candidate. */
-export class GateProgram extends WgslProgram {
-  readonly name = 'dense-gate';
-  readonly entryPoint = 'gate';
-  readonly files = ['densediff'];
-  /** Dispatches of a tfjs-webgpu kernel that are gated (more run ungated); +1 entry for the diff pass. */
-  static readonly SLOTS = 8;
-  /** minDense: candidates above which the step runs dense; both: the sparse compute is recorded too. */
-  static params(minDense: number, both: boolean): ArrayBuffer {
-    return pack([GateProgram.SLOTS + 1, minDense, both ? 1 : 0, CAP]);
   }
 }
 

@@ -20,10 +20,13 @@ import {livePlanes, webgpuOptions} from './plane';
  * delta-webgpu options (also a test hook). denseCrossover: fraction of a conv's output pixels touched
  * by a step above which the step runs tfjs-webgpu's dense conv + one diff pass instead of the sparse
  * shader (0: always dense, > 1: never). seedWithTfjs (default true): dense runs (seeds, keyframes) of convs use
- * tfjs-webgpu's kernel; false: our conv shader (bit-identical to later steps). Applies to existing backends and new ones.
+ * tfjs-webgpu's kernel; false: our conv shader (bit-identical to later steps). fullUpdateAbove (default 0): a dense
+ * conv step of a slot whose last known touched share is above it hands its consumers a full update (conv consumers
+ * then run tfjs' conv alone; < 0: every dense step, > 1: never). Applies to existing backends and new ones.
  * Returns the previous options.
  */
-export function configureDeltaWebGPU(o: {denseCrossover?: number; seedWithTfjs?: boolean}): {denseCrossover: number; seedWithTfjs: boolean} {
+export function configureDeltaWebGPU(o: {denseCrossover?: number; seedWithTfjs?: boolean; fullUpdateAbove?: number}):
+    {denseCrossover: number; seedWithTfjs: boolean; fullUpdateAbove: number} {
   const prev = {...webgpuOptions};
   if (o.denseCrossover !== undefined) {
     webgpuOptions.denseCrossover = o.denseCrossover;
@@ -32,6 +35,10 @@ export function configureDeltaWebGPU(o: {denseCrossover?: number; seedWithTfjs?:
   if (o.seedWithTfjs !== undefined) {
     webgpuOptions.seedWithTfjs = o.seedWithTfjs;
     for (const p of livePlanes) p.seedWithTfjs = o.seedWithTfjs;
+  }
+  if (o.fullUpdateAbove !== undefined) {
+    webgpuOptions.fullUpdateAbove = o.fullUpdateAbove;
+    for (const p of livePlanes) p.fullUpdateAbove = o.fullUpdateAbove;
   }
   return prev;
 }

@@ -2,7 +2,7 @@
 // Debian's headless Chromium (playwright-core, no browser download):
 //   1. WebGPU on SwiftShader, posenet (161x161) on the bundled clip pose_1, dense tfjs-webgpu and
 //      delta-webgpu on every frame: at input threshold 0 (exact mode) delta's keypoints are dense's;
-//      the fps readouts are numbers; the skeleton is drawn; the layer map is the layer's stats row;
+//      the fps readouts are numbers; the skeleton is drawn; the layer map is within the layer's stats row;
 //      at 5% the keypoints stay near dense; then on vtest-48 (codec noise) the slider 5% -> 0 raises
 //      the re-sent input and the mean active share; no console errors; screenshots -> build/artifacts/demo.png (pose_1), demo-vtest.png.
 //   2. No WebGPU (Chromium without --enable-unsafe-webgpu): the page says so and runs delta-cpu vs cpu
@@ -130,11 +130,13 @@ try {
     const magenta = await colorPixels(page, [0xe0, 0x40, 0xfb]), green = await colorPixels(page, [0x22, 0xc5, 0x5e]);
     figures.skeletonPixels = {delta: magenta, dense: green};
     check('webgpu: keypoints drawn (skeleton pixels on the view canvas)', magenta > 100 && green > 100, `delta ${magenta}, dense ${green} px`);
+    // every pixel whose value changed is in the layer's update (propagated), so the map's share is at most the stats'
+    // activeFraction: equal after a diff pass, below it when a busy layer passes its dense output on as a full update
     const steps = s.history.filter((h) => h.layerMode === 'delta' && h.layerChanged !== null && h.layerStats !== null);
-    const worst = Math.max(...steps.map((h) => Math.abs(h.layerChanged - h.layerStats)));
+    const worst = Math.max(...steps.map((h) => h.layerChanged - h.layerStats));
     figures.layerMap = steps.map((h) => `${h.layer}: map ${h.layerChanged.toFixed(4)} stats ${h.layerStats.toFixed(4)}`);
-    check('webgpu: layer map (changed output pixels) = the layer\'s stats activeFraction on delta steps', steps.length >= FRAMES - 3 && worst < 1e-9,
-        `${steps.length} steps, worst difference ${worst}`);
+    check('webgpu: layer map (changed output pixels) <= the layer\'s stats activeFraction on delta steps', steps.length >= FRAMES - 3 && worst < 1e-9,
+        `${steps.length} steps, worst excess of the map over stats ${worst}`);
     // The threshold slider on pose_1 (a clean render: only the dancer changes): keypoints stay near dense.
     await page.locator('#threshold').fill('5');
     let at = s.frames;

@@ -275,8 +275,13 @@ export class CudaPlane implements DataPlane {
     this.dropSpare(st);
   }
 
+  /** Bytes of a slot's values (float32 [pixels, channels]). */
+  private static valueBytes(st: CudaSlotState): number {
+    return st.op.pixels * st.op.channels * 4;
+  }
+
   private reserveSpare(st: CudaSlotState): void {
-    const bytes = Math.max(4, st.op.pixels * st.op.channels * 4);
+    const bytes = Math.max(4, CudaPlane.valueBytes(st));
     let sp = this.spares.get(bytes);
     if (!sp) this.spares.set(bytes, sp = {h: this.k.alloc(bytes), users: new Set()});
     sp.users.add(st);
@@ -293,7 +298,7 @@ export class CudaPlane implements DataPlane {
 
   /** Runs `f` (which allocates one block of the slot's value size before freeing the old one) on the spare. */
   private onSpare<T>(st: CudaSlotState, f: () => T): T {
-    const bytes = Math.max(4, st.op.pixels * st.op.channels * 4);
+    const bytes = Math.max(4, CudaPlane.valueBytes(st));
     const sp = this.spares.get(bytes);
     if (!sp) return f();
     this.k.free(sp.h);
@@ -314,8 +319,8 @@ export class CudaPlane implements DataPlane {
     this.dropUser(h);
   }
 
-  private addUser(h: Handle, n = 1): void {
-    this.valueUsers.set(h, (this.valueUsers.get(h) ?? 0) + n);
+  private addUser(h: Handle): void {
+    this.valueUsers.set(h, (this.valueUsers.get(h) ?? 0) + 1);
   }
 
   private dropUser(h: Handle): void {
@@ -344,11 +349,16 @@ export class CudaPlane implements DataPlane {
   }
 
   /** Copy-on-write, before a step writes vals in place: an output tensor still alive keeps the old buffer. */
+  /** Whether an output tensor handed out on the slot's current values is still alive. */
+  private hasLiveAlias(st: CudaSlotState): boolean {
+    return st.aliasIds.some((id) => this.backend.refCount(id) > 0);
+  }
+
   private writable(st: CudaSlotState): void {
-    const alive = st.aliasIds.some((id) => this.backend.refCount(id) > 0);
+    const alive = this.hasLiveAlias(st);
     st.aliasIds = [];
     if (!alive) return;
-    const bytes = st.op.pixels * st.op.channels * 4;
+    const bytes = CudaPlane.valueBytes(st);
     const old = st.vals;
     const nb = this.k.alloc(Math.max(4, bytes));
     this.k.copy(nb, 0, old, 0, bytes);
@@ -364,7 +374,7 @@ export class CudaPlane implements DataPlane {
    * output takes it: no second block of that size at any moment, whatever the mix of step kinds.
    */
   private replaceValues(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[]): TensorInfo {
-    if (!st.aliasIds.some((id) => this.backend.refCount(id) > 0)) this.dropValues(st);
+    if (!this.hasLiveAlias(st)) this.dropValues(st);
     let out: TensorInfo;
     try {
       out = this.runDense(call, dense, diffed);
@@ -398,9 +408,9 @@ export class CudaPlane implements DataPlane {
    */
   private takeValues(st: CudaSlotState, out: TensorInfo): void {
     if (this.lendValues(st, out)) return;
-    if (!st.vals) this.newValues(st, st.op.pixels * st.op.channels * 4);
-    else this.writable(st);
-    this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, st.op.pixels * st.op.channels * 4);
+    // (the copy overwrites every value: a fresh block when an output still reads the old one, no copy-on-write)
+    if (!st.vals || this.hasLiveAlias(st)) this.newValues(st, CudaPlane.valueBytes(st));
+    this.k.copy(st.vals, 0, this.backend.handleOf(out.dataId), 0, CudaPlane.valueBytes(st));
     this.stats.outputCopies++;
   }
 
@@ -556,7 +566,7 @@ export class CudaPlane implements DataPlane {
       this.stats.backendSeeds++;
       return out;
     }
-    this.newValues(st, st.op.pixels * st.op.channels * 4);
+    this.newValues(st, CudaPlane.valueBytes(st));
     st.op.dense(this.k, tensors, st.vals);
     this.stats.launches++;
     return this.output(st);
@@ -604,12 +614,8 @@ export class CudaPlane implements DataPlane {
     // a full update in: every pixel is a candidate, so the dense kernel alone is the step. Its output's buffer
     // becomes vals (no copy): a later quiet frame then hands out vals without running anything.
     if (canDense && !anyDiffed && changes.some((c, i) => c?.kind === 'update' && c.update!.full && op.varying.includes(i))) {
-      const out = this.replaceValues(st, call, dense, diffed);
-      if (call.debug) this.recordDebug(st, call, dense, []);
-      else this.freeDebug(st);  // a record describes the latest step: stale now
       this.stats.passThroughSteps++;
-      this.stats.launches++;
-      return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};
+      return this.denseFullStep(st, call, dense, diffed, []);
     }
 
     // cost model: a mostly-active conv step runs the backend's dense kernel + one diff pass over the candidates
@@ -628,7 +634,10 @@ export class CudaPlane implements DataPlane {
     };
     if (!onlyDiffs) {
       decide(st.lastCandFraction, canDense && this.preferDense(st));
-      if (skipDiff) return this.unmeasuredStep(st, call, dense, diffed, []);
+      if (skipDiff) {
+        this.stats.unmeasuredSteps++;
+        return this.denseFullStep(st, call, dense, diffed, []);
+      }
     }
     const {entry, words} = this.counters.take((w) => {
       if (skipDiff) return;
@@ -663,7 +672,7 @@ export class CudaPlane implements DataPlane {
     // those are the only changes, their counts are read back now (one 64-byte copy, which waits for the work queued
     // so far): no changed pixel -> an empty step whose update is empty on the host, so every consumer below skips its
     // step too, including those whose cost model (last frame's counts) would run the dense kernel.
-    if (anyDiffed && changes.every((c, i) => c === null || !op.varying.includes(i) || diffed[i])) {
+    if (onlyDiffs) {
       const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
       this.stats.diffCountReads++;
       if (diffed.every((d, i) => !d || w[COUNTER.IN0 + i] === 0)) {
@@ -685,7 +694,8 @@ export class CudaPlane implements DataPlane {
     if (skipDiff) {
       this.counters.afterStep();
       // a NaN/Inf frame (flagged by sparsify) re-seeds the slot on its next call, as after a measured step
-      const r = this.unmeasuredStep(st, call, dense, diffed, raw);
+      this.stats.unmeasuredSteps++;
+      const r = this.denseFullStep(st, call, dense, diffed, raw);
       return {...r, deferredCounts: this.deferred(words.then((w) => ({activePixels: op.pixels, macs: op.denseMacs, nonFinite: w[COUNTER.NONFINITE] !== 0})))};
     }
     if (!unmarked) {
@@ -781,15 +791,15 @@ export class CudaPlane implements DataPlane {
   }
 
   /**
-   * A full-update step that skips its diff pass (measureEvery): the dense kernel's exact output becomes the
-   * slot's values (every pixel propagated, no residual) and the consumers get a full update.
+   * A step that is the dense kernel alone (pass-through after a full update in, or a full-update step that skips
+   * its diff pass: measureEvery): the exact output becomes the slot's values (every pixel propagated, no residual)
+   * and the consumers get a full update.
    */
-  private unmeasuredStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[],
-                         raw: ReadonlyArray<Handle | null>): PlaneResult {
+  private denseFullStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], diffed: readonly boolean[],
+                        raw: ReadonlyArray<Handle | null>): PlaneResult {
     const out = this.replaceValues(st, call, dense, diffed);
     if (call.debug) this.recordDebug(st, call, dense, raw);
     else this.freeDebug(st);  // a record describes the latest step: stale now
-    this.stats.unmeasuredSteps++;
     this.stats.launches++;
     const op = st.op;
     return {out, update: this.fullUpdate(st), activePixels: op.pixels, totalPixels: op.pixels, macs: op.denseMacs, nonFinite: false};

@@ -6,10 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import {DeltaConfig, DeltaConfigUpdate, mergeConfig} from './config';
 import type {DeltaEngine, DeltaStats} from './engine';
 import {globalState} from './global';
+import {ExecutableModel, ReplayModel, ReplayOptions} from './replay';
 import {CalibrationOptions, CalibrationResult, RunFn, ThresholdsFile, calibrate as calibrateImpl, compareKeys, fingerprintOf,
   parseThresholds} from './calibrate';
 
 export type {DeltaConfig, DeltaConfigUpdate} from './config';
+export type {ExecutableModel, ModelInputs, ReplayOptions, ReplayStats} from './replay';
+export {ReplayModel} from './replay';
 export type {DeltaStats, LayerStats} from './engine';
 export type {DebugRecord} from './plane';
 export {OP_TABLE, DELTA_KERNELS} from './op_table';
@@ -94,6 +97,21 @@ export function frame<T>(fn: () => T): T {
 export function stream<T>(id: string, fn: () => T): T {
   const e = activeEngine();
   return e ? e.withStream(id, fn) : fn();
+}
+
+/**
+ * The model, replayed: `replayModel(model).execute(frame, outputs)` runs one frame like
+ * `delta.frame(() => model.execute(frame, outputs))`; once two frames record the same kernel sequence, later
+ * frames replay it below tfjs' graph executor and engine (the host work of a batch-1 frame), through the same
+ * delta kernels. Falls back to model.execute (and records again) on another input shape, other outputs, a freed
+ * weight or a shape mismatch; models that read tensor values while they run are never replayed. stats() says
+ * which path the last frame took. On a backend that is not a delta backend it is model.execute.
+ */
+export function replayModel(model: ExecutableModel, options: ReplayOptions = {}): ReplayModel {
+  if (!model || typeof (model as {execute?: unknown}).execute !== 'function') {
+    throw new Error('tfjs-backend-delta: replayModel(model): model must have an execute(inputs, outputs) method (a tfjs GraphModel)');
+  }
+  return new ReplayModel(model, activeEngine, options);
 }
 
 /** What each slot saw and produced on the last frame; needs configure({debug: true}). */

@@ -24,6 +24,17 @@ interface Tag {
 
 export const DEFAULT_STREAM = 'default';
 
+/**
+ * What a frame recorder (src/core/replay.ts) is told of one model run: the top-level kernel calls (those the
+ * app's graph executor makes, not the calls a kernel makes inside), the tensors written outside kernels and
+ * reads of tensor values (a graph that reads values while it runs may take another path on the next frame).
+ */
+export interface CallRecorder {
+  call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap}, dense: KernelFunc, out: TensorInfo | TensorInfo[]): void;
+  write(dataId: object, values: unknown, shape: readonly number[], dtype: string): void;
+  read(dataId: object): void;
+}
+
 class Stream {
   readonly slots = new Map<string, Slot>();
   slotCounter = 0;
@@ -152,7 +163,7 @@ function attrValueKey(v: unknown): string {
   return `{${JSON.stringify(v)}}`;
 }
 
-function attrsKey(attrs: NamedAttrMap | undefined): string {
+export function attrsKey(attrs: NamedAttrMap | undefined): string {
   if (!attrs) return '';
   let s = '';
   for (const k in attrs) s += `${k}:${attrValueKey((attrs as Record<string, unknown>)[k])};`;
@@ -173,6 +184,10 @@ export class DeltaEngine {
   private depth = 0;
   private useCounter = 0;
   private disposed = false;
+  /** The frame recorder of a replay runner while it records a model run (null otherwise). */
+  recorder: CallRecorder | null = null;
+  /** Called with the dataId of every tensor whose data is freed (replay tapes drop when their weights go). */
+  readonly disposeListeners = new Set<(dataId: object) => void>();
 
   constructor(readonly backendName: string, readonly backend: KernelBackend, readonly plane: DataPlane) {
     globalState().engines.add(this);
@@ -183,15 +198,25 @@ export class DeltaEngine {
   // ---- hooks called by the backend --------------------------------------------------------------
 
   /** Called by the backend's write(): a tensor made outside any kernel (a frame, a weight). */
-  noteWrite(dataId: object): void {
-    if (this.depth === 0) this.externalSeq.set(dataId, ++this.writeSeq);
+  noteWrite(dataId: object, values?: unknown, shape?: readonly number[], dtype?: string): void {
+    if (this.depth !== 0) return;
+    this.externalSeq.set(dataId, ++this.writeSeq);
+    this.recorder?.write(dataId, values, shape ?? [], dtype ?? 'float32');
   }
+
+  /** Called by the backend's readSync/read: values of a tensor read on the host (the app, or a graph executor). */
+  noteRead(dataId: object): void {
+    if (this.depth === 0) this.recorder?.read(dataId);
+  }
+
+  get isDisposed(): boolean { return this.disposed; }
 
   /**
    * Called by the backend when a tensor's data is freed. If it was a layer's weights (the model was
    * disposed), the slots keyed by it and the weightless slots that follow them are freed too.
    */
   noteDispose(dataId: object): void {
+    for (const l of this.disposeListeners) l(dataId);
     const wid = objectIds.get(dataId);
     if (wid === undefined || !this.weightIds.has(wid)) return;
     this.weightIds.delete(wid);
@@ -551,12 +576,16 @@ export class DeltaEngine {
   call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
        dense: KernelFunc): TensorInfo | TensorInfo[] {
     if (this.disposed) return dense(args as Parameters<KernelFunc>[0]);
+    const recorder = this.depth === 0 ? this.recorder : null;
     this.depth++;
+    let out: TensorInfo | TensorInfo[];
     try {
-      return this.callInner(kernel, args, dense);
+      out = this.callInner(kernel, args, dense);
     } finally {
       this.depth--;
     }
+    recorder?.call(kernel, args, dense, out);
+    return out;
   }
 
   private callInner(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},

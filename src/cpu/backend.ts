@@ -24,13 +24,14 @@ export class DeltaCpuBackend extends MathBackendCPU {
    * frame once the tensor is disposed, so what the app got from data()/dataSync() must be a copy.
    */
   override readSync(dataId: object): backend_util.BackendValues {
+    this.deltaEngine.noteRead(dataId);
     const values = super.readSync(dataId);
     return this.plane.isSlotOwned(values) ? (values as Float32Array).slice() : values;
   }
 
   override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): object {
     const dataId = super.write(values, shape, dtype);
-    this.deltaEngine.noteWrite(dataId);
+    this.deltaEngine.noteWrite(dataId, values, shape, dtype);
     return dataId;
   }
 

@@ -165,7 +165,7 @@ export class DeltaCudaBackend extends KernelBackend {
   override write(values: backend_util.BackendValues | null, shape: number[], dtype: DataType): DataId {
     const dataId = {id: this.nextDataId++};
     this.store(dataId, values, shape, dtype, 1);
-    this.deltaEngine.noteWrite(dataId);
+    this.deltaEngine.noteWrite(dataId, values, shape, dtype);
     return dataId;
   }
 
@@ -197,6 +197,7 @@ export class DeltaCudaBackend extends KernelBackend {
   }
 
   override readSync(dataId: DataId): backend_util.BackendValues {
+    this.deltaEngine.noteRead(dataId);
     const d = this.data.get(dataId);
     if (!d) throw new DeltaCudaError('delta-cuda: read of a disposed tensor');
     if (d.dtype === 'string') return d.strings as backend_util.BackendValues;

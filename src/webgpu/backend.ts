@@ -45,8 +45,18 @@ export class DeltaWebGPUBackend extends WebGPUBackend {
 
   override write(values: backend_util.BackendValues | null, shape: number[], dtype: DataType): object {
     const dataId = super.write(values as backend_util.BackendValues, shape, dtype);
-    this.deltaEngine.noteWrite(dataId);
+    this.deltaEngine.noteWrite(dataId, values, shape, dtype);
     return dataId;
+  }
+
+  override readSync(dataId: object): backend_util.BackendValues {
+    this.deltaEngine.noteRead(dataId);
+    return super.readSync(dataId);
+  }
+
+  override read(dataId: object): Promise<backend_util.BackendValues> {
+    this.deltaEngine.noteRead(dataId);
+    return super.read(dataId);
   }
 
   override submitQueue(): void {

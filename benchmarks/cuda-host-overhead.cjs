@@ -92,6 +92,9 @@ async function main() {
     {name: 'delta steps, replayed (delta.replayModel)', backend: DELTA, inputThreshold: 0.02, threshold: 0.01, replay: true},
   ];
   const replays = {};
+  // --only REGEX: run only the settings whose name matches (e.g. for a --cpu-prof profile of one of them)
+  const only = opt('only') ? new RegExp(opt('only')) : null;
+  if (only) settings.splice(0, settings.length, ...settings.filter((s) => only.test(s.name)));
   const per = Math.max(WARM + 1, Math.ceil(FRAMES / ROUNDS));
   const acc = settings.map(() => ({ms: [], calls: {}, frames: 0, slots: 0}));
   for (let r = 0; r < ROUNDS; r++) {

@@ -36,13 +36,20 @@ const BATCHES = (process.env.BENCH_BATCHES || '1,8,32').split(',').map(Number);
 // our own dense mode, the reference of the speedups. 'exact': thresholds 0 on the delta path.
 // 'dense-kernels': the data plane switched off for the cell (every layer runs the backend's dense CUDA kernel
 // directly, as the engine's fallback path: the dense GPU cost without slot bookkeeping).
-const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number; planeOff?: boolean}> = [
+// '+replay': the same setting with frames replayed (delta.replayModel: the recorded kernel sequence below tfjs'
+// graph executor and engine; the first two warm-up frames record it).
+const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; keyframeInterval?: number; planeOff?: boolean; replay?: boolean}> = [
   {name: 'dense-kernels', inputThreshold: 0, threshold: 0, planeOff: true},
   {name: 'dense', inputThreshold: 0, threshold: 0, keyframeInterval: 1},
   {name: 'exact', inputThreshold: 0, threshold: 0},
   {name: 't0.01/0.005', inputThreshold: 0.01, threshold: 0.005},
   {name: 't0.02/0.01', inputThreshold: 0.02, threshold: 0.01},
   {name: 't0.06/0.03', inputThreshold: 0.06, threshold: 0.03},
+  {name: 'dense-kernels+replay', inputThreshold: 0, threshold: 0, planeOff: true, replay: true},
+  {name: 'exact+replay', inputThreshold: 0, threshold: 0, replay: true},
+  {name: 't0.01/0.005+replay', inputThreshold: 0.01, threshold: 0.005, replay: true},
+  {name: 't0.02/0.01+replay', inputThreshold: 0.02, threshold: 0.01, replay: true},
+  {name: 't0.06/0.03+replay', inputThreshold: 0.06, threshold: 0.03, replay: true},
 ];
 // BENCH_SETTINGS: a regexp of setting names to run ('dense' always runs: the agreement reference).
 // BENCH_PRECISIONS: conv precisions (configureDeltaCuda convPrecision), each over every setting; agreement is
@@ -135,6 +142,8 @@ interface Row {
   /** The data plane's counters over that frame (steps, empty steps, count read-backs, launches, output copies). */
   noChangePlane: Record<string, number> | null;
   layerModes: Record<string, number>; cpuKernels: Record<string, number>;
+  /** '+replay' settings: the replay model's counts (frames replayed / recorded, kernel calls per frame). */
+  replay: delta.ReplayStats | null;
 }
 
 async function benchClip(clip: string, w: number, h: number, rows: Row[], profiles: Record<string, unknown>,
@@ -157,6 +166,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const hasDeltaKernel = plane.hasDeltaKernel;
       if (setting.planeOff) plane.hasDeltaKernel = () => false;
       b.resetCpuFallbacks();
+      if (WARM < 3 && setting.replay) throw new Error('BENCH_WARM must be >= 3 for the replay settings (2 frames record)');
+      const runner = setting.replay ? delta.replayModel(model) : null;
+      const run = (x: tf.Tensor) => (runner ? runner.execute(x, spec.outputs) as tf.Tensor[] :
+        delta.frame(() => model.execute(x, spec.outputs) as tf.Tensor[]));
       const ms: number[] = [], msDl: number[] = [];
       const cells: Int32Array[] = [];
       let dense = 0, performed = 0, activeSum = 0, activeN = 0;
@@ -169,9 +182,10 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         const t0 = performance.now();
         // Inputs were uploaded before the clock: mark the frame explicitly (automatic detection keys on
         // input tensors written since the last frame started).
-        const outs = delta.frame(() => model.execute(inputs[t], spec.outputs) as tf.Tensor[]);
+        const outs = run(inputs[t]);
         b.addon.synchronize();
         const t1 = performance.now();
+        if (runner && t >= WARM && runner.stats().mode !== 'replay') throw new Error(`replay setting, frame ${t}: ${JSON.stringify(runner.stats())}`);
         const hmT = outs[spec.outputs.indexOf(HEATMAP)];
         const vals = await Promise.all(outs.map((o) => o.data()));
         const t2 = performance.now();
@@ -214,7 +228,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           const p0 = planeStats();
           b.addon.synchronize();
           const t0 = performance.now();
-          const outs = delta.frame(() => model.execute(again, spec.outputs) as tf.Tensor[]);
+          const outs = run(again);
           b.addon.synchronize();
           const t = performance.now() - t0;
           if (r === 0) {
@@ -232,6 +246,8 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         noChangeRepeatMs = median(repeats);
       }
       plane.hasDeltaKernel = hasDeltaKernel;
+      const replayStats = runner ? runner.stats() : null;
+      runner?.dispose();
       const reference = setting.name === 'dense' && precision === 'fp32';
       if (reference) exactCells = cells;
       let agree: number | null = null;
@@ -250,7 +266,8 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
-        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks()};
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks(),
+        replay: replayStats};
       rows.push(row);
       console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +

@@ -29,6 +29,17 @@ export const DEFAULT_STREAM = 'default';
  * app's graph executor makes, not the calls a kernel makes inside), the tensors written outside kernels and
  * reads of tensor values (a graph that reads values while it runs may take another path on the next frame).
  */
+/**
+ * Per-call facts that do not change while a call's kernel, attributes, input shapes and weights stay the same: a
+ * replayed tape (src/core/replay.ts) keeps one per recorded call, filled on its first run, so that the engine does
+ * not recompute them every frame.
+ */
+export interface CallHint {
+  why?: string | null;
+  signature?: string;
+  denseMacs?: number;
+}
+
 export interface CallRecorder {
   call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap}, dense: KernelFunc, out: TensorInfo | TensorInfo[]): void;
   write(dataId: object, values: unknown, shape: readonly number[], dtype: string): void;
@@ -574,13 +585,13 @@ export class DeltaEngine {
 
   /** Every kernel of a delta backend goes through here. */
   call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
-       dense: KernelFunc): TensorInfo | TensorInfo[] {
+       dense: KernelFunc, hint?: CallHint): TensorInfo | TensorInfo[] {
     if (this.disposed) return dense(args as Parameters<KernelFunc>[0]);
     const recorder = this.depth === 0 ? this.recorder : null;
     this.depth++;
     let out: TensorInfo | TensorInfo[];
     try {
-      out = this.callInner(kernel, args, dense);
+      out = this.callInner(kernel, args, dense, hint);
     } finally {
       this.depth--;
     }
@@ -589,7 +600,7 @@ export class DeltaEngine {
   }
 
   private callInner(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
-                    dense: KernelFunc): TensorInfo | TensorInfo[] {
+                    dense: KernelFunc, hint?: CallHint): TensorInfo | TensorInfo[] {
     const s = this.stream();
     const inputs = namedInputs(args.inputs);
     this.trackFrame(s, kernel, inputs, args.attrs);
@@ -598,13 +609,17 @@ export class DeltaEngine {
     const attrs = (args.attrs ?? {}) as Record<string, unknown>;
     const view: CallView = {kernel, inputs, attrs};
 
-    let why: string | null = null;
-    if (!spec) why = 'no delta kernel (dense, re-sparsified downstream)';
-    else if (!this.plane.hasDeltaKernel(kernel)) why = `delta kernel not implemented on ${this.backendName}`;
-    else why = spec.unsupported(view) ?? this.plane.unsupported?.(view) ?? null;
+    let why: string | null | undefined = hint?.why;
+    if (why === undefined) {
+      if (!spec) why = 'no delta kernel (dense, re-sparsified downstream)';
+      else if (!this.plane.hasDeltaKernel(kernel)) why = `delta kernel not implemented on ${this.backendName}`;
+      else why = spec.unsupported(view) ?? this.plane.unsupported?.(view) ?? null;
+      if (hint) hint.why = why;
+    }
     if (why !== null || !spec) return this.fallback(slot, args, dense, inputs, why);
 
-    const signature = this.signature(view, spec);
+    const signature = hint?.signature ?? this.signature(view, spec);
+    if (hint) hint.signature = signature;
     const cls = spec.opClass(view, (i) => this.isDerived(i));
     const outputThreshold = this.config.thresholds[slot.stableKey] ?? this.config.thresholds[slot.name] ??
         (cls === 'nonlinear' ? this.config.threshold : 0);
@@ -645,7 +660,8 @@ export class DeltaEngine {
     const baseVersion = mode === 'delta' && !primed ? slot.version : -1;
     slot.version++;
     this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
-    const denseMacs = spec.denseMacs(view, result.out.shape);
+    const denseMacs = hint?.denseMacs ?? spec.denseMacs(view, result.out.shape);
+    if (hint) hint.denseMacs = denseMacs;
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), denseMacs, result.macs);
     s.estimateMacs += denseMacs;
     if (mode === 'delta') s.staleMacs += denseMacs * Math.min(1, Math.max(0, result.staleFraction ?? 0));

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo} from '@tensorflow/tfjs-core';
-import {attrsKey, CallRecorder, DeltaEngine} from './engine';
+import {attrsKey, CallHint, CallRecorder, DeltaEngine} from './engine';
 
 /** What a ReplayModel runs: a tfjs GraphModel (or anything with its synchronous execute). */
 export interface ExecutableModel {
@@ -73,6 +73,8 @@ interface TapeCall {
   readonly multi: boolean;
   /** Outputs of earlier calls whose last use is this call (freed after it): [call, out] pairs. */
   frees: Array<[number, number]>;
+  /** What the engine learns of the call on its first replay (same kernel, attributes, shapes, weights every frame). */
+  readonly hint: CallHint;
 }
 
 interface ConstantValue {
@@ -135,7 +137,7 @@ class FrameRecorder implements CallRecorder {
     });
     const attrs = (args.attrs ?? {}) as NamedAttrMap;
     this.calls.push({kernel, dense, names, sources, arrayInputs: Array.isArray(args.inputs), attrs, attrsKey: attrsKey(attrs), outShapes: outs.map((o) => [...o.shape]),
-      outDtypes: outs.map((o) => o.dtype), multi: Array.isArray(out), frees: []});
+      outDtypes: outs.map((o) => o.dtype), multi: Array.isArray(out), frees: [], hint: {}});
   }
 
   /**
@@ -293,7 +295,7 @@ class Tape {
           named[c.names[k]] = s.kind === 'output' ? viewOf(vals[s.call][s.out]!, s.view) : s.kind === 'input' ? inputs[s.index] :
             s.kind === 'weight' ? s.info : this.constantInfos[s.index];
         }
-        const out = engine.call(c.kernel, {inputs: named, attrs: c.attrs, backend}, c.dense);
+        const out = engine.call(c.kernel, {inputs: named, attrs: c.attrs, backend}, c.dense, c.hint);
         const outs = Array.isArray(out) ? out : [out];
         vals.push(outs);
         if (outs.length !== c.outShapes.length || outs.some((o, k) => !sameShape(o.shape, c.outShapes[k]) || o.dtype !== c.outDtypes[k])) {

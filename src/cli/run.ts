@@ -56,6 +56,8 @@ export const RUN_COMMAND: CommandSpec = {
     {name: 'thresholds', value: 'FILE', help: 'per-layer thresholds written by tfjs-delta calibrate (replaces --input-threshold ' +
       'and --threshold; the file must have been calibrated for this model)'},
     {name: 'out', value: 'DIR', help: 'output folder for result.json, plots and frames', defaultText: 'tfjs-delta-out'},
+    {name: 'replay', help: 'run the delta backend through delta.replayModel(model): after two recorded frames each frame replays ' +
+      'its kernel sequence below tfjs\' graph executor (less host time per frame; result.json says how many frames replayed)'},
     {name: 'render', help: 'also write PNG frames: input update mask (red), dense (green) and delta (magenta) pose skeletons'},
     {name: 'quiet', help: 'no progress on stderr'},
   ],
@@ -92,6 +94,7 @@ export interface RunPlan {
   pxTolerance: number;
   outDir: string;
   render: boolean;
+  replay: boolean;
   quiet: boolean;
 }
 
@@ -142,7 +145,7 @@ export function planRun(args: ParsedArgs): RunPlan {
     settings = [thresholdsSetting(thresholdsPath)];
   }
   return {resolved, video, videoIsSample, backend, backendReasons, reference, settings, frames, start, batch, pxTolerance,
-    outDir: resolve(stringOption(args, 'out') ?? 'tfjs-delta-out'), render: args.has('render'), quiet: args.has('quiet')};
+    outDir: resolve(stringOption(args, 'out') ?? 'tfjs-delta-out'), render: args.has('render'), replay: args.has('replay'), quiet: args.has('quiet')};
 }
 
 /** The setting of a thresholds file (checked now: one line if it is missing or malformed). */
@@ -204,6 +207,8 @@ export interface DeltaRunResult {
   inputSentFraction: number;           // mean over frames >= 1 (the input rule replayed on the frames)
   inputSentPerFrame: number[];
   leakedTensors: number;
+  /** --replay: how the delta frames ran (replayed / recorded / eager), else null. */
+  replay: delta.ReplayStats | null;
   layers: LayerResult[];
 }
 
@@ -283,7 +288,8 @@ export async function run(plan: RunPlan): Promise<void> {
     const distances: number[] = [];
     const kpStream0: Keypoint[][] = [];
     progress.start(`${plan.backend} ${s.label}`);
-    const pass = await runPass({model, spec, streams, deltaStats: true, onFrame: (f) => {
+    const replay = plan.replay ? delta.replayModel(model) : undefined;
+    const pass = await runPass({model, spec, streams, deltaStats: true, replay, onFrame: (f) => {
       // A thresholds file of another model: one line after the first frame (the keys are known then).
       if (f === 0 && s.thresholdsFile) {
         try {
@@ -316,8 +322,9 @@ export async function run(plan: RunPlan): Promise<void> {
       macs: {densePerFrame, performedPerFrame, ceiling: performedPerFrame > 0 ? densePerFrame / performedPerFrame : Infinity},
       meanActiveFraction: mean(layers.map((l) => l.meanActive).filter(Number.isFinite)),
       inputSentFraction: mean(afterFirst(sent)), inputSentPerFrame: sent,
-      leakedTensors: pass.leakedTensors, layers,
+      leakedTensors: pass.leakedTensors, replay: replay ? replay.stats() : null, layers,
     };
+    replay?.dispose();
     results.push(r);
     progress.end(`median ${ms(lat.median)} ms/frame, ${times(r.speedup)} vs dense`);
   }
@@ -386,6 +393,10 @@ function printSummary(plan: RunPlan, dense: ReturnType<typeof latency>, results:
   for (const l of sparsest.layers) if (l.fallbackReason && !fallbacks.has(l.kernel)) fallbacks.set(l.kernel, l.fallbackReason);
   if (fallbacks.size) log(`  dense fallback (no delta kernel): ${[...fallbacks.keys()].join(', ')}`);
   if (!results.some((r) => r.exact)) log('  exact mode (all thresholds 0, outputs equal dense) is not in this run: add --input-threshold 0,2%');
+  for (const r of results) {
+    if (r.replay) log(`  replay (${r.label}): ${r.replay.replayedFrames} of ${r.replay.frames} frames replayed, ${r.replay.calls} kernel calls a frame` +
+        (r.replay.reason ? ` (last: ${r.replay.reason})` : ''));
+  }
   const leaks = results.filter((r) => r.leakedTensors !== 0);
   if (leaks.length) log(`  WARNING leaked tensors: ${leaks.map((r) => `${r.label}: ${r.leakedTensors}`).join('; ')}`);
   log();

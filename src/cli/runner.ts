@@ -45,16 +45,18 @@ export interface PassOptions {
   onFrame?: (frame: number, ms: number) => void;
   /** Record delta.stats() per layer (the active backend must be a delta backend). */
   deltaStats?: boolean;
+  /** Frames run through this replay model (delta.replayModel(model)) instead of model.execute. */
+  replay?: delta.ReplayModel;
 }
 
 const streamId = (b: number, streams: number) => (streams === 1 ? undefined : `camera-${b}`);
 
 /** Executes one frame of one stream: input, execute, download, dispose. Returns outputs and ms. */
-export async function runFrame(model: GraphModel, spec: PassOptions['spec'], frame: Uint8Array, stream?: string):
-    Promise<{outputs: OutputValues[]; ms: number}> {
+export async function runFrame(model: GraphModel, spec: PassOptions['spec'], frame: Uint8Array, stream?: string,
+                               replay?: delta.ReplayModel): Promise<{outputs: OutputValues[]; ms: number}> {
   const x = frameToInput(spec, frame);
   const t0 = performance.now();
-  const exec = () => delta.frame(() => model.execute(x));
+  const exec = () => (replay ? replay.execute(x) : delta.frame(() => model.execute(x)));
   const y = stream ? delta.stream(stream, exec) : exec();
   const ys = Array.isArray(y) ? y : [y as tf.Tensor];
   const values = await Promise.all(ys.map((t) => t.data()));
@@ -77,7 +79,7 @@ export async function runPass(opts: PassOptions): Promise<PassResult> {
     const frameLayers = new Map<string, {active: number; dense: number; performed: number; n: number; delta: boolean}>();
     for (let b = 0; b < streams.length; b++) {
       const id = streamId(b, streams.length);
-      const r = await runFrame(model, spec, streams[b][f], id);
+      const r = await runFrame(model, spec, streams[b][f], id, opts.replay);
       ms += r.ms;
       opts.onOutputs?.(f, b, r.outputs);
       if (opts.deltaStats) {

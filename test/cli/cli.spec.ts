@@ -88,6 +88,7 @@ interface RunResult {
     agreement: {keypoints: {withinShare: number; medianPx: number; maxPx: number} | null; outputs: {maxAbs: number; maxRel: number}};
     macs: {densePerFrame: number; performedPerFrame: number; ceiling: number};
     meanActiveFraction: number; inputSentFraction: number; leakedTensors: number;
+    replay: {replayedFrames: number; recordedFrames: number; eagerFrames: number; mismatches: number; calls: number} | null;
     layers: Array<{name: string; meanActive: number | null; skippedShare: number; activePerFrame: Array<number | null>; deltaPerFrame: boolean[]}>;
   }>;
 }
@@ -178,6 +179,25 @@ describe('tfjs-delta CLI', () => {
     for (const run of res.runs) expectSaneRun(run, 3);
     expect(res.runs[1].inputSentFraction).toBeLessThan(res.runs[0].inputSentFraction);
     for (const f of ['latency.svg', 'active-1.svg', 'active-2.svg', 'speed-vs-threshold.svg']) expectSvg(join(out, f));
+  });
+
+  it('run --replay: frames after two recorded ones replay; same keypoints and errors as without it', () => {
+    const outs = ['plain', 'replay'].map((k) => join(tmp, `replay-${k}`));
+    const common = ['run', '--backend', 'delta-cpu', '--frames', '5', '--input-threshold', '0,2%', '--quiet'];
+    const a = cli([...common, '--out', outs[0]]);
+    const b = cli([...common, '--replay', '--out', outs[1]]);
+    expect(a.status).withContext(a.stderr).toBe(0);
+    expect(b.status).withContext(b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/replay \(in 0 act 0\): 3 of 5 frames replayed/);
+    const [plain, replayed] = outs.map(readResult);
+    replayed.runs.forEach((run, i) => {
+      expectSaneRun(run, 5);
+      expect(run.replay).withContext(`run ${i}`).toEqual(jasmine.objectContaining({replayedFrames: 3, recordedFrames: 2, eagerFrames: 0, mismatches: 0}));
+      expect(run.replay!.calls).toBeGreaterThan(50);
+      // the same kernels on the same slots: the same outputs as eager frames
+      expect(run.agreement).toEqual(plain.runs[i].agreement);
+      expect(plain.runs[i].replay).toBeNull();
+    });
   });
 
   it('bench: a small matrix with warm-up, kernel profile without __op scopes, no leaks', () => {

@@ -33,6 +33,9 @@ const OUTFILE = opt('--out', null);
 // --profile: host-side split of the timed frames (execute() returning vs awaiting the outputs) and, on
 // delta-webgpu, host ms per frame in the data plane's methods (wrapped timers; nested calls overlap)
 const PROFILE = argv.includes('--profile');
+// --replay: delta-webgpu frames through delta.replayModel(model) (the recorded kernel sequence below tfjs' graph
+// executor and engine; the first two warm-up frames record it)
+const REPLAY = argv.includes('--replay');
 // (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
 // dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
@@ -180,7 +183,14 @@ async function runBackend(name, thr) {
   const device = b.device;
   const isDelta = name === 'delta-webgpu';
   if (isDelta) { delta.configure({inputThreshold: thr[0], threshold: thr[1], thresholds: {}, keyframeInterval: 0}); delta.reset(); }
-  const model = await loadGraphModel(handler());
+  let model = await loadGraphModel(handler());
+  let replay = null;
+  if (isDelta && REPLAY) {
+    if (WARMUP < 3) throw new Error('--replay needs --warmup >= 3 (two frames record)');
+    const loaded = model;
+    replay = delta.replayModel(loaded);
+    model = {execute: (x, outputs) => replay.execute(x, outputs), dispose: () => { replay.dispose(); loaded.dispose(); }};
+  }
   const errors = [];
   const r = {backend: name, thresholds: isDelta ? {input: thr[0], inner: thr[1]} : null, warmupMs: [], ms: [], outs: [], macs: null,
     nochangeMs: [], seedMs: [], denseSteps: 0, modes: null, errors};
@@ -245,6 +255,7 @@ async function runBackend(name, thr) {
     r.seedMs = await phase('seed', SEEDS, async () => { delta.reset(); return (await runFrame(model, t - 1, device, errors)).ms; });
   }
   r.hm = model.hm;
+  if (replay) r.replay = replay.stats();
   model.dispose();
   return r;
 }
@@ -285,12 +296,13 @@ async function runBackend(name, thr) {
         row.maxRelErr = +worst.toExponential(2);
       }
     }
+    if (r.replay) row.replayed = `${r.replay.replayedFrames}/${r.replay.frames}`;
     row.deviceErrors = r.errors.length ? r.errors.slice(0, 3).join(' | ') : '';
     if (r.profile) { row.profile = r.profile; row.recording = r.recording; }
     return row;
   });
   const result = {date: new Date().toISOString(), adapter: adapterInfo, model: MODEL, clip: clip.clip, size: `${W}x${H}`, batch: BATCH,
-    warmup: WARMUP, timed: TIMED, crossover: CROSSOVER ?? deltaWebgpu.DEFAULT_DENSE_CROSSOVER, seconds: (Date.now() - t0) / 1000,
+    warmup: WARMUP, timed: TIMED, replay: REPLAY, crossover: CROSSOVER ?? deltaWebgpu.DEFAULT_DENSE_CROSSOVER, seconds: (Date.now() - t0) / 1000,
     command: `node benchmarks/webgpu/bench.cjs ${argv.join(' ')}`, rows,
     perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))]))};
   console.log(`[bench] ${MODEL} ${clip.clip} ${W}x${H} batch ${BATCH} on ${adapterInfo} (${result.seconds.toFixed(0)} s)`);

@@ -22,10 +22,13 @@ console.log('|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 for (const row of r.rows) {
   const key = `${row.clip} ${row.size} ${row.batch}`;
   const a = ANCHORS[key];
-  // Our dense reference: the dense CUDA kernels alone ('dense-kernels'), else keyframes every frame ('dense').
+  // Our dense reference: the dense CUDA kernels alone ('dense-kernels'), else keyframes every frame ('dense');
+  // a replayed row ('+replay') against the dense kernels replayed the same way ('dense-kernels+replay')
   const precision = row.precision ?? 'fp32';
   const same = (x) => x.clip === row.clip && x.batch === row.batch && (x.precision ?? 'fp32') === precision;
-  const dense = r.rows.find((x) => same(x) && x.setting === 'dense-kernels') ?? r.rows.find((x) => same(x) && x.setting === 'dense');
+  const replayed = row.setting.endsWith('+replay');
+  const dense = (replayed && r.rows.find((x) => same(x) && x.setting === 'dense-kernels+replay')) ||
+    r.rows.find((x) => same(x) && x.setting === 'dense-kernels') || r.rows.find((x) => same(x) && x.setting === 'dense');
   const sp = dense && !row.setting.startsWith('dense') ? dense.msMedian / row.msMedian : null;
   console.log(`| ${row.clip} ${row.size} | ${row.batch} | ${precision} | ${row.setting} | ${f(row.msMedian)} (${f(row.msP90)}) | ` +
     `${f(row.msWithDownloadMedian)} | ${row.agreement == null ? 'ref' : f(row.agreement, 3)} | ${row.setting.startsWith('dense') ? '1' : f(row.ceiling)}x | ` +

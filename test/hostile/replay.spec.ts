@@ -1,6 +1,6 @@
 /**
  * Recorded-frame replay (src/core/replay.ts, delta.replayModel), on every backend of DELTA_BACKENDS:
- *  - real models on real video (PoseNet on vtest at 161x161, float input; MoveNet Lightning on pose_1, int32 input
+ *  - real models on real video (PoseNet on vtest at 257x257, float input; MoveNet Lightning on pose_1, int32 input
  *    with preprocessing before its first weighted layer): after two recorded frames every frame replays, and its
  *    outputs equal those of `delta.frame(() => model.execute(...))` on the same frames (same slots, same kernels;
  *    bit for bit on delta-cpu, within float rounding elsewhere) and dense cpu in exact mode; tensors, data ids,
@@ -112,15 +112,17 @@ for (const backend of testBackends()) {
       delta.reset();
     });
 
-    const realModels: Array<{name: 'posenet' | 'movenet-lightning'; clip: string; size: number; frames: number; threshold: number}> = [
-      {name: 'posenet', clip: 'vtest', size: 161, frames: 8, threshold: 0.04},
-      {name: 'movenet-lightning', clip: 'pose_1', size: 192, frames: 6, threshold: 5},
+    // (sizes and fits the offline bundle carries frames of: test/cuda/data.ts)
+    const realModels: Array<{name: 'posenet' | 'movenet-lightning'; clip: string; size: number; fit: 'stretch' | 'pad'; frames: number;
+      threshold: number}> = [
+      {name: 'posenet', clip: 'vtest', size: 257, fit: 'stretch', frames: 6, threshold: 0.04},
+      {name: 'movenet-lightning', clip: 'pose_1', size: 192, fit: 'pad', frames: 6, threshold: 5},
     ];
     for (const m of realModels) {
       it(`${m.name} on ${m.clip} (real frames): replayed frames equal eager frames and dense cpu, memory flat`, async () => {
         const file = safe(() => modelFile(m.name));
         if (!file) { pending(`${m.name} is not in the test cache (scripts/setup-data.mjs)`); return; }
-        const frames = safe(() => clipFrames(m.clip, m.size, m.size, 'stretch', 0, m.frames));
+        const frames = safe(() => clipFrames(m.clip, m.size, m.size, m.fit, 0, m.frames));
         if (!frames) { pending(`clip ${m.clip} is not available`); return; }
         const spec = {...MODELS[m.name], width: m.size, height: m.size};
         const load = () => (m.name === 'posenet' ? loadGraphModel(fileHandler(file, [m.size, m.size])) : loadModelFile(file));

@@ -184,7 +184,13 @@ export function attrsKey(attrs: NamedAttrMap | undefined): string {
 export class DeltaEngine {
   private readonly streams = new Map<string, Stream>();
   private readonly streamStack: string[] = [];
-  private readonly tags = new WeakMap<object, Tag>();
+  /**
+   * Provenance tags of tensors made by delta kernels, as a property of the dataId under this engine's own symbol
+   * (a WeakMap insertion per kernel call was the engine's hottest line at batch 1; the symbol keeps engines apart,
+   * since tfjs moves a dataId object between backends as it is). Non-extensible dataIds use the map.
+   */
+  private readonly tagKey: symbol = Symbol('tfjs-backend-delta tag');
+  private readonly tagMap = new WeakMap<object, Tag>();
   private readonly derived = new WeakSet<object>();
   private readonly externalSeq = new WeakMap<object, number>();
   /** Ids of tensors that key slots (layer weights). */
@@ -205,6 +211,15 @@ export class DeltaEngine {
   }
 
   private get config(): DeltaConfig { return globalState().config; }
+
+  private tagOf(dataId: object): Tag | undefined {
+    return (dataId as {[k: symbol]: Tag | undefined})[this.tagKey] ?? this.tagMap.get(dataId);
+  }
+
+  private setTag(dataId: object, tag: Tag): void {
+    if (Object.isExtensible(dataId)) (dataId as {[k: symbol]: Tag})[this.tagKey] = tag;
+    else this.tagMap.set(dataId, tag);
+  }
 
   // ---- hooks called by the backend --------------------------------------------------------------
 
@@ -405,7 +420,7 @@ export class DeltaEngine {
    * id, or null: a tensor from outside the delta graph or from a kernel that ran as a fallback.
    */
   layerOf(dataId: object): string | null {
-    return this.tags.get(dataId)?.slot.name ?? null;
+    return this.tagOf(dataId)?.slot.name ?? null;
   }
 
   slotCount(): number {
@@ -580,7 +595,7 @@ export class DeltaEngine {
   // ---- the kernel call --------------------------------------------------------------------------
 
   isDerived(info: TensorInfo): boolean {
-    return this.derived.has(info.dataId) || this.tags.has(info.dataId);
+    return this.derived.has(info.dataId) || this.tagOf(info.dataId) !== undefined;
   }
 
   /** Every kernel of a delta backend goes through here. */
@@ -654,12 +669,12 @@ export class DeltaEngine {
     slot.outShape = result.out.shape;
     slot.fallbackReason = null;
     slot.inputDataIds = inputs.map((i) => i.info.dataId);
-    slot.inputProducers = inputs.map((i) => this.tags.get(i.info.dataId)?.slot ?? null);
-    slot.inputVersions = inputs.map((i) => this.tags.get(i.info.dataId)?.version ?? -1);
+    slot.inputProducers = inputs.map((i) => this.tagOf(i.info.dataId)?.slot ?? null);
+    slot.inputVersions = inputs.map((i) => this.tagOf(i.info.dataId)?.version ?? -1);
     // A primed seed's update is relative to its zero seed, which no consumer has seen: not applicable.
     const baseVersion = mode === 'delta' && !primed ? slot.version : -1;
     slot.version++;
-    this.tags.set(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
+    this.setTag(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
     const denseMacs = hint?.denseMacs ?? spec.denseMacs(view, result.out.shape);
     if (hint) hint.denseMacs = denseMacs;
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), denseMacs, result.macs);
@@ -728,7 +743,7 @@ export class DeltaEngine {
 
   /** Whether a tensor comes from a delta kernel with updates that apply to it as shaped. */
   private carriesUpdates(info: TensorInfo): boolean {
-    const tag = this.tags.get(info.dataId);
+    const tag = this.tagOf(info.dataId);
     return tag !== undefined && sameShape(tag.shape, info.shape);
   }
 
@@ -745,7 +760,7 @@ export class DeltaEngine {
         states.push({kind: 'unchanged'});
         continue;
       }
-      const tag = this.tags.get(info.dataId);
+      const tag = this.tagOf(info.dataId);
       if (tag && tag.update !== null && tag.slot === slot.inputProducers[i] &&
           tag.baseVersion === slot.inputVersions[i] && sameShape(tag.shape, info.shape)) {
         states.push({kind: 'update', update: tag.update});

@@ -309,6 +309,11 @@ export class DeltaEngine {
     if (i >= 0) this.streamStack.splice(i, 1);
   }
 
+  /** Whether the current stream is inside an explicit frame (delta.frame / withFrame). */
+  inExplicitFrame(): boolean {
+    return this.stream().explicitDepth > 0;
+  }
+
   /** Runs fn as one frame of the current stream (explicit frame marking). */
   withFrame<T>(fn: () => T): T {
     const s = this.stream();

@@ -389,7 +389,7 @@ export class ReplayModel {
       const tape = entry.tape;
       let infos: TensorInfo[] | null = null;
       try {
-        infos = engine.withFrame(() => tape.run(list.tensors));
+        infos = this.inFrame(engine, () => tape.run(list.tensors));
       } catch (e) {
         if (!(e instanceof NotReplayable)) throw e;
         this.counts.mismatches++;
@@ -414,7 +414,7 @@ export class ReplayModel {
     this.lastMode = 'eager';
     this.lastReason = reason;
     this.lastCalls = 0;
-    return engine ? engine.withFrame(() => this.model.execute(inputs, outputs)) : this.model.execute(inputs, outputs);
+    return engine ? this.inFrame(engine, () => this.model.execute(inputs, outputs)) : this.model.execute(inputs, outputs);
   }
 
   private record(engine: DeltaEngine, entry: {tape: Tape | null; last: Recording | null; agreed: number}, inputs: ModelInputs,
@@ -427,7 +427,7 @@ export class ReplayModel {
     engine.recorder = rec;
     let result: Tensor | Tensor[];
     try {
-      result = engine.withFrame(() => this.model.execute(inputs, outputs));
+      result = this.inFrame(engine, () => this.model.execute(inputs, outputs));
     } finally {
       engine.recorder = null;
     }
@@ -462,6 +462,14 @@ export class ReplayModel {
       entry.tape = new Tape(engine, recording);
     }
     return result;
+  }
+
+  /**
+   * fn as one frame; inside an explicit frame of the app (`delta.frame(() => { preprocess; fast.execute(x) })`)
+   * as part of that frame.
+   */
+  private inFrame<T>(engine: DeltaEngine, fn: () => T): T {
+    return engine.inExplicitFrame() ? fn() : engine.withFrame(fn);
   }
 
   private listen(engine: DeltaEngine): void {

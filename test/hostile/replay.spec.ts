@@ -207,6 +207,47 @@ for (const backend of testBackends()) {
       model.dispose();
     });
 
+    it('inside the app\'s own delta.frame (preprocessing before the model): one frame each, replayed, right', async () => {
+      const model = await loadSyntheticModel(351);
+      const fast = delta.replayModel(model);
+      const inputs = [0, 1, 2, 3, 4].map((f) => sceneFrame(352, f, {h: 16, w: 16, objects: 2, range: [0, 255]}));
+      const ref = await onBackend('cpu', async () => {
+        const m = await loadSyntheticModel(351);
+        const out: Float32Array[] = [];
+        for (const v of inputs) {
+          const x = tf.tensor(v, [1, 16, 16, 3]);
+          const y = tf.div(x, 255);
+          out.push((await take(m.execute(y) as tf.Tensor))[0]);
+          tf.dispose([x, y]);
+        }
+        m.dispose();
+        return out;
+      });
+      const frames: number[] = [];
+      const layerCounts: number[] = [];
+      for (const [f, v] of inputs.entries()) {
+        const x = tf.tensor(v, [1, 16, 16, 3]);
+        const got = (await take(delta.frame(() => {
+          const y = tf.div(x, 255);
+          const o = fast.execute(y) as tf.Tensor;
+          y.dispose();
+          return o;
+        })))[0];
+        x.dispose();
+        expect(relErrNaN(got, ref[f])).withContext(`frame ${f}`).toBeLessThanOrEqual(tol);
+        expect(fast.stats().mode).withContext(`frame ${f}`).toBe(f < 2 ? 'record' : 'replay');
+        const st = delta.stats();
+        frames.push(st.frame);
+        // every layer of the frame, the preprocessing's included, ran in this one frame; none re-seeded
+        layerCounts.push(st.layers.length);
+        if (f > 0) expect(st.layers.some((l) => l.mode === 'dense')).withContext(`frame ${f}: ${st.layers.map((l) => l.mode)}`).toBe(false);
+      }
+      expect(frames).toEqual([0, 1, 2, 3, 4]);
+      expect(new Set(layerCounts).size).withContext(`layers per frame ${layerCounts}`).toBe(1);
+      fast.dispose();
+      model.dispose();
+    });
+
     it('model.dispose() drops the tape; a new model records, replays and is right', async () => {
       const base = snapshot();
       const frame = (f: number) => tf.tensor(sceneFrame(311, f, {h: 16, w: 16, objects: 2}), [1, 16, 16, 3]);

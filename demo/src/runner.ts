@@ -43,6 +43,7 @@ export interface SideResult {
 
 /** One model on one backend, with what it saw on the previous frame (for the change maps). */
 export class SideRunner {
+  private replay: delta.ReplayModel | null = null;
   readonly times: number[] = [];
   private prevInput: Float32Array | null = null;
   private prevLayer: {node: string; values: Float32Array} | null = null;
@@ -99,7 +100,7 @@ export class SideRunner {
       const shape: [number, number, number, number] = [1, this.size, this.size, 3];
       if (spec.dtype === 'int32') {
         const x = tf.tensor4d(Int32Array.from(rgb), shape, 'int32');
-        const o = asList(this.graph.execute(x, names));
+        const o = asList(this.execute(x, names));
         x.dispose();
         return o;
       }
@@ -107,7 +108,7 @@ export class SideRunner {
       const x = tf.tensor4d(Float32Array.from(rgb), shape, 'float32');
       pre.mask = tf.mul(x, this.consts[0]);
       const input = tf.sub(pre.mask, this.consts[1]);
-      const o = asList(this.graph.execute(input, names));
+      const o = asList(this.execute(input, names));
       tf.dispose([x, input]);
       return o;
     });
@@ -152,7 +153,19 @@ export class SideRunner {
     return {width: w, height: h, changed, fraction: n / (h * w)};
   }
 
+  /**
+   * The delta side runs its frames through a replay model (delta.replayModel: after two recorded frames, the
+   * recorded kernel sequence without tfjs' graph executor; the same kernels and outputs); the dense side is
+   * plain tfjs.
+   */
+  private execute(x: tf.Tensor, names: string[]): tf.Tensor | tf.Tensor[] {
+    if (this.side !== 'delta') return this.graph.execute(x, names);
+    this.replay ??= delta.replayModel(this.graph);
+    return this.replay.execute(x, names);
+  }
+
   dispose() {
+    this.replay?.dispose();
     this.graph.dispose();
     tf.dispose(this.consts);
   }

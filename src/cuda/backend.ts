@@ -116,9 +116,10 @@ export class DeltaCudaBackend extends KernelBackend {
    * A float32 tensor (refCount 1) reading `handle`, a buffer the data plane keeps (a slot's values): the tensor
    * does not own it; when the tensor is freed the plane hears of it (noteRelease) and decides.
    */
-  makeAlias(shape: number[], handle: Handle): TensorInfo {
+  makeAlias(shape: number[], handle: Handle, sized = false): TensorInfo {
     const bytes = bytesOf(shape, 'float32');
-    if (this.addon.size(handle) < bytes) {
+    // sized: the plane made the buffer for this shape (a slot's values); the size check is an N-API call per output
+    if (!sized && this.addon.size(handle) < bytes) {
       throw new DeltaCudaError(`delta-cuda: makeAlias: buffer ${handle} holds ${this.addon.size(handle)} bytes, [${shape}] needs ${bytes}`);
     }
     const dataId = {id: this.nextDataId++};

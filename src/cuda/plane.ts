@@ -54,8 +54,11 @@ export interface CudaPlaneBackend extends KernelBackend {
   handleOf(dataId: DataId): Handle;
   /** A new tensor on a new buffer, or on `handle` (ownership passes to the tensor). */
   makeOutput(shape: number[], dtype: DataType, handle?: Handle): TensorInfo;
-  /** A float32 tensor reading a buffer the plane keeps; noteRelease(dataId) when the tensor goes. */
-  makeAlias(shape: number[], handle: Handle): TensorInfo;
+  /**
+   * A float32 tensor reading a buffer the plane keeps; noteRelease(dataId) when the tensor goes. sized: the buffer is
+   * known to hold the shape (the backend skips its size check).
+   */
+  makeAlias(shape: number[], handle: Handle, sized?: boolean): TensorInfo;
   /** The tensor's buffer passes to the plane (the tensor becomes an alias); null when it is not the tensor's alone. */
   lend(dataId: DataId): Handle | null;
   /** The backend's dense kernel (seeds use it when present: it is faster than a recompute of every pixel). */
@@ -483,7 +486,8 @@ export class CudaPlane implements DataPlane {
 
   /** The slot's values as a new output tensor: an alias of vals (no copy). */
   private output(st: CudaSlotState): TensorInfo {
-    const out = this.backend.makeAlias([...st.op.outShape], st.vals);
+    // (vals always holds the slot's output: made for it, or a dense output of that shape lent to it)
+    const out = this.backend.makeAlias([...st.op.outShape], st.vals, true);
     this.aliasBuffers.set(out.dataId, st.vals);
     this.addUser(st.vals);
     // (quiet slots hand out aliases frame after frame without a write: forget the dead ones now and then)

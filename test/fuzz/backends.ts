@@ -8,6 +8,7 @@
 // Select with DELTA_BACKENDS=delta-cpu,delta-webgpu (specs) or `npm run fuzz -- --backend B`.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import * as delta from 'tfjs-backend-delta';
 import {configureHarness} from '../kernels/harness';
 import {collectUncaptured, scopedFrameCheck} from '../webgpu/error_scope';
 
@@ -79,4 +80,21 @@ export function testBackends(): string[] {
   const names = (process.env.DELTA_BACKENDS ?? 'delta-cpu').split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) loadBackend(n);
   return names;
+}
+
+/**
+ * Jasmine hooks for a block of specs on one delta backend: before each spec the backend is active (not silently
+ * another one: delta-cuda without its addon or a device fails here, with tfjs' reason above) and the delta
+ * configuration is exact mode with defaults; after each, the configuration is back to that.
+ */
+export function onDeltaBackendEachSpec(backend: string): void {
+  const defaults = () => {
+    delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
+    delta.reset();
+  };
+  beforeEach(async () => {
+    if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+    defaults();
+  });
+  afterEach(defaults);
 }

@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
 import {loadGraphModel} from '@tensorflow/tfjs-converter';
-import {isCuda, testBackends} from '../fuzz/backends';
+import {isCuda, onDeltaBackendEachSpec, testBackends} from '../fuzz/backends';
 import {modelFile} from '../cuda/data';
 import {Case, checkInvariant, DebugRec, DeltaRun} from '../kernels/harness';
 import {loadModelFile} from 'tfjs-backend-delta/cli';
@@ -118,16 +118,7 @@ for (const backend of testBackends()) {
   describe(`long runs on ${backend}`, () => {
     beforeAll(() => { jasmine.DEFAULT_TIMEOUT_INTERVAL = 10 * 60_000; });
     const cuda = isCuda(backend);
-    beforeEach(async () => {
-      // not silently on another backend: delta-cuda without its addon or a device fails here, with tfjs' reason above
-      if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-      delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
-      delta.reset();
-    });
-    afterEach(() => {
-      delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
-      delta.reset();
-    });
+    onDeltaBackendEachSpec(backend);
 
     it(`${FRAMES} frames of a small conv net in exact mode: exact every frame, memory flat`, async () => {
       const net = SmallNet.random(101);

@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
 import {GraphModel, loadGraphModel, registerOp} from '@tensorflow/tfjs-converter';
 import {frameToInput, loadModelFile} from 'tfjs-backend-delta/cli';
-import {isCuda, testBackends} from '../fuzz/backends';
+import {isCuda, onDeltaBackendEachSpec, testBackends} from '../fuzz/backends';
 import {clipFrames, modelFile} from '../cuda/data';
 import {fileHandler, MODELS} from '../util/models';
 import {loadSyntheticModel, onBackend, relErrNaN, sceneFrame, take} from './nets';
@@ -102,15 +102,7 @@ for (const backend of testBackends()) {
     beforeAll(() => { jasmine.DEFAULT_TIMEOUT_INTERVAL = 10 * 60_000; });
     // float32 sums in another order than tfjs-cpu on the GPU planes
     const tol = backend === 'delta-cpu' ? 1e-5 : 1e-4;
-    beforeEach(async () => {
-      if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-      delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
-      delta.reset();
-    });
-    afterEach(() => {
-      delta.configure({inputThreshold: 0, threshold: 0, thresholds: {}, keyframeInterval: 300, debug: false});
-      delta.reset();
-    });
+    onDeltaBackendEachSpec(backend);
 
     // (sizes and fits the offline bundle carries frames of: test/cuda/data.ts)
     const realModels: Array<{name: 'posenet' | 'movenet-lightning'; clip: string; size: number; fit: 'stretch' | 'pad'; frames: number;

@@ -25,11 +25,6 @@ interface Tag {
 export const DEFAULT_STREAM = 'default';
 
 /**
- * What a frame recorder (src/core/replay.ts) is told of one model run: the top-level kernel calls (those the
- * app's graph executor makes, not the calls a kernel makes inside), the tensors written outside kernels and
- * reads of tensor values (a graph that reads values while it runs may take another path on the next frame).
- */
-/**
  * Per-call facts that do not change while a call's kernel, attributes, input shapes and weights stay the same: a
  * replayed tape (src/core/replay.ts) keeps one per recorded call, filled on its first run, so that the engine does
  * not recompute them every frame.
@@ -40,6 +35,11 @@ export interface CallHint {
   denseMacs?: number;
 }
 
+/**
+ * What a frame recorder (src/core/replay.ts) is told of one model run: the top-level kernel calls (those the
+ * app's graph executor makes, not the calls a kernel makes inside), the tensors written outside kernels and
+ * reads of tensor values (a graph that reads values while it runs may take another path on the next frame).
+ */
 export interface CallRecorder {
   call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap}, dense: KernelFunc, out: TensorInfo | TensorInfo[]): void;
   write(dataId: object, values: unknown, shape: readonly number[], dtype: string): void;
@@ -820,7 +820,7 @@ export class DeltaEngine {
   }
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -12,14 +12,14 @@
  * each intermediate after its last use; only the requested outputs become tf.Tensors.
  *
  * Eager execution (`model.execute`, recorded again) whenever the replay would not be the same computation:
- * another input shape or dtype, other outputs, another backend or stream of tapes, a weight of the tape freed,
+ * another input shape or dtype, other outputs or another backend (tapes are keyed by them), a weight of the tape freed,
  * a kernel whose outputs' shapes differ from the recording (the frame is re-run eagerly; its slots already hold
  * this frame's values, so the re-run's steps are empty), and for good a graph that reads tensor values while it
  * runs (control flow, data-dependent shapes: the next frame may take another path).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo} from '@tensorflow/tfjs-core';
-import {attrsKey, CallHint, CallRecorder, DeltaEngine} from './engine';
+import {attrsKey, CallHint, CallRecorder, DeltaEngine, sameShape} from './engine';
 
 /** What a ReplayModel runs: a tfjs GraphModel (or anything with its synchronous execute). */
 export interface ExecutableModel {
@@ -69,7 +69,7 @@ interface TapeCall {
   readonly attrsKey: string;
   readonly outShapes: ReadonlyArray<readonly number[]>;
   readonly outDtypes: readonly string[];
-  /** Whether the kernel returned an array (outputs keep the form the kernel gave). */
+  /** Whether the kernel returned an array (part of what two recordings must agree on). */
   readonly multi: boolean;
   /** Outputs of earlier calls whose last use is this call (freed after it): [call, out] pairs. */
   frees: Array<[number, number]>;
@@ -189,12 +189,6 @@ function copyValues(v: ArrayBufferView | unknown[]): ArrayBufferView | unknown[]
   return typeof ta.slice === 'function' ? ta.slice() : v;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameValues(a: ConstantValue, b: ConstantValue): boolean {
   if (a.dtype !== b.dtype || !sameShape(a.shape, b.shape)) return false;
   const x = a.values as ArrayLike<unknown>, y = b.values as ArrayLike<unknown>;
@@ -239,8 +233,8 @@ class Tape {
   readonly constantInfos: TensorInfo[];
   /** Outputs of a call that nothing later reads and the app did not ask for: freed right after the call. */
   private readonly unused: Array<number[]>;
-  /** How many times each [call, out] is an output of the model (its tensor is handed to the app). */
-  private readonly finalUses: Map<string, number>;
+  /** The [call, out] pairs that are outputs of the model (their tensors are handed to the app, never freed here). */
+  private readonly finals: Set<string>;
 
   constructor(readonly engine: DeltaEngine, readonly rec: Recording) {
     const backend = engine.backend;
@@ -252,18 +246,14 @@ class Tape {
     rec.calls.forEach((c, i) => c.sources.forEach((s) => {
       if (s.kind === 'output') last.set(`${s.call}:${s.out}`, i);
     }));
-    this.finalUses = new Map();
-    for (const o of rec.outputs) {
-      const key = `${o.call}:${o.out}`;
-      this.finalUses.set(key, (this.finalUses.get(key) ?? 0) + 1);
-    }
+    this.finals = new Set(rec.outputs.map((o) => `${o.call}:${o.out}`));
     for (const c of rec.calls) c.frees = [];
     for (const [key, i] of last) {
-      if (this.finalUses.has(key)) continue;
+      if (this.finals.has(key)) continue;
       const [call, out] = key.split(':').map(Number);
       rec.calls[i].frees.push([call, out]);
     }
-    this.unused = rec.calls.map((c, i) => c.outShapes.map((_, k) => k).filter((k) => !last.has(`${i}:${k}`) && !this.finalUses.has(`${i}:${k}`)));
+    this.unused = rec.calls.map((c, i) => c.outShapes.map((_, k) => k).filter((k) => !last.has(`${i}:${k}`) && !this.finals.has(`${i}:${k}`)));
   }
 
   dispose(): void {
@@ -309,13 +299,13 @@ class Tape {
       throw e;
     }
     const result: TensorInfo[] = [];
-    const handed = new Map<string, number>();
+    const handed = new Set<string>();
     for (const o of rec.outputs) {
       const key = `${o.call}:${o.out}`;
       const t = vals[o.call][o.out]!;
       // the same buffer handed out twice: one reference each
       if (handed.has(key)) backend.incRef(t.dataId);
-      handed.set(key, (handed.get(key) ?? 0) + 1);
+      handed.add(key);
       result.push(viewOf(t, o.view));
     }
     return result;
@@ -397,7 +387,7 @@ export class ReplayModel {
         entry.tape = null;
         entry.last = null;
         entry.agreed = 0;
-        return this.record(engine, entry, inputs, outputs, `replay mismatch: ${e.message}`);
+        return this.record(engine, entry, inputs, list, outputs, `replay mismatch: ${e.message}`);
       }
       this.counts.replayedFrames++;
       this.lastMode = 'replay';
@@ -406,7 +396,7 @@ export class ReplayModel {
       const tensors = infos.map((t) => tf.engine().makeTensorFromTensorInfo(t, engine.backend));
       return Array.isArray(outputs) || (outputs === undefined && tensors.length !== 1) ? tensors : tensors[0];
     }
-    return this.record(engine, entry, inputs, outputs, `recording (${entry.agreed + 1} of ${this.stableFrames} agreeing frames)`);
+    return this.record(engine, entry, inputs, list, outputs, `recording (${entry.agreed + 1} of ${this.stableFrames} agreeing frames)`);
   }
 
   private eager(engine: DeltaEngine | null, inputs: ModelInputs, outputs: string | string[] | undefined, reason: string): Tensor | Tensor[] {
@@ -418,12 +408,11 @@ export class ReplayModel {
   }
 
   private record(engine: DeltaEngine, entry: {tape: Tape | null; last: Recording | null; agreed: number}, inputs: ModelInputs,
-                 outputs: string | string[] | undefined, reason: string): Tensor | Tensor[] {
-    const list = inputList(inputs);
+                 list: {tensors: Tensor[]}, outputs: string | string[] | undefined, reason: string): Tensor | Tensor[] {
+    if (engine.recorder) return this.eager(engine, inputs, outputs, 'another replay model is recording on this backend');
     const inputIds = new Map<object, number>();
     list.tensors.forEach((t, i) => { if (!inputIds.has(t.dataId)) inputIds.set(t.dataId, i); });
     const rec = new FrameRecorder(inputIds);
-    if (engine.recorder) return this.eager(engine, inputs, outputs, 'another replay model is recording on this backend');
     engine.recorder = rec;
     let result: Tensor | Tensor[];
     try {

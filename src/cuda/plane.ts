@@ -351,12 +351,12 @@ export class CudaPlane implements DataPlane {
     return st.vals;
   }
 
-  /** Copy-on-write, before a step writes vals in place: an output tensor still alive keeps the old buffer. */
   /** Whether an output tensor handed out on the slot's current values is still alive. */
   private hasLiveAlias(st: CudaSlotState): boolean {
     return st.aliasIds.some((id) => this.backend.refCount(id) > 0);
   }
 
+  /** Copy-on-write, before a step writes vals in place: an output tensor still alive keeps the old buffer. */
   private writable(st: CudaSlotState): void {
     const alive = this.hasLiveAlias(st);
     st.aliasIds = [];

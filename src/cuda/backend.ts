@@ -8,7 +8,11 @@
  *   bool:           stored as int32 0/1 on the device (kernels see 4-byte elements everywhere), read back
  *                   as Uint8Array as tfjs expects;
  *   string:         kept on the host (no kernel of ours reads strings; the CPU fallback does);
- *   complex64:      not supported (write() throws a clear error).
+ *   complex64:      kept on the host as tfjs hands it over (interleaved re, im Float32Array, 2 values per
+ *                   element); every kernel that reads or makes one runs on the CPU (register.ts: tfjs-cpu's
+ *                   kernel, which keeps real and imag parts apart), except the metadata-only ones (Reshape,
+ *                   Identity, ...), which share the dataId as for any dtype. No device memory, so
+ *                   memory().numBytesInGPU and liveBuffers do not count them; numDataIds() does (one per tensor).
  * Uploads and downloads are ordered on the runtime's one stream through pinned staging buffers
  * (binding/runtime.cc): a download waits for the kernels queued before it, nothing else waits.
  *
@@ -39,13 +43,13 @@ import {CudaPlane} from './plane';
 export const DELTA_CUDA = 'delta-cuda';
 
 interface CudaTensorData {
-  /** Device buffer (null for string tensors, which stay on the host). */
+  /** Device buffer (null for string and complex64 tensors, which stay on the host). */
   handle: Handle | null;
   shape: number[];
   dtype: DataType;
   refCount: number;
-  /** Host values of a string tensor. */
-  strings: backend_util.BackendValues | null;
+  /** Host values of a string tensor (Uint8Array[]) or a complex64 one (interleaved re, im Float32Array). */
+  host: backend_util.BackendValues | null;
   /** The buffer is the data plane's (a slot's values, makeAlias): the plane frees it, not disposeData. */
   borrowed?: boolean;
   /** Bytes this entry added to deviceBytes (taken off when it goes). */
@@ -56,6 +60,15 @@ interface CudaTensorData {
 export const denseKernels = new Map<string, KernelFunc>();
 /** Every tfjs-cpu kernel, run for delta-cuda through the CPU (download, kernel, upload; counted). */
 export const cpuKernels = new Map<string, KernelFunc>();
+
+/** The interleaved (re, im) values of a complex64 tensor of `shape` (zeros when none are given). */
+function complexValues(values: backend_util.BackendValues | null, shape: number[]): Float32Array {
+  const n = 2 * util.sizeFromShape(shape);
+  if (values == null) return new Float32Array(n);
+  const v = values as ArrayLike<number>;
+  if (v.length !== n) throw new DeltaCudaError(`delta-cuda: write: ${v.length} values for ${n / 2} complex64 elements (re, im interleaved)`);
+  return v instanceof Float32Array ? v : Float32Array.from(v);
+}
 
 function bytesOf(shape: readonly number[], dtype: DataType): number {
   return util.sizeFromShape(shape as number[]) * (dtype === 'string' ? 0 : 4);
@@ -107,7 +120,7 @@ export class DeltaCudaBackend extends KernelBackend {
     const dataId = {id: this.nextDataId++};
     const counted = this.addon.size(handle);
     this.deviceBytes += counted;
-    this.data.set(dataId, {handle, shape: [...shape], dtype, refCount: 1, strings: null, counted});
+    this.data.set(dataId, {handle, shape: [...shape], dtype, refCount: 1, host: null, counted});
     this.live.add(dataId);
     return {dataId, shape, dtype};
   }
@@ -124,7 +137,7 @@ export class DeltaCudaBackend extends KernelBackend {
     }
     const dataId = {id: this.nextDataId++};
     this.deviceBytes += bytes;
-    this.data.set(dataId, {handle, shape: [...shape], dtype: 'float32', refCount: 1, strings: null, borrowed: true, counted: bytes});
+    this.data.set(dataId, {handle, shape: [...shape], dtype: 'float32', refCount: 1, host: null, borrowed: true, counted: bytes});
     this.live.add(dataId);
     return {dataId, shape, dtype: 'float32'};
   }
@@ -175,16 +188,20 @@ export class DeltaCudaBackend extends KernelBackend {
   }
 
   private store(dataId: DataId, values: backend_util.BackendValues | null, shape: number[], dtype: DataType, refCount: number) {
-    if (dtype === 'complex64') throw new DeltaCudaError('delta-cuda: complex64 tensors are not supported');
     if (dtype === 'string') {
-      this.data.set(dataId, {handle: null, shape, dtype, refCount, strings: values, counted: 0});
+      this.data.set(dataId, {handle: null, shape, dtype, refCount, host: values, counted: 0});
+      this.live.add(dataId);
+      return;
+    }
+    if (dtype === 'complex64') {
+      this.data.set(dataId, {handle: null, shape, dtype, refCount, host: complexValues(values, shape), counted: 0});
       this.live.add(dataId);
       return;
     }
     const size = util.sizeFromShape(shape);
     const handle = this.addon.alloc(size * 4);
     this.deviceBytes += size * 4;
-    this.data.set(dataId, {handle, shape, dtype, refCount, strings: null, counted: size * 4});
+    this.data.set(dataId, {handle, shape, dtype, refCount, host: null, counted: size * 4});
     this.live.add(dataId);
     if (values != null && size > 0) this.upload(handle, values as ArrayLike<number> & ArrayBufferView, dtype, size);
   }
@@ -201,7 +218,9 @@ export class DeltaCudaBackend extends KernelBackend {
     this.deltaEngine.noteRead(dataId);
     const d = this.data.get(dataId);
     if (!d) throw new DeltaCudaError('delta-cuda: read of a disposed tensor');
-    if (d.dtype === 'string') return d.strings as backend_util.BackendValues;
+    if (d.dtype === 'string') return d.host as backend_util.BackendValues;
+    // a copy, as a float32 read is (a fresh download): the caller may write into what it gets
+    if (d.dtype === 'complex64') return (d.host as Float32Array).slice();
     const size = util.sizeFromShape(d.shape);
     if (d.dtype === 'float32') return this.addon.download(d.handle!, new Float32Array(size));
     const ints = this.addon.download(d.handle!, new Int32Array(size));
@@ -300,7 +319,7 @@ export class DeltaCudaBackend extends KernelBackend {
 
   /** A new scalar-free output for kernels: shape, dtype, fresh device buffer. */
   makeTensorInfo(shape: number[], dtype: DataType, values?: backend_util.BackendValues): TensorInfo {
-    if (values !== undefined || dtype === 'string') {
+    if (values !== undefined || dtype === 'string' || dtype === 'complex64') {
       const dataId = {id: this.nextDataId++};
       this.store(dataId, values ?? null, shape, dtype, 1);
       return {dataId, shape, dtype};

@@ -11,7 +11,7 @@
  * by our one-line reason ("delta-cuda: addon not built (...)" / "delta-cuda: no CUDA device: ...").
  * Pick the device before that: DELTA_CUDA_DEVICE=n or configureDeltaCuda({device: n}).
  */
-import {DataId, findBackendFactory, getKernel, getKernelsForBackend, KernelConfig, KernelFunc, NamedTensorInfoMap,
+import {backend_util, DataId, findBackendFactory, getKernel, getKernelsForBackend, KernelConfig, KernelFunc, NamedTensorInfoMap,
   registerBackend, registerKernel, TensorInfo} from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
@@ -42,6 +42,21 @@ function cpuBackend(): MathBackendCPU {
   return cpu;
 }
 
+/**
+ * A complex64 tensor on tfjs-cpu from interleaved (re, im) values. tfjs-cpu keeps the parts as two float32
+ * tensors under the complex one (complexTensorInfos, as its Complex kernel makes them): its kernels read
+ * them there, and disposing the complex tensor disposes them.
+ */
+function cpuComplex(c: MathBackendCPU, values: Float32Array, shape: number[]): DataId {
+  const {real, imag} = backend_util.splitRealAndImagArrays(values);
+  const dataId = c.write(null as unknown as backend_util.BackendValues, shape, 'complex64');
+  c.data.get(dataId).complexTensorInfos = {
+    real: {dataId: c.write(real, shape, 'float32'), shape, dtype: 'float32'},
+    imag: {dataId: c.write(imag, shape, 'float32'), shape, dtype: 'float32'},
+  };
+  return dataId;
+}
+
 /** A tfjs-cpu kernel run for delta-cuda: inputs downloaded, outputs uploaded, the call counted. */
 function onCpu(config: KernelConfig): KernelFunc {
   return ({inputs, attrs, backend}) => {
@@ -51,7 +66,9 @@ function onCpu(config: KernelConfig): KernelFunc {
     const made: DataId[] = [];
     const toCpu = (info: TensorInfo | null | undefined): TensorInfo | null | undefined => {
       if (info == null) return info;
-      const dataId = c.write(b.readSync(info.dataId), info.shape, info.dtype);
+      const values = b.readSync(info.dataId);
+      const dataId = info.dtype === 'complex64' ? cpuComplex(c, values as Float32Array, info.shape) :
+        c.write(values, info.shape, info.dtype);
       made.push(dataId);
       return {dataId, shape: info.shape, dtype: info.dtype};
     };
@@ -69,13 +86,20 @@ function onCpu(config: KernelConfig): KernelFunc {
   };
 }
 
-/** String tensors live on the host: a CUDA kernel given one runs on the CPU instead. */
+/** Kernels that only relabel a dataId (refcount + 1, another shape): any dtype, no device access. */
+const METADATA_ONLY = new Set(['Reshape', 'ExpandDims', 'Squeeze', 'Identity']);
+
+/**
+ * String and complex64 tensors live on the host: a CUDA kernel given one runs on the CPU instead, and so does
+ * a Cast to complex64 (tfjs-cpu builds it from the real part and zeros).
+ */
 function onGpuOrCpu(kernelName: string, gpu: KernelFunc): KernelFunc {
+  if (METADATA_ONLY.has(kernelName)) return gpu;
   return (args) => {
     const ins = Object.values(args.inputs ?? {}) as Array<TensorInfo | null | undefined>;
-    if (ins.some((t) => t != null && (t.dtype === 'string' || t.dtype === 'complex64')) && cpuKernels.has(kernelName)) {
-      return cpuKernels.get(kernelName)!(args);
-    }
+    const onHost = ins.some((t) => t != null && (t.dtype === 'string' || t.dtype === 'complex64')) ||
+      (kernelName === 'Cast' && (args.attrs as {dtype?: unknown} | undefined)?.dtype === 'complex64');
+    if (onHost && cpuKernels.has(kernelName)) return cpuKernels.get(kernelName)!(args);
     return gpu(args);
   };
 }

@@ -165,12 +165,16 @@ async function runFrame(model, t, device, errors) {
   device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
   const t0 = performance.now();
   const x = input(t);
+  const tInput = performance.now();
   const y = model.execute(x, spec.outputs);
   const ys = Array.isArray(y) ? y : [y];
   const tExec = performance.now();
   const outs = await Promise.all(ys.map((y) => y.data()));
   const ms = performance.now() - t0;
-  if (PROFILE) { model.execMs = (model.execMs ?? 0) + (tExec - t0); model.awaitMs = (model.awaitMs ?? 0) + (performance.now() - tExec); }
+  if (PROFILE) {
+    model.execMs = (model.execMs ?? 0) + (tExec - t0); model.awaitMs = (model.awaitMs ?? 0) + (performance.now() - tExec);
+    model.inputMs = (model.inputMs ?? 0) + (tInput - t0);  // the app's share of execMs: bytes -> Float32Array -> tf.tensor4d
+  }
   if (!model.hm) { const s = ys[spec.outputs.indexOf(spec.heatmap)]?.shape; model.hm = s ? {h: s[1], w: s[2]} : {}; }
   tf.dispose([x, ...ys]);
   for (const e of [await device.popErrorScope(), await device.popErrorScope(), await device.popErrorScope()]) if (e) errors.push(`frame ${t}: ${e.message.split('\n')[0]}`);
@@ -202,7 +206,7 @@ async function runBackend(name, thr) {
   const T = {};
   const rec0 = recSnap();
   if (PROFILE) {
-    model.execMs = 0; model.awaitMs = 0;
+    model.execMs = 0; model.awaitMs = 0; model.inputMs = 0;
     const wrap = (o, name, label) => { if (!o[name]) return; const f = o[name]; o[name] = function(...a) { const t = performance.now(); try { return f.apply(this, a); } finally { T[label] = (T[label] ?? 0) + performance.now() - t; } }; };
     wrap(b, 'submitQueue', 'submitQueue');
     if (isDelta) {
@@ -224,7 +228,7 @@ async function runBackend(name, thr) {
     }
   }
   if (PROFILE) {
-    r.profile = {execMs: model.execMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
+    r.profile = {execMs: model.execMs / TIMED, inputMs: model.inputMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }
     console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} (ms per timed frame): ${JSON.stringify(Object.fromEntries(Object.entries(r.profile).map(([k, v]) => [k, +v.toFixed(2)])))}`);
     r.recording = {timed: recPer(rec0, recSnap(), TIMED)};
@@ -232,12 +236,20 @@ async function runBackend(name, thr) {
   }
   /** --profile: host ms of execute() and recording counts per frame of a later phase (no-change, seed). */
   const phase = async (label, n, frame) => {
-    const a = recSnap(), e0 = model.execMs ?? 0, T0 = {...T};
+    const a = recSnap(), e0 = model.execMs ?? 0, i0 = model.inputMs ?? 0, w0 = model.awaitMs ?? 0, T0 = {...T};
+    const c0 = isDelta ? {...b.plane.counters} : null;
     const ms = [];
     for (let k = 0; k < n; k++) ms.push(await frame(k));
     if (!PROFILE || !n) return ms;
     r.recording[label] = recPer(a, recSnap(), n);
-    const host = {execMs: +(((model.execMs ?? 0) - e0) / n).toFixed(2)};
+    // execMs includes inputMs (making the input tensor); awaitMs: the outputs' data() (read-backs)
+    const host = {execMs: +(((model.execMs ?? 0) - e0) / n).toFixed(2), inputMs: +(((model.inputMs ?? 0) - i0) / n).toFixed(2),
+      awaitMs: +(((model.awaitMs ?? 0) - w0) / n).toFixed(2)};
+    if (c0) {
+      // the plane's read-back counters where it has them: GPU read-backs of output values, reads served from its host copy
+      const c = b.plane.counters;
+      for (const k of ['readbacks', 'readCacheHits', 'hostUnchanged']) if (k in c) r.recording[label][k] = +((c[k] - c0[k]) / n).toFixed(1);
+    }
     for (const k of Object.keys(T)) host[k] = +(((T[k] ?? 0) - (T0[k] ?? 0)) / n).toFixed(2);
     r.profile[label] = host;
     console.log(`[profile] ${name}${thr ? ` ${thr.join('/')}` : ''} ${label} frame: host ms ${JSON.stringify(host)}, recording ${JSON.stringify(r.recording[label])}`);
@@ -304,7 +316,8 @@ async function runBackend(name, thr) {
   const result = {date: new Date().toISOString(), adapter: adapterInfo, model: MODEL, clip: clip.clip, size: `${W}x${H}`, batch: BATCH,
     warmup: WARMUP, timed: TIMED, replay: REPLAY, crossover: CROSSOVER ?? deltaWebgpu.DEFAULT_DENSE_CROSSOVER, seconds: (Date.now() - t0) / 1000,
     command: `node benchmarks/webgpu/bench.cjs ${argv.join(' ')}`, rows,
-    perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))]))};
+    perFrameMs: Object.fromEntries(runs.filter((r) => !r.error).map((r) => [`${r.backend}${r.thresholds ? ` ${r.thresholds.input}/${r.thresholds.inner}` : ''}`, r.ms.map((m) => +m.toFixed(2))])),
+    noChangePerFrameMs: Object.fromEntries(runs.filter((r) => !r.error && r.nochangeMs.length).map((r) => [`${r.backend} ${r.thresholds.input}/${r.thresholds.inner}`, r.nochangeMs.map((m) => +m.toFixed(2))]))};
   console.log(`[bench] ${MODEL} ${clip.clip} ${W}x${H} batch ${BATCH} on ${adapterInfo} (${result.seconds.toFixed(0)} s)`);
   console.table(rows.map((r) => { const {modes, profile, recording, ...rest} = r; void modes; void profile; void recording; return rest; }));
   if (OUTFILE) writeFileSync(OUTFILE, JSON.stringify(result, null, 1));

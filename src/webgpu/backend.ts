@@ -3,7 +3,7 @@
  * delta-webgpu: tfjs-backend-webgpu's storage and dense kernels (WebGPUBackend subclass), with the
  * delta engine in front of every kernel and the WGSL data plane (plane.ts) behind it.
  */
-import {backend_util, DataType} from '@tensorflow/tfjs-core';
+import {backend_util, DataType, env} from '@tensorflow/tfjs-core';
 import {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {DeltaEngine} from '../core/engine';
 import {WebGpuDataPlane} from './plane';
@@ -51,12 +51,44 @@ export class DeltaWebGPUBackend extends WebGPUBackend {
 
   override readSync(dataId: object): backend_util.BackendValues {
     this.deltaEngine.noteRead(dataId);
-    return super.readSync(dataId);
+    if (this.cpuValuesOf(dataId) != null) return super.readSync(dataId);
+    const cached = this.plane.readValuesCached(dataId);
+    if (cached) return this.keepOnCPU(dataId, cached);
+    const token = this.plane.readValuesToken(dataId);
+    const values = super.readSync(dataId);
+    if (token) this.plane.readValuesStore(token, values);
+    return values;
   }
 
+  /**
+   * An output aliasing a slot's value buffer that nothing wrote into since its last read-back (a frame whose
+   * steps were all empty) is read from the plane's host copy: no GPU copy, submit or map (a fresh array, kept
+   * on the tensor as tfjs keeps what it reads). Other outputs of the plane are read back by it (the read-backs
+   * of one synchronous run share one submit) and their values kept; any other tensor: tfjs' read.
+   */
   override read(dataId: object): Promise<backend_util.BackendValues> {
     this.deltaEngine.noteRead(dataId);
-    return super.read(dataId);
+    if (this.cpuValuesOf(dataId) != null || env().getBool('WEBGPU_ENGINE_COMPILE_ONLY')) return super.read(dataId);
+    const cached = this.plane.readValuesCached(dataId);
+    if (cached) return Promise.resolve(this.keepOnCPU(dataId, cached));
+    // the token and the copy are taken now: the values of the buffer's current generation
+    const token = this.plane.readValuesToken(dataId);
+    if (!token) return super.read(dataId);
+    return this.plane.readBack(dataId).then((values) => {
+      this.plane.readValuesStore(token, values);
+      return this.tensorMap.has(dataId) ? this.keepOnCPU(dataId, values) : values;
+    });
+  }
+
+  /** As tfjs' convertAndCacheOnCPU (private in its typings): later reads of this tensor return these values. */
+  private keepOnCPU(dataId: object, values: Float32Array): Float32Array {
+    this.tensorMap.get(dataId).values = values;
+    return values;
+  }
+
+  /** tfjs' values of a tensor already on the CPU (not uploaded, or read back before), else null. */
+  private cpuValuesOf(dataId: object): unknown {
+    return this.tensorMap.has(dataId) ? this.tensorMap.get(dataId).values : null;
   }
 
   override submitQueue(): void {

@@ -18,6 +18,11 @@
  * A step without any changed input records nothing; a diffed input whose values are still on the
  * CPU (not uploaded yet) and equal, bit for bit, what the slot diffed last time is unchanged (host check).
  *
+ * Reading an output back (read/readSync of an alias of a slot's value buffer): the plane keeps a host copy of
+ * what the last read-back returned with the buffer's write generation (bumped by every write recorded into it:
+ * seeds, steps with a change, pass-throughs, copy-on-write targets; dropped when the buffer leaves the plane);
+ * a frame whose steps were all empty reads its outputs from that copy (a fresh array each time), no GPU copy.
+ *
  * Counts (active pixels, MACs) stay on the device; they are copied into a mappable counter page
  * (all of a command buffer's copies at its end, before the submit) and read back asynchronously
  * after it (PlaneResult.deferredCounts; settle()). They also feed the cost model (lastFraction).
@@ -256,7 +261,10 @@ export class WebGpuDataPlane implements DataPlane {
     passThroughSteps: 0, fullUpdates: 0,
     /** Settled delta steps: MACs performed, and MACs of the touched pixels only (a dense-run conv step: its
      *  candidates' share of the dense MACs): the arithmetic ceiling of a perfect sparse kernel. */
-    performedMacs: 0, touchedMacs: 0};
+    performedMacs: 0, touchedMacs: 0,
+    /** Reads of output values (alias tensors): read back from the GPU, or served from the host copy of the last
+     *  read-back because nothing was written into the buffer since (readValuesCached) */
+    readbacks: 0, readCacheHits: 0};
   /**
    * Cost model of conv delta steps, decided on the host: when the slot's latest touched share known on the
    * host (GpuSlotState.lastFraction: the counts of its last settled step, usually the previous frame's;
@@ -496,7 +504,12 @@ export class WebGpuDataPlane implements DataPlane {
 
   /** A slot buffer leaves the plane now; after the next submit (recorded commands may use it) it is destroyed or pooled. */
   private retire(bufs: GPUBuffer[]) {
-    for (const b of bufs) (this.poolKeys.has(b) ? this.pendingPool : this.pendingDestroy).push(b);
+    for (const b of bufs) {
+      // a pooled buffer may come back as another slot's buffer: no read copy or generation survives it
+      this.writeGens.delete(b);
+      this.readCopies.delete(b);
+      (this.poolKeys.has(b) ? this.pendingPool : this.pendingDestroy).push(b);
+    }
     this.gpuBuffers -= bufs.length;
   }
 
@@ -587,6 +600,9 @@ export class WebGpuDataPlane implements DataPlane {
   dispose(): void {
     this.disposed = true;
     livePlanes.delete(this);
+    this.readCopies.clear();
+    for (const list of this.readStaging.values()) for (const buf of list) buf.destroy();
+    this.readStaging.clear();
     for (const p of this.freePages) p.buffer.destroy();
     this.freePages.length = 0;
     this.spareBuffer?.destroy();
@@ -632,6 +648,103 @@ export class WebGpuDataPlane implements DataPlane {
       if (c.st) c.st.countsPending = false;
     }
     this.pendingCounts = [];
+  }
+
+  // ---- reading outputs back -------------------------------------------------------------------
+
+  /** Write generation of each slot value buffer (plane-wide sequence; absent: unknown, never served from a copy). */
+  private readonly writeGens = new WeakMap<GPUBuffer, number>();
+  private writeSeq = 0;
+  /** Host copy of a value buffer's contents as last read back, with the write generation they were read at. */
+  private readonly readCopies = new Map<GPUBuffer, {gen: number; values: Float32Array}>();
+
+  /** A write into a slot's value buffer is being recorded now: earlier read-backs of it are stale. */
+  private noteValuesWrite(buf: GPUBuffer) {
+    this.writeGens.set(buf, ++this.writeSeq);
+    this.readCopies.delete(buf);
+  }
+
+  /**
+   * Backend read/readSync of a tensor whose values are not on the CPU yet: when it aliases a slot's value
+   * buffer that nothing was written into since its last read-back, a new copy of those values (the app may
+   * mutate what it gets); else null (read it back, then readValuesStore).
+   */
+  readValuesCached(dataId: object): Float32Array | null {
+    const buf = this.aliases.get(dataId);
+    if (!buf) return null;
+    const c = this.readCopies.get(buf);
+    const gen = this.writeGens.get(buf);
+    if (!c || gen === undefined || c.gen !== gen) return null;
+    this.counters.readCacheHits++;
+    return c.values.slice();
+  }
+
+  /**
+   * Before a read-back of dataId (called where the copy is recorded: the values are those of the buffer's
+   * current generation): what readValuesStore needs to keep them, or null (no slot value buffer).
+   */
+  readValuesToken(dataId: object): {buf: GPUBuffer; gen: number} | null {
+    const buf = this.aliases.get(dataId);
+    if (buf) {
+      const gen = this.writeGens.get(buf);
+      if (gen === undefined) return null;
+      this.counters.readbacks++;
+      return {buf, gen};
+    }
+    // a pass-through step's output (tfjs' tensor): the value buffer got a bit-exact copy of it at that generation
+    const twin = this.passThroughOuts.get(dataId);
+    if (!twin || this.writeGens.get(twin.buf) !== twin.gen) return null;
+    this.counters.readbacks++;
+    return twin;
+  }
+  /** Output tensors of pass-through steps -> the value buffer (and its generation) they were copied into. */
+  private readonly passThroughOuts = new WeakMap<object, {buf: GPUBuffer; gen: number}>();
+
+  /**
+   * Read-back of a tensor the plane handed out (readValuesToken gave a token): its copy into a mappable buffer is
+   * recorded now (the values of this moment), the submit is left to a microtask so that every read-back asked for
+   * in the same synchronous run (an app's Promise.all(outs.map((o) => o.data()))) shares one submit; then mapped.
+   */
+  readBack(dataId: object): Promise<Float32Array> {
+    const b = this.b;
+    const src = b.tensorMap.get(dataId).resource as GPUBuffer;
+    const size = src.size;
+    const staging = this.readStaging.get(size)?.pop() ??
+        this.device.createBuffer({size, usage: MAP_READ | COPY_DST, label: 'delta:readback'});
+    this.encoder().copyBufferToBuffer(src, 0, staging, 0, size);
+    b.commandQueueOwnedIds.add(dataId);  // a dispose before the submit is deferred by tfjs
+    this.readSubmit ??= Promise.resolve().then(() => {
+      this.readSubmit = null;
+      if (b.commandEncoder) {
+        b.endComputePassEncoder();
+        b.submitQueue();
+      }
+    });
+    return this.readSubmit.then(() => staging.mapAsync(MAP_READ)).then(() => {
+      const values = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      if (this.disposed) staging.destroy();
+      else this.stagingIdle(size).push(staging);
+      return values;
+    }, (err) => {
+      staging.destroy();
+      throw err;
+    });
+  }
+  /** The submit shared by the read-backs asked for since the last one (null: none pending). */
+  private readSubmit: Promise<void> | null = null;
+  /** Idle mappable buffers of read-backs, by size (an app reads the same outputs every frame). */
+  private readonly readStaging = new Map<number, GPUBuffer[]>();
+  private stagingIdle(size: number): GPUBuffer[] {
+    let list = this.readStaging.get(size);
+    if (!list) this.readStaging.set(size, list = []);
+    return list;
+  }
+
+  /** The values a read-back returned (kept as a copy, only while the buffer is still at that generation). */
+  readValuesStore(token: {buf: GPUBuffer; gen: number}, values: unknown): void {
+    if (this.disposed || this.writeGens.get(token.buf) !== token.gen || !(values instanceof Float32Array)) return;
+    this.readCopies.set(token.buf, {gen: token.gen, values: values.slice()});
   }
 
   // ---- recording ----------------------------------------------------------------------------
@@ -753,6 +866,7 @@ export class WebGpuDataPlane implements DataPlane {
     const P = st.pixels;
     st.out = this.buffer(st.outBytes, STORAGE | COPY_SRC | COPY_DST, `${call.kernel}:values`, undefined, true, true, true);
     this.users.set(st.out, 1);
+    this.noteValuesWrite(st.out);  // the dense run below writes it
     // meta and stamp are new (zeros): stamps are generations of this meta's GEN
     st.meta = this.buffer(META.BYTES, STORAGE | COPY_SRC | COPY_DST, 'meta', st);
     st.args = this.buffer(META.BYTES, STORAGE | INDIRECT, 'args', st, false, true, true);
@@ -1042,6 +1156,7 @@ export class WebGpuDataPlane implements DataPlane {
     // the slot's meta still waits for its counter copy at the end of the command buffer: record it now
     if (st.countsPending) this.flushCounts();
     this.copyOnWrite(st, call);
+    this.noteValuesWrite(st.out);  // updated in place below (even where the device finds nothing to change)
     // the cost model, on the host: only the chosen compute is recorded
     const denseStep = conv && this.preferDense(st);
     // a busy slot's dense step hands a full update: its conv consumers run tfjs' conv alone. Only on a measured
@@ -1124,8 +1239,10 @@ export class WebGpuDataPlane implements DataPlane {
    */
   private passThrough(st: GpuSlotState, call: PlaneCall, dense: GPUBuffer[], raw: ReadonlyArray<GPUBuffer | null>): PlaneResult {
     this.copyOnWrite(st, call);
+    this.noteValuesWrite(st.out);
     const {res, temps} = this.tfjsKernel(st, call, dense);
     this.copy(this.tensorBuffer(res), st.out, st.outBytes / 4);
+    this.passThroughOuts.set(res.dataId, {buf: st.out, gen: this.writeGens.get(st.out)!});
     for (const id of temps) this.b.commandQueueOwnedIds.add(id);
     for (const id of temps) this.backend.disposeData(id);
     st.lastFraction = 1;
@@ -1180,7 +1297,9 @@ export class WebGpuDataPlane implements DataPlane {
       return false;
     }
     if (last && sameBytes(values, last)) return true;
-    st.lastRaw[i] = copyBytes(values);
+    // a copy (the app may refill the same array for its next frame), into the last one's memory when it fits
+    if (last && last.byteLength === values.byteLength) last.set(values);
+    else st.lastRaw[i] = copyBytes(values);
     return false;
   }
 

@@ -238,13 +238,18 @@ async function runBackend(name, thr) {
   const phase = async (label, n, frame) => {
     const a = recSnap(), e0 = model.execMs ?? 0, i0 = model.inputMs ?? 0, w0 = model.awaitMs ?? 0, T0 = {...T};
     const c0 = isDelta ? {...b.plane.counters} : null;
+    const cpu0 = process.cpuUsage();
     const ms = [];
     for (let k = 0; k < n; k++) ms.push(await frame(k));
+    const cpu = process.cpuUsage(cpu0);
     if (!PROFILE || !n) return ms;
     r.recording[label] = recPer(a, recSnap(), n);
     // execMs includes inputMs (making the input tensor); awaitMs: the outputs' data() (read-backs)
     const host = {execMs: +(((model.execMs ?? 0) - e0) / n).toFixed(2), inputMs: +(((model.inputMs ?? 0) - i0) / n).toFixed(2),
-      awaitMs: +(((model.awaitMs ?? 0) - w0) / n).toFixed(2)};
+      awaitMs: +(((model.awaitMs ?? 0) - w0) / n).toFixed(2),
+      // CPU time of the whole process per frame (all threads: Dawn's, the software adapter's, GC), user + system:
+      // steadier than wall time on a loaded machine
+      cpuMs: +((cpu.user + cpu.system) / 1000 / n).toFixed(2)};
     if (c0) {
       // the plane's read-back counters where it has them: GPU read-backs of output values, reads served from its host copy
       const c = b.plane.counters;

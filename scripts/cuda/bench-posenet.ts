@@ -139,6 +139,8 @@ interface Row {
   noChangeRepeatMs: number | null;
   /** The first frame without change: MACs performed (settled device counts) and dense MACs of the frame. */
   noChangeMacs: {performed: number; dense: number} | null;
+  /** Layer runs of the first no-change frame that replay skipped (DeltaEngine.quietCall; stats totals.skippedRuns). */
+  noChangeSkippedRuns: number | null;
   /** The data plane's counters over that frame (steps, empty steps, count read-backs, launches, output copies). */
   noChangePlane: Record<string, number> | null;
   layerModes: Record<string, number>; cpuKernels: Record<string, number>;
@@ -218,6 +220,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       // A frame with no change: the last frame's values again, as a new tensor.
       let noChangeMs: number | null = null, noChangeRepeatMs: number | null = null;
       let noChangeMacs: Row['noChangeMacs'] = null, noChangePlane: Row['noChangePlane'] = null;
+      let noChangeSkippedRuns: number | null = null;
       {
         const repeats: number[] = [];
         const last = inputs[WARM + TIMED - 1];
@@ -226,6 +229,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           // a new tensor (new upload, before the clock) with the same values: the input is diffed on the device
           const again = tf.tensor4d(lastValues, last.shape);
           const p0 = planeStats();
+          const skipped0 = delta.stats().totals.skippedRuns;
           b.addon.synchronize();
           const t0 = performance.now();
           const outs = run(again);
@@ -236,6 +240,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
             await delta.settleStats();
             const st = delta.stats();
             noChangeMacs = {performed: st.totals.performedMacs, dense: st.totals.denseMacs};
+            noChangeSkippedRuns = st.totals.skippedRuns - skipped0;
             const p1 = planeStats();
             noChangePlane = Object.fromEntries(Object.keys(p1).map((k) => [k, p1[k] - (p0[k] ?? 0)]));
           } else {
@@ -266,13 +271,13 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
-        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks(),
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks(),
         replay: replayStats};
       rows.push(row);
       console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
           `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs!.toFixed(2)} ms ` +
-          `(then ${noChangeRepeatMs!.toFixed(2)}; MACs ${noChangeMacs!.performed}/${noChangeMacs!.dense}; ` +
+          `(then ${noChangeRepeatMs!.toFixed(2)}; MACs ${noChangeMacs!.performed}/${noChangeMacs!.dense}, skipped ${noChangeSkippedRuns}; ` +
           `plane ${JSON.stringify(noChangePlane)}), modes ${JSON.stringify(modes)}`);
     }
     configureDeltaCuda({convPrecision: PRECISIONS[0]});

@@ -18,6 +18,11 @@ interface Tag {
   readonly version: number;
   /** Version of the slot's output the update is relative to (-1: dense run, no update). */
   readonly baseVersion: number;
+  /**
+   * The earliest version the update applies to as well: the slot's output did not change from this version to
+   * baseVersion (its runs in between were quiet), so a consumer that saw any of them can apply it.
+   */
+  readonly since: number;
   readonly update: unknown | null;
   readonly shape: readonly number[];
 }
@@ -33,7 +38,37 @@ export interface CallHint {
   why?: string | null;
   signature?: string;
   denseMacs?: number;
+  /** The slot the call ran on last (quietCall checks that it is still the call's slot). */
+  slot?: Slot;
+  /** The slot key slotFor derived last time, with the stream's key state it derived it from (see slotFor). */
+  keys?: KeyCache;
 }
+
+/**
+ * One slotFor derivation: the stream's key state it started from (weighted calls: the occurrences so far in the
+ * frame of the weight, by id and by content hash; others: the last keyed slot and the offset from it), the key, and
+ * the state it left.
+ */
+interface KeyCache {
+  readonly stream: object;
+  readonly weightId: object | null;
+  readonly wid: number;
+  readonly lastKeyed: string;
+  readonly lastStable: string;
+  readonly offset: number;
+  readonly occ: number;
+  readonly hashKey: string;
+  readonly stableOcc: number;
+  readonly key: string;
+  readonly afterStable: string;
+}
+
+/**
+ * An input of a call that replay may skip (DeltaEngine.quietCall): a tensor that is the same every frame (a weight,
+ * a constant of the tape), or the output of an earlier call of the frame, named by that call's hint (the tensor
+ * itself may not exist: a skipped call makes none).
+ */
+export type QuietInput = {readonly dataId: object} | {readonly producer: CallHint};
 
 /**
  * What a frame recorder (src/core/replay.ts) is told of one model run: the top-level kernel calls (those the
@@ -115,7 +150,9 @@ export interface DeltaStats {
   frame: number;
   layers: LayerStats[];
   totals: {denseMacs: number; performedMacs: number; totalDenseMacs: number; totalPerformedMacs: number;
-    slots: number; deltaRuns: number; denseRuns: number; fallbackRuns: number};
+    slots: number; deltaRuns: number; denseRuns: number; fallbackRuns: number;
+    /** Delta runs accounted without running (replay: none of the layer's inputs changed since its last run). */
+    skippedRuns: number};
   /**
    * Problems found lazily (no exception mid-model): e.g. keys of configure({thresholds}) /
    * loadThresholds() that match no layer this stream has run.
@@ -356,7 +393,7 @@ export class DeltaEngine {
     const s = this.stream(streamId);
     const layers: LayerStats[] = [];
     let denseMacs = 0, performedMacs = 0, totalDenseMacs = 0, totalPerformedMacs = 0;
-    let deltaRuns = 0, denseRuns = 0, fallbackRuns = 0;
+    let deltaRuns = 0, denseRuns = 0, fallbackRuns = 0, skippedRuns = 0;
     for (const slot of s.slots.values()) {
       if (!all && slot.lastFrame !== s.frameIndex) continue;
       layers.push({
@@ -370,11 +407,13 @@ export class DeltaEngine {
       denseMacs += slot.denseMacs; performedMacs += slot.performedMacs;
       totalDenseMacs += slot.totalDenseMacs; totalPerformedMacs += slot.totalPerformedMacs;
       deltaRuns += slot.counts.delta; denseRuns += slot.counts.dense; fallbackRuns += slot.counts.fallback;
+      skippedRuns += slot.skippedRuns;
     }
     layers.sort((a, b) => parseInt(a.name, 10) - parseInt(b.name, 10));
     return {
       backend: this.backendName, stream: s.id, frame: s.frameIndex, layers,
-      totals: {denseMacs, performedMacs, totalDenseMacs, totalPerformedMacs, slots: layers.length, deltaRuns, denseRuns, fallbackRuns},
+      totals: {denseMacs, performedMacs, totalDenseMacs, totalPerformedMacs, slots: layers.length, deltaRuns, denseRuns, fallbackRuns,
+        skippedRuns},
       warnings: this.thresholdWarnings(s),
       errorEstimate: s.estimateMacs > 0 ? s.staleMacs / s.estimateMacs : s.errorEstimate,
       keyframes: s.keyframes,
@@ -524,22 +563,46 @@ export class DeltaEngine {
     return sig;
   }
 
-  private slotFor(s: Stream, kernel: string, spec: OpSpec | undefined, inputs: readonly NamedInput[]): Slot {
+  private slotFor(s: Stream, kernel: string, spec: OpSpec | undefined, inputs: readonly NamedInput[], hint?: CallHint): Slot {
     s.pos++;
-    let key: string;
     const weight = spec?.weightInput ? inputs.find((i) => i.name === spec.weightInput) : undefined;
+    // a replayed call derives the same key from the same state every frame: reuse the strings built last time
+    // (building them and hashing new strings into the maps was a tenth of a replayed quiet frame)
+    const c = hint?.keys;
+    if (c && c.stream === s && c.weightId === (weight ? weight.info.dataId : null) && (weight ?
+        (s.occurrences.get(c.wid) ?? 0) === c.occ && (s.stableOccurrences.get(c.hashKey) ?? 0) === c.stableOcc :
+        s.lastKeyed === c.lastKeyed && s.offset === c.offset && s.lastStable === c.lastStable)) {
+      const slot = s.slots.get(c.key);
+      if (slot && slot.kernel === kernel) {
+        if (weight) {
+          s.occurrences.set(c.wid, c.occ + 1);
+          s.stableOccurrences.set(c.hashKey, c.stableOcc + 1);
+          s.lastKeyed = c.key;
+          s.offset = 0;
+          s.lastStable = c.afterStable;
+        } else {
+          s.offset = c.offset + 1;
+        }
+        slot.lastUse = ++this.useCounter;
+        slot.lastFrame = s.frameIndex;
+        return slot;
+      }
+    }
+    const before = {lastKeyed: s.lastKeyed, lastStable: s.lastStable, offset: s.offset};
+    let key: string;
+    let wid = 0, occ = 0, hashKey = '', stableOcc = 0;
     if (weight) {
-      const wid = idOf(weight.info.dataId);
+      wid = idOf(weight.info.dataId);
       this.weightIds.add(wid);
-      const occ = s.occurrences.get(wid) ?? 0;
+      occ = s.occurrences.get(wid) ?? 0;
       s.occurrences.set(wid, occ + 1);
       key = `w${wid}#${occ}`;
       s.lastKeyed = key;
       s.offset = 0;
-      const h = `${this.weightHash(weight.info)}:${kernel}`;
-      const socc = s.stableOccurrences.get(h) ?? 0;
-      s.stableOccurrences.set(h, socc + 1);
-      s.lastStable = `${h}#${socc}`;
+      hashKey = `${this.weightHash(weight.info)}:${kernel}`;
+      stableOcc = s.stableOccurrences.get(hashKey) ?? 0;
+      s.stableOccurrences.set(hashKey, stableOcc + 1);
+      s.lastStable = `${hashKey}#${stableOcc}`;
     } else {
       key = `${s.lastKeyed}+${++s.offset}`;
     }
@@ -554,6 +617,10 @@ export class DeltaEngine {
     }
     slot.lastUse = ++this.useCounter;
     slot.lastFrame = s.frameIndex;
+    if (hint) {
+      hint.keys = {stream: s, weightId: weight ? weight.info.dataId : null, wid, ...before, occ, hashKey, stableOcc, key,
+        afterStable: s.lastStable};
+    }
     return slot;
   }
 
@@ -605,13 +672,13 @@ export class DeltaEngine {
 
   /** Every kernel of a delta backend goes through here. */
   call(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
-       dense: KernelFunc, hint?: CallHint): TensorInfo | TensorInfo[] {
+       dense: KernelFunc, hint?: CallHint, slot?: Slot): TensorInfo | TensorInfo[] {
     if (this.disposed) return dense(args as Parameters<KernelFunc>[0]);
     const recorder = this.depth === 0 ? this.recorder : null;
     this.depth++;
     let out: TensorInfo | TensorInfo[];
     try {
-      out = this.callInner(kernel, args, dense, hint);
+      out = this.callInner(kernel, args, dense, hint, slot);
     } finally {
       this.depth--;
     }
@@ -620,12 +687,14 @@ export class DeltaEngine {
   }
 
   private callInner(kernel: string, args: {inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown},
-                    dense: KernelFunc, hint?: CallHint): TensorInfo | TensorInfo[] {
+                    dense: KernelFunc, hint?: CallHint, presetSlot?: Slot): TensorInfo | TensorInfo[] {
     const s = this.stream();
     const inputs = namedInputs(args.inputs);
-    this.trackFrame(s, kernel, inputs, args.attrs);
     const spec = OP_TABLE.get(kernel);
-    const slot = this.slotFor(s, kernel, spec, inputs);
+    // (a preset slot: quietCall already counted the call in the frame and found its slot)
+    if (!presetSlot) this.trackFrame(s, kernel, inputs, args.attrs);
+    const slot = presetSlot ?? this.slotFor(s, kernel, spec, inputs, hint);
+    if (hint) hint.slot = slot;
     const attrs = (args.attrs ?? {}) as Record<string, unknown>;
     const view: CallView = {kernel, inputs, attrs};
 
@@ -678,15 +747,70 @@ export class DeltaEngine {
     slot.inputVersions = inputs.map((i) => this.tagOf(i.info.dataId)?.version ?? -1);
     // A primed seed's update is relative to its zero seed, which no consumer has seen: not applicable.
     const baseVersion = mode === 'delta' && !primed ? slot.version : -1;
+    const since = baseVersion < 0 ? -1 : Math.min(baseVersion, slot.changedVersion);
     slot.version++;
-    this.setTag(result.out.dataId, {slot, version: slot.version, baseVersion, update: result.update, shape: result.out.shape});
+    // a quiet step left the output (and the slot's state) as it was: consumers that saw an older version still see
+    // the current values
+    if (mode !== 'delta' || primed || result.quiet !== true) slot.changedVersion = slot.version;
+    this.setTag(result.out.dataId, {slot, version: slot.version, baseVersion, since, update: result.update, shape: result.out.shape});
     const denseMacs = hint?.denseMacs ?? spec.denseMacs(view, result.out.shape);
     if (hint) hint.denseMacs = denseMacs;
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), denseMacs, result.macs);
     s.estimateMacs += denseMacs;
-    if (mode === 'delta') s.staleMacs += denseMacs * Math.min(1, Math.max(0, result.staleFraction ?? 0));
+    slot.staleFraction = mode === 'delta' ? Math.min(1, Math.max(0, result.staleFraction ?? 0)) : 0;
+    if (mode === 'delta') s.staleMacs += denseMacs * slot.staleFraction;
     if (result.deferredCounts) this.settleLater(slot, result, result.deferredCounts);
     return result.out;
+  }
+
+  /**
+   * Replay's shortcut (src/core/replay.ts) for a call none of whose inputs changed since its slot's last run: a
+   * weight or constant that is the same tensor, and outputs of earlier calls whose slots' values did not change
+   * since this slot saw them (their runs since were quiet, or skipped); `fixed`: the weight and constant inputs by
+   * name (the slot's key). Such a call is an empty step: its data
+   * plane would change nothing and hand out its values again. It is accounted as one (the frame's call position,
+   * the slot's stats) without running; no output tensor is made (quietOutput makes one if a later call or the app
+   * needs it). Returns true when skipped; null when it must run (nothing counted yet); a Slot when it must run
+   * with that slot (the call is counted in the frame already: pass it to call()).
+   */
+  quietCall(kernel: string, hint: CallHint, fixed: readonly NamedInput[], inputs: readonly QuietInput[]): true | Slot | null {
+    const slot = hint.slot;
+    if (this.disposed || hint.why !== null || slot === undefined || this.config.debug || !this.plane.currentOutput) return null;
+    const s = this.stream();
+    if (s.keyframe || s.explicitDepth === 0 || s.slots.get(slot.key) !== slot) return null;
+    if (!slot.seeded || slot.poisoned || slot.signature !== hint.signature || slot.lastMode === 'fallback' ||
+        slot.inputDataIds.length !== inputs.length) return null;
+    for (let i = 0; i < inputs.length; i++) {
+      const q = inputs[i];
+      if ('dataId' in q) {
+        if (q.dataId !== slot.inputDataIds[i]) return null;
+      } else {
+        const p = q.producer.slot;
+        if (q.producer.why !== null || p === undefined || p !== slot.inputProducers[i] || p.changedVersion > slot.inputVersions[i]) return null;
+      }
+    }
+    const spec = OP_TABLE.get(kernel);
+    const found = this.slotFor(s, kernel, spec, fixed, hint);
+    if (found !== slot) return found;
+    slot.skippedRuns++;
+    const denseMacs = hint.denseMacs ?? 0;
+    this.record(slot, 'delta', 0, denseMacs, 0);
+    s.estimateMacs += denseMacs;
+    s.staleMacs += denseMacs * slot.staleFraction;
+    return true;
+  }
+
+  /**
+   * The current values of a call's slot as a new tensor (an output of a call quietCall skipped), tagged with an
+   * empty update that any consumer which saw a version since the slot's last change can apply. null if the data
+   * plane cannot hand them out.
+   */
+  quietOutput(hint: CallHint): TensorInfo | null {
+    const slot = hint.slot!;
+    const r = this.plane.currentOutput?.(slot) ?? null;
+    if (!r) return null;
+    this.setTag(r.out.dataId, {slot, version: slot.version, baseVersion: slot.version, since: slot.changedVersion, update: r.update, shape: r.out.shape});
+    return r.out;
   }
 
   /**
@@ -766,8 +890,9 @@ export class DeltaEngine {
         continue;
       }
       const tag = this.tagOf(info.dataId);
+      const seen = slot.inputVersions[i];
       if (tag && tag.update !== null && tag.slot === slot.inputProducers[i] &&
-          tag.baseVersion === slot.inputVersions[i] && sameShape(tag.shape, info.shape)) {
+          tag.since <= seen && seen <= tag.baseVersion && sameShape(tag.shape, info.shape)) {
         states.push({kind: 'update', update: tag.update});
         continue;
       }

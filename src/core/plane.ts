@@ -57,6 +57,11 @@ export interface PlaneResult {
    * (the slot re-seeds on its next call after the counts arrive).
    */
   readonly deferredCounts?: Promise<{activePixels: number; macs: number; nonFinite?: boolean}>;
+  /**
+   * Optional: the step changed nothing (no input changed: the slot's state and output are as before, the update is
+   * empty). Replay then skips the slot's consumers whose other inputs did not change either (DeltaEngine.quietCall).
+   */
+  readonly quiet?: boolean;
 }
 
 export interface DebugRecord {
@@ -95,4 +100,9 @@ export interface DataPlane {
   unsupported?(call: CallView): string | null;
   /** Optional: resolves once every PlaneResult.deferredCounts handed out so far has resolved. */
   settle?(): Promise<void>;
+  /**
+   * Optional (replay's quiet calls): the slot's current output as a new tensor, with an empty update (as a quiet
+   * step hands out); null when the slot holds no output. A plane without it never has calls skipped.
+   */
+  currentOutput?(slot: Slot): {out: TensorInfo; update: unknown} | null;
 }

@@ -19,7 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo} from '@tensorflow/tfjs-core';
-import {attrsKey, CallHint, CallRecorder, DeltaEngine, sameShape} from './engine';
+import {attrsKey, CallHint, CallRecorder, DeltaEngine, QuietInput, sameShape} from './engine';
+import type {NamedInput} from './op_table';
+import type {Slot} from './slot';
 
 /** What a ReplayModel runs: a tfjs GraphModel (or anything with its synchronous execute). */
 export interface ExecutableModel {
@@ -235,6 +237,12 @@ class Tape {
   private readonly unused: Array<number[]>;
   /** The [call, out] pairs that are outputs of the model (their tensors are handed to the app, never freed here). */
   private readonly finals: Set<string>;
+  /**
+   * Per call, what DeltaEngine.quietCall needs to skip it (null: it always runs: it reads a model input, which is
+   * new every frame, or has several outputs): its inputs as weights / constants or producing calls, and its
+   * weight and constant inputs by name (the slot's key).
+   */
+  private readonly skipPlans: Array<{inputs: QuietInput[]; fixed: NamedInput[]} | null>;
 
   constructor(readonly engine: DeltaEngine, readonly rec: Recording) {
     const backend = engine.backend;
@@ -254,6 +262,21 @@ class Tape {
       rec.calls[i].frees.push([call, out]);
     }
     this.unused = rec.calls.map((c, i) => c.outShapes.map((_, k) => k).filter((k) => !last.has(`${i}:${k}`) && !this.finals.has(`${i}:${k}`)));
+    this.skipPlans = rec.calls.map((c) => {
+      if (c.multi || c.outShapes.length !== 1 || c.sources.some((s) => s.kind === 'input')) return null;
+      const inputs: QuietInput[] = [];
+      const fixed: NamedInput[] = [];
+      c.sources.forEach((s, k) => {
+        if (s.kind === 'output') {
+          inputs.push({producer: rec.calls[s.call].hint});
+          return;
+        }
+        const info = s.kind === 'weight' ? s.info : this.constantInfos[(s as {index: number}).index];
+        inputs.push({dataId: info.dataId});
+        fixed.push({name: c.names[k], info});
+      });
+      return {inputs, fixed};
+    });
   }
 
   dispose(): void {
@@ -269,23 +292,46 @@ class Tape {
   run(inputs: readonly TensorInfo[]): TensorInfo[] {
     const {engine, rec} = this;
     const backend = engine.backend;
-    // outputs of the calls so far; null once freed
-    const vals: Array<Array<TensorInfo | null>> = [];
+    // outputs of the calls so far; null once freed, undefined for the output of a skipped call (no tensor made)
+    const vals: Array<Array<TensorInfo | null | undefined>> = [];
     const free = (call: number, out: number) => {
-      const t = vals[call][out]!;
+      const t = vals[call][out];
       vals[call][out] = null;
-      backend.disposeData(t.dataId);
+      if (t) backend.disposeData(t.dataId);
+    };
+    // a skipped call's output that a call which runs (or the app) needs: the slot's current values
+    const value = (call: number, out: number): TensorInfo => {
+      let t = vals[call][out];
+      if (t === undefined) {
+        t = engine.quietOutput(rec.calls[call].hint);
+        if (!t) throw new NotReplayable(`${rec.calls[call].kernel} (call ${call}) was skipped but its values cannot be handed out`);
+        vals[call][out] = t;
+      }
+      return t!;
     };
     try {
       for (let i = 0; i < rec.calls.length; i++) {
         const c = rec.calls[i];
+        // none of the call's inputs changed since its slot's last run (the frame's changes stopped upstream): an
+        // empty step, accounted without running (DeltaEngine.quietCall)
+        let slot: Slot | undefined;
+        const plan = this.skipPlans[i];
+        if (plan) {
+          const q = engine.quietCall(c.kernel, c.hint, plan.fixed, plan.inputs);
+          if (q === true) {
+            vals.push([undefined]);
+            for (const [call, o] of c.frees) free(call, o);
+            continue;
+          }
+          if (q) slot = q;
+        }
         const named = (c.arrayInputs ? [] : {}) as NamedTensorInfoMap;
         for (let k = 0; k < c.names.length; k++) {
           const s = c.sources[k];
-          named[c.names[k]] = s.kind === 'output' ? viewOf(vals[s.call][s.out]!, s.view) : s.kind === 'input' ? inputs[s.index] :
+          named[c.names[k]] = s.kind === 'output' ? viewOf(value(s.call, s.out), s.view) : s.kind === 'input' ? inputs[s.index] :
             s.kind === 'weight' ? s.info : this.constantInfos[s.index];
         }
-        const out = engine.call(c.kernel, {inputs: named, attrs: c.attrs, backend}, c.dense, c.hint);
+        const out = engine.call(c.kernel, {inputs: named, attrs: c.attrs, backend}, c.dense, c.hint, slot);
         const outs = Array.isArray(out) ? out : [out];
         vals.push(outs);
         if (outs.length !== c.outShapes.length || outs.some((o, k) => !sameShape(o.shape, c.outShapes[k]) || o.dtype !== c.outDtypes[k])) {
@@ -302,7 +348,7 @@ class Tape {
     const handed = new Set<string>();
     for (const o of rec.outputs) {
       const key = `${o.call}:${o.out}`;
-      const t = vals[o.call][o.out]!;
+      const t = value(o.call, o.out);
       // the same buffer handed out twice: one reference each
       if (handed.has(key)) backend.incRef(t.dataId);
       handed.add(key);

@@ -17,6 +17,8 @@ export class Slot {
   outShape: readonly number[] = [];
   /** Version of the output this slot produced last (increments every call). */
   version = 0;
+  /** The version at which the output (or the slot's state) last changed: later runs were quiet empty steps. */
+  changedVersion = 0;
   /** What it consumed last, per input index: dataId, producing slot and that slot's version. */
   inputDataIds: Array<object | null> = [];
   inputProducers: Array<Slot | null> = [];
@@ -37,6 +39,10 @@ export class Slot {
   performedMacs = 0;
   totalDenseMacs = 0;
   totalPerformedMacs = 0;
+  /** Runs that replay skipped (accounted as empty delta steps, counted in counts.delta too). */
+  skippedRuns = 0;
+  /** Share of stale pixels the last delta run reported (a skipped run repeats it: nothing changed). */
+  staleFraction = 0;
   outputThreshold = 0;
   /** Key that survives reloading the model and a new process (see LayerStats.key). */
   stableKey = '';

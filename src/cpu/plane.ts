@@ -243,7 +243,18 @@ export class CpuDataPlane implements DataPlane {
     const update: CpuUpdate = {pixels: pixels.subarray(0, n), delta: delta.subarray(0, n * C), count: n, channels: C};
     if (call.debug) st.debug = this.record(call, inputs, st, raw, P);
     const staleFraction = Math.max(inputStale, st.pixels > 0 ? st.staleCount / st.pixels : 0);
-    return {out, update, activePixels: n, totalPixels: st.pixels, macs, nonFinite, staleFraction};
+    // no input brought a change: no candidate, no state touched (a diffed input's residuals stay in its baseline)
+    const quiet = n === 0 && cand.count === 0 && inputs.every((i) => i.update === null);
+    return {out, update, activePixels: n, totalPixels: st.pixels, macs, nonFinite, staleFraction, quiet};
+  }
+
+  /** The slot's values as a new tensor with an empty update (an output of a call replay skipped). */
+  currentOutput(slot: Slot): {out: TensorInfo; update: CpuUpdate} | null {
+    const st = slot.plane as CpuSlotState | null;
+    if (!st) return null;
+    const out = this.backend.makeTensorInfo(st.outShape, 'float32', st.out);
+    st.outDataIds = [...st.outDataIds.filter((id) => this.backend.data.has(id)), out.dataId];
+    return {out, update: {pixels: new Int32Array(0), delta: EMPTY, count: 0, channels: st.channels}};
   }
 
   private record(call: PlaneCall, inputs: readonly CpuInput[], st: CpuSlotState,

@@ -767,7 +767,14 @@ export class CudaPlane implements DataPlane {
     const out = this.output(st);
     if (call.debug) this.recordDebug(st, call, dense, raw);
     else this.freeDebug(st);  // a record describes the latest step: stale now
-    return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false};
+    return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false, quiet: true};
+  }
+
+  /** The slot's values as a new tensor with an empty update (an output of a call replay skipped). */
+  currentOutput(slot: Slot): {out: TensorInfo; update: CudaUpdate} | null {
+    const st = slot.plane as CudaSlotState | null;
+    if (!st || st.broken) return null;
+    return {out: this.output(st), update: this.update(st, null, true)};
   }
 
   /**

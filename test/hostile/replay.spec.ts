@@ -97,6 +97,35 @@ function loadUniqueModel(): Promise<GraphModel> {
   }));
 }
 
+/**
+ * A GraphModel with two image inputs whose branches meet: x -> Conv2D(wx) -> cx; y -> Conv2D(wy) -> Relu -> ry;
+ * AddV2(cx, ry) -> Relu -> out. Outputs [out, ry]: when y does not change, ry's branch is quiet while x's is not.
+ */
+function loadTwoInputModel(): Promise<GraphModel> {
+  const f32 = {type: 'DT_FLOAT'};
+  const ints = (xs: number[]) => ({list: {i: xs.map(String)}});
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const conv = (name: string, x: string, w: string) => ({name, op: 'Conv2D', input: [x, w], attr: {T: f32, strides: ints([1, 1, 1, 1]),
+    padding: {s: b64('SAME')}, data_format: {s: b64('NHWC')}, dilations: ints([1, 1, 1, 1]), explicit_paddings: {list: {}}}});
+  const image = (name: string) => ({name, op: 'Placeholder', attr: {dtype: f32, shape: {shape: {dim: [1, 8, 8, 3].map((d) => ({size: String(d)}))}}}});
+  const weight = (name: string) => ({name, op: 'Const', attr: {dtype: f32, value: {tensor: {dtype: 'DT_FLOAT',
+    tensorShape: {dim: [3, 3, 3, 4].map((d) => ({size: String(d)}))}}}}});
+  const node = [
+    image('x'), image('y'), weight('wx'), weight('wy'),
+    conv('cx', 'x', 'wx'), conv('cy', 'y', 'wy'),
+    {name: 'ry', op: 'Relu', input: ['cy'], attr: {T: f32}},
+    {name: 'sum', op: 'AddV2', input: ['cx', 'ry'], attr: {T: f32}},
+    {name: 'out', op: 'Relu', input: ['sum'], attr: {T: f32}},
+  ];
+  const w = Float32Array.from({length: 216}, (_, i) => Math.sin(i * 0.7) * 0.3);
+  return loadGraphModel(tf.io.fromMemory({
+    modelTopology: {node, library: {}, versions: {}},
+    weightSpecs: [{name: 'wx', shape: [3, 3, 3, 4], dtype: 'float32' as const}, {name: 'wy', shape: [3, 3, 3, 4], dtype: 'float32' as const}],
+    weightData: w.buffer,
+    format: 'graph-model',
+  }));
+}
+
 for (const backend of testBackends()) {
   describe(`recorded-frame replay (delta.replayModel) on ${backend}`, () => {
     beforeAll(() => { jasmine.DEFAULT_TIMEOUT_INTERVAL = 10 * 60_000; });
@@ -319,6 +348,64 @@ for (const backend of testBackends()) {
       expect(st.replayedFrames).toBeGreaterThanOrEqual(3);
       fast.dispose();
       expect(snapshot().numTensors).toBe(base.numTensors);
+      model.dispose();
+    });
+
+    it('quiet calls are skipped: frames where one input or none changed equal eager frames and dense cpu', async () => {
+      const rand = (seed: number) => Float32Array.from({length: 192}, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
+      // [x seed, y seed] per frame: 0-1 record, then both change, x alone, none, none, y alone, both, none
+      const seeds = [[1, 1], [2, 2], [3, 3], [4, 3], [4, 3], [4, 3], [4, 5], [6, 7], [6, 7]];
+      const feeds = (f: number) => ({x: tf.tensor(rand(seeds[f][0]), [1, 8, 8, 3]), y: tf.tensor(rand(100 + seeds[f][1]), [1, 8, 8, 3])});
+      const outputs = ['out', 'ry'];
+      const ref = await onBackend('cpu', async () => {
+        const m = await loadTwoInputModel();
+        const out: Float32Array[][] = [];
+        for (let f = 0; f < seeds.length; f++) {
+          const i = feeds(f);
+          out.push(await take(m.execute(i, outputs) as tf.Tensor[]));
+          tf.dispose([i.x, i.y]);
+        }
+        m.dispose();
+        return out;
+      });
+      const model = await loadTwoInputModel();
+      delta.reset();
+      const eager: Float32Array[][] = [];
+      for (let f = 0; f < seeds.length; f++) {
+        const i = feeds(f);
+        eager.push(await take(delta.frame(() => model.execute(i, outputs)) as tf.Tensor[]));
+        tf.dispose([i.x, i.y]);
+      }
+      delta.reset();
+      const fast = delta.replayModel(model);
+      const skipped: number[] = [];
+      const snaps: Snapshot[] = [];
+      let before = 0;
+      for (let f = 0; f < seeds.length; f++) {
+        const i = feeds(f);
+        const got = await take(fast.execute(i, outputs) as tf.Tensor[]);
+        tf.dispose([i.x, i.y]);
+        snaps.push(snapshot());
+        expect(fast.stats().mode).withContext(`frame ${f}`).toBe(f < 2 ? 'record' : 'replay');
+        got.forEach((g, k) => {
+          if (backend === 'delta-cpu') expect(relErrNaN(g, eager[f][k])).withContext(`frame ${f} output ${k} vs eager`).toBe(0);
+          else expect(relErrNaN(g, eager[f][k])).withContext(`frame ${f} output ${k} vs eager`).toBeLessThanOrEqual(tol);
+          expect(relErrNaN(g, ref[f][k])).withContext(`frame ${f} output ${k} vs dense cpu`).toBeLessThanOrEqual(1e-4);
+        });
+        const total = delta.stats().totals.skippedRuns;
+        skipped.push(total - before);
+        before = total;
+        // every layer ran (or was accounted) in this frame, none re-seeded after the first frame
+        const st = delta.stats();
+        expect(st.layers.length).withContext(`frame ${f}`).toBe(5);
+        if (f > 0) expect(st.layers.filter((l) => l.mode !== 'delta').map((l) => l.name)).withContext(`frame ${f}`).toEqual([]);
+      }
+      if (backend === 'delta-cpu' || isCuda(backend)) {
+        // skipped per frame: y unchanged -> ry (frames 3-5); nothing changed -> ry, sum, out (frames 4, 5, 8)
+        expect(skipped).toEqual([0, 0, 0, 1, 3, 3, 0, 0, 3]);
+      }
+      for (let f = 3; f < seeds.length; f++) expect(snaps[f]).withContext(`frame ${f} vs frame 2`).toEqual(snaps[2]);
+      fast.dispose();
       model.dispose();
     });
 

@@ -131,9 +131,12 @@ describe('delta-webgpu: reading outputs back (host copy of unchanged values, one
     expect(got.length).toBe(ref.length);
     got.forEach((g, i) => expect(relErr(g, ref[i])).withContext(`${what}: output ${i} vs dense cpu`).toBeLessThan(GPU_EXACT_TOL));
   }
+  /** Bit for bit (as 32-bit words: NaN payloads and -0 included); no Buffer (the spec also runs in Chromium). */
   function expectSame(got: Float32Array[], prev: Float32Array[], what: string) {
-    got.forEach((g, i) => expect(Buffer.from(g.buffer, g.byteOffset, g.byteLength).equals(Buffer.from(prev[i].buffer, prev[i].byteOffset, prev[i].byteLength)))
-        .withContext(`${what}: output ${i} bit for bit`).toBeTrue());
+    got.forEach((g, i) => {
+      const a = new Uint32Array(g.buffer, g.byteOffset, g.length), b = new Uint32Array(prev[i].buffer, prev[i].byteOffset, prev[i].length);
+      expect(a.length === b.length && a.every((v, k) => v === b[k])).withContext(`${what}: output ${i} bit for bit`).toBeTrue();
+    });
   }
   function expectFromHostCopy(r: Run, what: string) {
     expect(r.dispatches).withContext(`${what}: dispatches`).toBe(0);

@@ -42,6 +42,7 @@ function nullAddon() {
     cachedBytes: () => 0,
     deviceMemory: () => ({free: 8e10, total: 8e10, heldBytes: 0, cachedBytes: 0, liveBuffers: sizes.size}),
     readU32: () => 0,
+    sparsify: (...a) => (a[9] ? 0 : undefined),  // readCount: nothing changed
     deltaCountersAsync: () => 1,
     deltaCountersPoll: () => true,
     deltaTimerStop: () => 0,

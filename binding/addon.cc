@@ -165,13 +165,15 @@ delta_cuda::SparsifyParams sparsifyParams(const Napi::CallbackInfo& info) {
 }
 
 // sparsify(base, x, pixels, channels, thr, idx, delta, count, countOffset = 0, readCount = false,
-//          nonFiniteOffset = -1)
+//          nonFiniteOffset = -1, countZeroed = false)
 // Enqueues the kernel; with readCount, waits and returns the active pixel count, else undefined
 // (the count stays on the device: read it later with readU32(count, countOffset)). nonFiniteOffset >= 0: a word
-// of the count buffer at that byte offset is OR-ed with 1 when x holds a NaN/Inf.
+// of the count buffer at that byte offset is OR-ed with 1 when x holds a NaN/Inf. countZeroed: the caller knows the
+// count word is zero (a fresh counter entry): the clearing memset (a launch of its own) is skipped.
 Napi::Value Sparsify(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     delta_cuda::SparsifyParams p = sparsifyParams(info);
+    p.countZeroed = info.Length() > 11 && info[11].ToBoolean().Value();
     if (info.Length() > 10 && info[10].IsNumber() && info[10].As<Napi::Number>().DoubleValue() >= 0) {
       p.nonFinite = static_cast<uint32_t*>(Runtime::get().ptr(handleArg(info, 7), sizeArg(info, 10, 0), 4));
     }

@@ -136,8 +136,10 @@ __global__ void __launch_bounds__(THREADS) sparsifyWide(SparsifyParams p, float 
 }  // namespace
 
 cudaError_t launchSparsify(const SparsifyParams& p, cudaStream_t stream) {
-  cudaError_t err = cudaMemsetAsync(p.count, 0, sizeof(uint32_t), stream);
-  if (err != cudaSuccess) return err;
+  if (!p.countZeroed) {
+    cudaError_t err = cudaMemsetAsync(p.count, 0, sizeof(uint32_t), stream);
+    if (err != cudaSuccess) return err;
+  }
   if (p.pixels <= 0 || p.channels <= 0) return cudaSuccess;
   if (p.pixels > INT32_MAX) return cudaErrorInvalidValue;  // pixel indices are int32
   const float thrF = static_cast<float>(p.thr);              // round to nearest, as the proof in exceeds() needs

@@ -30,9 +30,10 @@ struct SparsifyParams {
   float* delta;         // [pixels * channels] capacity: per-channel deltas, compact
   uint32_t* count;      // one device word: number of active pixels
   uint32_t* nonFinite;  // optional device word (nullptr: none): OR-ed with 1 when some x is NaN/Inf (a bad frame)
+  bool countZeroed;     // the caller guarantees *count == 0 (a fresh counter entry): no clearing memset
 };
 
-// Enqueues count = 0 and the kernel on `stream`. Returns the launch error, if any.
+// Enqueues count = 0 (unless countZeroed) and the kernel on `stream`. Returns the launch error, if any.
 cudaError_t launchSparsify(const SparsifyParams& p, cudaStream_t stream);
 
 }  // namespace delta_cuda

@@ -143,6 +143,14 @@ interface Row {
   noChangeSkippedRuns: number | null;
   /** The data plane's counters over that frame (steps, empty steps, count read-backs, launches, output copies). */
   noChangePlane: Record<string, number> | null;
+  /**
+   * Where a no-change frame's time goes (replayed settings at B = 1; BENCH_NOCHANGE_SPLIT=0 turns it off): per frame,
+   * the median wall ms without instrumentation; with it, the mean wall ms, the ms outside every addon function
+   * (jsMean: replay, engine, plane logic, tensor bookkeeping) and the inclusive ms and calls per frame of each addon
+   * function (launches; waits of synchronous downloads), of the engine's entries, the plane's step and the replay's
+   * execute (`addon` holds them all, by label).
+   */
+  noChangeSplit: {frames: number; msMedian: number; msMean: number; jsMean: number; addon: Record<string, {ms: number; calls: number}>} | null;
   layerModes: Record<string, number>; cpuKernels: Record<string, number>;
   /** '+replay' settings: the replay model's counts (frames replayed / recorded, kernel calls per frame). */
   replay: delta.ReplayStats | null;
@@ -250,6 +258,73 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         }
         noChangeRepeatMs = median(repeats);
       }
+      let noChangeSplit: Row['noChangeSplit'] = null;
+      if (runner && B === 1 && process.env.BENCH_NOCHANGE_SPLIT !== '0') {
+        // Functions timed in place, inclusive, only inside the timed region: every addon function (the data plane
+        // calls them through the same object), the engine's entries, the plane's step, the replay's execute and
+        // tfjs' tensor making. (The frames are timed once more without the wrappers: msMedian.)
+        const acc: Record<string, {ms: number; calls: number}> = {};
+        let timing = false;
+        const originals: Array<[Record<string, unknown>, string, unknown]> = [];
+        const wrap = (obj: Record<string, unknown>, name: string, label: string) => {
+          const f = obj[name];
+          if (typeof f !== 'function') return;
+          originals.push([obj, name, Object.prototype.hasOwnProperty.call(obj, name) ? f : undefined]);
+          obj[name] = function (this: unknown, ...a: unknown[]) {
+            if (!timing) return (f as (...a: unknown[]) => unknown).apply(this, a);
+            const t = performance.now();
+            try { return (f as (...a: unknown[]) => unknown).apply(this, a); } finally {
+              const e = (acc[label] ??= {ms: 0, calls: 0});
+              e.ms += performance.now() - t;
+              e.calls++;
+            }
+          };
+        };
+        const addon = b.addon as unknown as Record<string, unknown>;
+        for (const name of Object.keys(addon)) if (name !== 'synchronize') wrap(addon, name, `addon.${name}`);
+        const eng = b.deltaEngine as unknown as Record<string, unknown>;
+        for (const name of ['call', 'quietCall', 'quietOutput', 'withFrame']) wrap(eng, name, `engine.${name}`);
+        wrap(b.plane as unknown as Record<string, unknown>, 'step', 'plane.step');
+        wrap(b.plane as unknown as Record<string, unknown>, 'currentOutput', 'plane.currentOutput');
+        wrap(tf.engine() as unknown as Record<string, unknown>, 'makeTensorFromTensorInfo', 'tf.makeTensorFromTensorInfo');
+        wrap(runner as unknown as Record<string, unknown>, 'execute', 'replay.execute');
+        const last = inputs[WARM + TIMED - 1];
+        const lastValues = last.dataSync() as Float32Array;
+        const N = Number(process.env.BENCH_NOCHANGE_FRAMES || 40);
+        const frames = (timed: boolean) => {
+          const walls: number[] = [];
+          for (let r = 0; r < N + 2; r++) {
+            const again = tf.tensor4d(lastValues, last.shape);
+            b.addon.synchronize();
+            timing = timed && r >= 2;
+            const t0 = performance.now();
+            const outs = run(again);
+            b.addon.synchronize();
+            const t = performance.now() - t0;
+            timing = false;
+            if (r >= 2) walls.push(t);
+            tf.dispose([again, ...outs]);
+          }
+          return walls;
+        };
+        let wrapped: number[];
+        try {
+          wrapped = frames(true);
+        } finally {
+          for (const [obj, name, f] of originals.reverse()) {
+            if (f === undefined) delete obj[name];
+            else obj[name] = f;
+          }
+        }
+        const bare = frames(false);
+        const msMean = wrapped.reduce((a, x) => a + x, 0) / N;
+        const addonMs = Object.entries(acc).filter(([k]) => k.startsWith('addon.')).reduce((a, [, e]) => a + e.ms, 0) / N;
+        noChangeSplit = {frames: N, msMedian: median(bare), msMean, jsMean: msMean - addonMs,
+          addon: Object.fromEntries(Object.entries(acc).sort((x, y) => y[1].ms - x[1].ms).map(([k, e]) => [k, {ms: e.ms / N, calls: e.calls / N}]))};
+        console.log(`  no-change split (B=1, ${N} frames): median ${noChangeSplit.msMedian.toFixed(3)} ms unwrapped; wrapped mean ` +
+          `${msMean.toFixed(3)}, outside the addon ${noChangeSplit.jsMean.toFixed(3)}; inclusive ms/frame ` +
+          JSON.stringify(Object.fromEntries(Object.entries(noChangeSplit.addon).map(([k, e]) => [k, `${e.ms.toFixed(4)}/${e.calls}`]))));
+      }
       plane.hasDeltaKernel = hasDeltaKernel;
       const replayStats = runner ? runner.stats() : null;
       runner?.dispose();
@@ -271,7 +346,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
-        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, layerModes: modes, cpuKernels: b.cpuFallbacks(),
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, noChangeSplit, layerModes: modes, cpuKernels: b.cpuFallbacks(),
         replay: replayStats};
       rows.push(row);
       console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +

@@ -408,8 +408,7 @@ export class ReplayModel {
     if (!engine) return this.eager(null, inputs, outputs, 'the active backend is not a delta backend');
     if (this.unreplayable) return this.eager(engine, inputs, outputs, this.unreplayable);
     const list = inputList(inputs);
-    const key = `${engine.backendName}|${outputKey(outputs)}|${list.names.join(',')}|` +
-        list.tensors.map((t) => `${t.dtype}[${t.shape}]`).join(',');
+    const key = this.keyOf(engine, list, outputs);
     let entry = this.tapes.get(key);
     if (entry && entry.tape && entry.tape.engine !== engine) {
       entry.tape.dispose();
@@ -443,6 +442,23 @@ export class ReplayModel {
       return Array.isArray(outputs) || (outputs === undefined && tensors.length !== 1) ? tensors : tensors[0];
     }
     return this.record(engine, entry, inputs, list, outputs, `recording (${entry.agreed + 1} of ${this.stableFrames} agreeing frames)`);
+  }
+
+  /** The last frame's tape key and what it was made of: a frame like it reuses the string (no rebuilding per frame). */
+  private lastKey: {engine: DeltaEngine; outputs: string | string[] | undefined; names: string[]; shapes: number[][]; dtypes: string[];
+    key: string} | null = null;
+
+  private keyOf(engine: DeltaEngine, list: {names: string[]; tensors: Tensor[]}, outputs: string | string[] | undefined): string {
+    const k = this.lastKey;
+    if (k && k.engine === engine && sameOutputs(k.outputs, outputs) && k.names.length === list.names.length &&
+        k.names.every((n, i) => n === list.names[i] && k.dtypes[i] === list.tensors[i].dtype && sameShape(k.shapes[i], list.tensors[i].shape))) {
+      return k.key;
+    }
+    const key = `${engine.backendName}|${outputKey(outputs)}|${list.names.join(',')}|` +
+        list.tensors.map((t) => `${t.dtype}[${t.shape}]`).join(',');
+    this.lastKey = {engine, outputs: Array.isArray(outputs) ? [...outputs] : outputs, names: [...list.names],
+      shapes: list.tensors.map((t) => [...t.shape]), dtypes: list.tensors.map((t) => t.dtype), key};
+    return key;
   }
 
   private eager(engine: DeltaEngine | null, inputs: ModelInputs, outputs: string | string[] | undefined, reason: string): Tensor | Tensor[] {
@@ -539,6 +555,11 @@ function inputList(inputs: ModelInputs): {names: string[]; tensors: Tensor[]} {
   if (Array.isArray(inputs)) return {names: inputs.map((_, i) => String(i)), tensors: inputs};
   const names = Object.keys(inputs);
   return {names, tensors: names.map((n) => inputs[n])};
+}
+
+function sameOutputs(a: string | string[] | undefined, b: string | string[] | undefined): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function outputKey(outputs: string | string[] | undefined): string {

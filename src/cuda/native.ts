@@ -73,8 +73,9 @@ export interface DeltaCudaAddon {
   trim(): void;
   /** cudaMemGetInfo's free/total (whole device) and the bytes this process's runtime holds (live + cached). */
   deviceMemory(): CudaDeviceMemory;
+  /** countZeroed: the count word is known to be zero (a fresh counter entry): no clearing launch before the kernel. */
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
-           count: Handle, countOffset?: number, readCount?: boolean, nonFiniteOffset?: number): number | undefined;
+           count: Handle, countOffset?: number, readCount?: boolean, nonFiniteOffset?: number, countZeroed?: boolean): number | undefined;
   readU32(h: Handle, byteOffset?: number): number;
   timeSparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
                count: Handle, countOffset: number, pristine: Handle, reps: number, flush: Handle): Float64Array;

@@ -663,12 +663,18 @@ export class CudaPlane implements DataPlane {
     }
     const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
     const raw: Array<Handle | null> = [];
-    // diffed inputs are sparsified in every kind of step (their baselines must follow the input)
+    // one diffed input and no other change (a model's first layer on the video frame): its count comes back with the
+    // launch, in the same addon call (below)
+    const readWithLaunch = onlyDiffs && diffed.filter(Boolean).length === 1;
+    const counts: number[] = [];
+    // diffed inputs are sparsified in every kind of step (their baselines must follow the input); the entry's count
+    // words are zero (a fresh counter entry): no clearing launch
     diffed.forEach((d, i) => {
       raw[i] = null;
       if (!d) return;
-      this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
-          this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), false, entry.offset + 4 * COUNTER.NONFINITE);
+      const n = this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
+          this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), readWithLaunch, entry.offset + 4 * COUNTER.NONFINITE, true);
+      if (readWithLaunch) counts[i] = n as number;
       this.stats.launches++;
       raw[i] = tensors[i];
     });
@@ -677,9 +683,12 @@ export class CudaPlane implements DataPlane {
     // so far): no changed pixel -> an empty step whose update is empty on the host, so every consumer below skips its
     // step too, including those whose cost model (last frame's counts) would run the dense kernel.
     if (onlyDiffs) {
-      const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
+      if (!readWithLaunch) {
+        const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
+        diffed.forEach((d, i) => { if (d) counts[i] = w[COUNTER.IN0 + i]; });
+      }
       this.stats.diffCountReads++;
-      if (diffed.every((d, i) => !d || w[COUNTER.IN0 + i] === 0)) {
+      if (diffed.every((d, i) => !d || counts[i] === 0)) {
         st.lastCandFraction = 0;
         this.counters.afterStep();
         return this.emptyStep(st, call, dense, raw);
@@ -689,8 +698,8 @@ export class CudaPlane implements DataPlane {
       let changedShare = 0, bound = 0;
       diffed.forEach((d, i) => {
         if (!d) return;
-        changedShare = Math.max(changedShare, w[COUNTER.IN0 + i] / Math.max(1, st.inPixels[i]));
-        bound = Math.max(bound, w[COUNTER.IN0 + i] * (op.footprint ?? 1) / Math.max(1, op.pixels));
+        changedShare = Math.max(changedShare, counts[i] / Math.max(1, st.inPixels[i]));
+        bound = Math.max(bound, counts[i] * (op.footprint ?? 1) / Math.max(1, op.pixels));
       });
       // (denseCrossover > 1: no dense steps at all, e.g. calibration's sparse cost model)
       decide(Math.min(1, bound), canDense && this.denseCrossover <= 1 && changedShare > this.diffedDenseAbove && bound > 1);

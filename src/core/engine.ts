@@ -758,6 +758,7 @@ export class DeltaEngine {
     this.record(slot, mode, result.activePixels / Math.max(1, result.totalPixels), denseMacs, result.macs);
     s.estimateMacs += denseMacs;
     slot.staleFraction = mode === 'delta' ? Math.min(1, Math.max(0, result.staleFraction ?? 0)) : 0;
+    slot.config = this.config;
     if (mode === 'delta') s.staleMacs += denseMacs * slot.staleFraction;
     if (result.deferredCounts) this.settleLater(slot, result, result.deferredCounts);
     return result.out;
@@ -779,7 +780,7 @@ export class DeltaEngine {
     const s = this.stream();
     if (s.keyframe || s.explicitDepth === 0 || s.slots.get(slot.key) !== slot) return null;
     if (!slot.seeded || slot.poisoned || slot.signature !== hint.signature || slot.lastMode === 'fallback' ||
-        slot.inputDataIds.length !== inputs.length) return null;
+        slot.config !== this.config || slot.inputDataIds.length !== inputs.length) return null;
     for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if ('dataId' in q) {

@@ -43,6 +43,11 @@ export class Slot {
   skippedRuns = 0;
   /** Share of stale pixels the last delta run reported (a skipped run repeats it: nothing changed). */
   staleFraction = 0;
+  /**
+   * The configuration of the slot's last run (configure() makes a new object): replay skips a quiet call only under
+   * the same one (a plane may re-seed a slot when its thresholds change: delta-webgpu).
+   */
+  config: object | null = null;
   outputThreshold = 0;
   /** Key that survives reloading the model and a new process (see LayerStats.key). */
   stableKey = '';

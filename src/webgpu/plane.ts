@@ -1148,7 +1148,7 @@ export class WebGpuDataPlane implements DataPlane {
       const out = this.alias(st);
       this.b.commandQueueOwnedIds.add(out.dataId);
       if (call.debug) this.recordDebug(st, call, dense, raw);
-      return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false};
+      return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, quiet: true};
     }
     const conv = st.kind === 'conv';
     const xi = conv ? call.inputs.findIndex((i) => i.name === 'x') : -1;
@@ -1409,6 +1409,15 @@ export class WebGpuDataPlane implements DataPlane {
   private disposeTfjs(res: TensorInfo, temps: readonly object[]) {
     for (const id of temps) this.b.commandQueueOwnedIds.add(id);
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
+  }
+
+  /** The slot's values as a new tensor with an empty update (an output of a call replay skipped), as an empty step. */
+  currentOutput(slot: Slot): {out: TensorInfo; update: GpuUpdate} | null {
+    const st = slot.plane as GpuSlotState | null;
+    if (!st) return null;
+    const out = this.alias(st);
+    this.b.commandQueueOwnedIds.add(out.dataId);
+    return {out, update: this.update(st, true)};
   }
 
   private update(st: GpuSlotState, empty: boolean): GpuUpdate {

@@ -353,8 +353,10 @@ for (const backend of testBackends()) {
 
     it('quiet calls are skipped: frames where one input or none changed equal eager frames and dense cpu', async () => {
       const rand = (seed: number) => Float32Array.from({length: 192}, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
-      // [x seed, y seed] per frame: 0-1 record, then both change, x alone, none, none, y alone, both, none
-      const seeds = [[1, 1], [2, 2], [3, 3], [4, 3], [4, 3], [4, 3], [4, 5], [6, 7], [6, 7]];
+      // [x seed, y seed] per frame: 0-1 record, then both change, x alone, none, none, y alone, both, none; then
+      // configure() (same values, a new configuration) and none twice: the first runs every call, the second skips
+      const seeds = [[1, 1], [2, 2], [3, 3], [4, 3], [4, 3], [4, 3], [4, 5], [6, 7], [6, 7], [6, 7], [6, 7]];
+      const reconfigure = (f: number) => { if (f === 9) delta.configure({inputThreshold: 0, threshold: 0}); };
       const feeds = (f: number) => ({x: tf.tensor(rand(seeds[f][0]), [1, 8, 8, 3]), y: tf.tensor(rand(100 + seeds[f][1]), [1, 8, 8, 3])});
       const outputs = ['out', 'ry'];
       const ref = await onBackend('cpu', async () => {
@@ -372,6 +374,7 @@ for (const backend of testBackends()) {
       delta.reset();
       const eager: Float32Array[][] = [];
       for (let f = 0; f < seeds.length; f++) {
+        reconfigure(f);
         const i = feeds(f);
         eager.push(await take(delta.frame(() => model.execute(i, outputs)) as tf.Tensor[]));
         tf.dispose([i.x, i.y]);
@@ -382,6 +385,7 @@ for (const backend of testBackends()) {
       const snaps: Snapshot[] = [];
       let before = 0;
       for (let f = 0; f < seeds.length; f++) {
+        reconfigure(f);
         const i = feeds(f);
         const got = await take(fast.execute(i, outputs) as tf.Tensor[]);
         tf.dispose([i.x, i.y]);
@@ -400,10 +404,8 @@ for (const backend of testBackends()) {
         expect(st.layers.length).withContext(`frame ${f}`).toBe(5);
         if (f > 0) expect(st.layers.filter((l) => l.mode !== 'delta').map((l) => l.name)).withContext(`frame ${f}`).toEqual([]);
       }
-      if (backend === 'delta-cpu' || isCuda(backend)) {
-        // skipped per frame: y unchanged -> ry (frames 3-5); nothing changed -> ry, sum, out (frames 4, 5, 8)
-        expect(skipped).toEqual([0, 0, 0, 1, 3, 3, 0, 0, 3]);
-      }
+      // skipped per frame: y unchanged -> ry (frames 3-5); nothing changed -> ry, sum, out (frames 4, 5, 8, 10)
+      expect(skipped).toEqual([0, 0, 0, 1, 3, 3, 0, 0, 3, 0, 3]);
       for (let f = 3; f < seeds.length; f++) expect(snaps[f]).withContext(`frame ${f} vs frame 2`).toEqual(snaps[2]);
       fast.dispose();
       model.dispose();

@@ -52,13 +52,14 @@ export interface CallHint {
 interface KeyCache {
   readonly stream: object;
   readonly weightId: object | null;
-  readonly wid: number;
   readonly lastKeyed: string;
   readonly lastStable: string;
   readonly offset: number;
   readonly occ: number;
-  readonly hashKey: string;
+  /** The stream's count records of the weight and of its content hash (weighted calls; null otherwise). */
+  readonly occEntry: {epoch: number; n: number} | null;
   readonly stableOcc: number;
+  readonly stableEntry: {epoch: number; n: number} | null;
   readonly key: string;
   readonly afterStable: string;
 }
@@ -81,6 +82,24 @@ export interface CallRecorder {
   read(dataId: object): void;
 }
 
+/** A count per key that restarts at 0 every frame, without clearing a Map each frame (slotFor's hottest lines were those). */
+class FrameCounts<K> {
+  private readonly counts = new Map<K, {epoch: number; n: number}>();
+  private epoch = 0;
+  /** Every count back to 0. */
+  restart(): void { this.epoch++; }
+  /** The key's record: its count is `n` while `epoch` is current (replayed calls keep the record: no lookup). */
+  entry(key: K): {epoch: number; n: number} {
+    let e = this.counts.get(key);
+    if (!e) this.counts.set(key, e = {epoch: this.epoch, n: 0});
+    if (e.epoch !== this.epoch) { e.epoch = this.epoch; e.n = 0; }
+    return e;
+  }
+  current(e: {epoch: number; n: number}): number { return e.epoch === this.epoch ? e.n : 0; }
+  set(e: {epoch: number; n: number}, n: number): void { e.epoch = this.epoch; e.n = n; }
+  delete(key: K): void { this.counts.delete(key); }
+}
+
 class Stream {
   readonly slots = new Map<string, Slot>();
   slotCounter = 0;
@@ -99,9 +118,10 @@ class Stream {
   /** The stable key (survives reloading the model / a new process) of the last keyed slot. */
   lastStable = 'start';
   offset = 0;
-  readonly occurrences = new Map<number, number>();
+  /** Occurrences of each weight (by id) in the current frame. */
+  readonly occurrences = new FrameCounts<number>();
   /** Occurrences of each weight content hash + kernel in the current frame. */
-  readonly stableOccurrences = new Map<string, number>();
+  readonly stableOccurrences = new FrameCounts<string>();
   /** Signatures of the calls of the current frame that consumed a new image-like input (rank >= 3). */
   readonly freshImageSigs = new Set<string>();
   keyframe = false;
@@ -285,6 +305,7 @@ export class DeltaEngine {
     this.weightIds.delete(wid);
     const prefix = `w${wid}#`;
     for (const s of this.streams.values()) {
+      s.occurrences.delete(wid);
       let removed = false, weighted = false;
       for (const [key, slot] of s.slots) {
         if (key.startsWith(prefix)) {
@@ -499,8 +520,8 @@ export class DeltaEngine {
     s.lastKeyed = 'start';
     s.lastStable = 'start';
     s.offset = 0;
-    s.occurrences.clear();
-    s.stableOccurrences.clear();
+    s.occurrences.restart();
+    s.stableOccurrences.restart();
     s.freshImageSigs.clear();
     if (s.frameIndex > 0) s.errorEstimate = s.estimateMacs > 0 ? s.staleMacs / s.estimateMacs : 0;
     else s.errorEstimate = 0;
@@ -570,13 +591,13 @@ export class DeltaEngine {
     // (building them and hashing new strings into the maps was a tenth of a replayed quiet frame)
     const c = hint?.keys;
     if (c && c.stream === s && c.weightId === (weight ? weight.info.dataId : null) && (weight ?
-        (s.occurrences.get(c.wid) ?? 0) === c.occ && (s.stableOccurrences.get(c.hashKey) ?? 0) === c.stableOcc :
+        s.occurrences.current(c.occEntry!) === c.occ && s.stableOccurrences.current(c.stableEntry!) === c.stableOcc :
         s.lastKeyed === c.lastKeyed && s.offset === c.offset && s.lastStable === c.lastStable)) {
       const slot = s.slots.get(c.key);
       if (slot && slot.kernel === kernel) {
         if (weight) {
-          s.occurrences.set(c.wid, c.occ + 1);
-          s.stableOccurrences.set(c.hashKey, c.stableOcc + 1);
+          s.occurrences.set(c.occEntry!, c.occ + 1);
+          s.stableOccurrences.set(c.stableEntry!, c.stableOcc + 1);
           s.lastKeyed = c.key;
           s.offset = 0;
           s.lastStable = c.afterStable;
@@ -590,18 +611,21 @@ export class DeltaEngine {
     }
     const before = {lastKeyed: s.lastKeyed, lastStable: s.lastStable, offset: s.offset};
     let key: string;
-    let wid = 0, occ = 0, hashKey = '', stableOcc = 0;
+    let occ = 0, stableOcc = 0;
+    let occEntry: {epoch: number; n: number} | null = null, stableEntry: {epoch: number; n: number} | null = null;
     if (weight) {
-      wid = idOf(weight.info.dataId);
+      const wid = idOf(weight.info.dataId);
       this.weightIds.add(wid);
-      occ = s.occurrences.get(wid) ?? 0;
-      s.occurrences.set(wid, occ + 1);
+      occEntry = s.occurrences.entry(wid);
+      occ = occEntry.n;
+      s.occurrences.set(occEntry, occ + 1);
       key = `w${wid}#${occ}`;
       s.lastKeyed = key;
       s.offset = 0;
-      hashKey = `${this.weightHash(weight.info)}:${kernel}`;
-      stableOcc = s.stableOccurrences.get(hashKey) ?? 0;
-      s.stableOccurrences.set(hashKey, stableOcc + 1);
+      const hashKey = `${this.weightHash(weight.info)}:${kernel}`;
+      stableEntry = s.stableOccurrences.entry(hashKey);
+      stableOcc = stableEntry.n;
+      s.stableOccurrences.set(stableEntry, stableOcc + 1);
       s.lastStable = `${hashKey}#${stableOcc}`;
     } else {
       key = `${s.lastKeyed}+${++s.offset}`;
@@ -618,7 +642,7 @@ export class DeltaEngine {
     slot.lastUse = ++this.useCounter;
     slot.lastFrame = s.frameIndex;
     if (hint) {
-      hint.keys = {stream: s, weightId: weight ? weight.info.dataId : null, wid, ...before, occ, hashKey, stableOcc, key,
+      hint.keys = {stream: s, weightId: weight ? weight.info.dataId : null, ...before, occ, occEntry, stableOcc, stableEntry, key,
         afterStable: s.lastStable};
     }
     return slot;

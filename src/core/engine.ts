@@ -800,11 +800,13 @@ export class DeltaEngine {
    */
   quietCall(kernel: string, hint: CallHint, fixed: readonly NamedInput[], inputs: readonly QuietInput[]): true | Slot | null {
     const slot = hint.slot;
-    if (this.disposed || hint.why !== null || slot === undefined || this.config.debug || !this.plane.currentOutput) return null;
+    if (this.disposed || hint.why !== null || slot === undefined || !this.plane.currentOutput) return null;
+    const config = this.config;
+    if (config.debug || slot.config !== config) return null;
     const s = this.stream();
     if (s.keyframe || s.explicitDepth === 0 || s.slots.get(slot.key) !== slot) return null;
     if (!slot.seeded || slot.poisoned || slot.signature !== hint.signature || slot.lastMode === 'fallback' ||
-        slot.config !== this.config || slot.inputDataIds.length !== inputs.length) return null;
+        slot.inputDataIds.length !== inputs.length) return null;
     for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if ('dataId' in q) {

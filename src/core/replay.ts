@@ -9,7 +9,10 @@
  * kernel, its attributes, and where each input came from (a model input, a weight, a constant the graph made, the
  * output of an earlier call). Once two consecutive recordings agree, later frames call the delta engine's kernel
  * entry directly in that order (DeltaEngine.call: slots, signatures, the data plane, stats as before) and free
- * each intermediate after its last use; only the requested outputs become tf.Tensors.
+ * each intermediate after its last use; only the requested outputs become tf.Tensors. A call none of whose inputs
+ * changed since its slot's last run (the frame's change stopped upstream, or there was none) is not run at all: the
+ * engine accounts it as the empty step it would be (DeltaEngine.quietCall), and its output is made only if a call
+ * that runs, or the app, needs it.
  *
  * Eager execution (`model.execute`, recorded again) whenever the replay would not be the same computation:
  * another input shape or dtype, other outputs or another backend (tapes are keyed by them), a weight of the tape freed,

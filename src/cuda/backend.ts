@@ -188,13 +188,9 @@ export class DeltaCudaBackend extends KernelBackend {
   }
 
   private store(dataId: DataId, values: backend_util.BackendValues | null, shape: number[], dtype: DataType, refCount: number) {
-    if (dtype === 'string') {
-      this.data.set(dataId, {handle: null, shape, dtype, refCount, host: values, counted: 0});
-      this.live.add(dataId);
-      return;
-    }
-    if (dtype === 'complex64') {
-      this.data.set(dataId, {handle: null, shape, dtype, refCount, host: complexValues(values, shape), counted: 0});
+    if (dtype === 'string' || dtype === 'complex64') {
+      const host = dtype === 'string' ? values : complexValues(values, shape);
+      this.data.set(dataId, {handle: null, shape, dtype, refCount, host, counted: 0});
       this.live.add(dataId);
       return;
     }

@@ -773,16 +773,20 @@ export class CudaPlane implements DataPlane {
   /** A step with no changed input: the slot's values as a new tensor, an update that is empty on the host. */
   private emptyStep(st: CudaSlotState, call: PlaneCall, dense: readonly Handle[], raw: ReadonlyArray<Handle | null>): PlaneResult {
     this.stats.emptySteps++;
-    const out = this.output(st);
+    const {out, update} = this.unchanged(st);
     if (call.debug) this.recordDebug(st, call, dense, raw);
     else this.freeDebug(st);  // a record describes the latest step: stale now
-    return {out, update: this.update(st, null, true), activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false, quiet: true};
+    return {out, update, activePixels: 0, totalPixels: st.op.pixels, macs: 0, nonFinite: false, quiet: true};
   }
 
   /** The slot's values as a new tensor with an empty update (an output of a call replay skipped). */
   currentOutput(slot: Slot): {out: TensorInfo; update: CudaUpdate} | null {
     const st = slot.plane as CudaSlotState | null;
-    if (!st || st.broken) return null;
+    return !st || st.broken ? null : this.unchanged(st);
+  }
+
+  /** What an empty step hands out: an alias of the slot's values and an update known on the host to be empty. */
+  private unchanged(st: CudaSlotState): {out: TensorInfo; update: CudaUpdate} {
     return {out: this.output(st), update: this.update(st, null, true)};
   }
 

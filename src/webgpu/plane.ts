@@ -1145,10 +1145,9 @@ export class WebGpuDataPlane implements DataPlane {
     if (!changed) {
       // nothing changed: the output keeps its value, the update is empty (known on the host: consumers skip)
       this.counters.emptySteps++;
-      const out = this.alias(st);
-      this.b.commandQueueOwnedIds.add(out.dataId);
+      const {out, update} = this.unchanged(st);
       if (call.debug) this.recordDebug(st, call, dense, raw);
-      return {out, update: this.update(st, true), activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, quiet: true};
+      return {out, update, activePixels: 0, totalPixels: st.pixels, macs: 0, nonFinite: false, quiet: true};
     }
     const conv = st.kind === 'conv';
     const xi = conv ? call.inputs.findIndex((i) => i.name === 'x') : -1;
@@ -1411,10 +1410,14 @@ export class WebGpuDataPlane implements DataPlane {
     for (const id of [res.dataId, ...temps]) this.backend.disposeData(id);
   }
 
-  /** The slot's values as a new tensor with an empty update (an output of a call replay skipped), as an empty step. */
+  /** The slot's values as a new tensor with an empty update (an output of a call replay skipped). */
   currentOutput(slot: Slot): {out: TensorInfo; update: GpuUpdate} | null {
     const st = slot.plane as GpuSlotState | null;
-    if (!st) return null;
+    return st ? this.unchanged(st) : null;
+  }
+
+  /** What an empty step hands out: an alias of the slot's values and an update known on the host to be empty. */
+  private unchanged(st: GpuSlotState): {out: TensorInfo; update: GpuUpdate} {
     const out = this.alias(st);
     this.b.commandQueueOwnedIds.add(out.dataId);
     return {out, update: this.update(st, true)};

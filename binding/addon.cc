@@ -3,6 +3,8 @@
 // never raw pointers. Errors surface as JS exceptions whose message starts "delta-cuda: ".
 #define NAPI_VERSION 8
 #include <napi.h>
+#include <atomic>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 #include "args.h"
@@ -188,6 +190,61 @@ Napi::Value Sparsify(const Napi::CallbackInfo& info) {
   });
 }
 
+// sparsifyProbe(base, x, pixels, channels, thr, idx, delta, state) -> 2 * count + (1 if x holds a NaN/Inf)
+// sparsify in probe mode (kernels-cuda/sparsify.cuh SparsifyReport): `state` is a 16-byte device buffer, zeroed
+// once by the caller ([count, blocksDone, nonFinite, result]; the kernel leaves the first three zeroed, the active
+// count in `result` for launches queued after it). Waits for the stream by polling a mapped host report (no copy,
+// no event): the cheapest answer to "did anything change?" before the host decides what to launch.
+struct ProbeReport {
+  delta_cuda::SparsifyReport* host = nullptr;
+  delta_cuda::SparsifyReport* device = nullptr;
+  int deviceOrdinal = -1;
+  uint32_t seq = 0;
+} probeReport;
+
+Napi::Value SparsifyProbe(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    delta_cuda::SparsifyParams p = sparsifyParams(info);
+    Runtime& rt = Runtime::get();
+    cudaStream_t stream = rt.stream();
+    uint32_t* state = static_cast<uint32_t*>(rt.ptr(handleArg(info, 7), 0, 16));
+    p.count = state;
+    p.blocksDone = state + 1;
+    p.nonFinite = state + 2;
+    p.result = state + 3;
+    p.countZeroed = true;
+    if (p.pixels == 0) return Napi::Number::New(info.Env(), 0);
+    ProbeReport& r = probeReport;
+    if (!r.host || r.deviceOrdinal != rt.device()) {
+      void* h = nullptr;
+      delta_cuda::check(cudaHostAlloc(&h, sizeof(delta_cuda::SparsifyReport), cudaHostAllocMapped), "sparsifyProbe: cudaHostAlloc");
+      void* d = nullptr;
+      delta_cuda::check(cudaHostGetDevicePointer(&d, h, 0), "sparsifyProbe: cudaHostGetDevicePointer");
+      r = ProbeReport{static_cast<delta_cuda::SparsifyReport*>(h), static_cast<delta_cuda::SparsifyReport*>(d), rt.device(), 0};
+      std::memset(h, 0, sizeof(delta_cuda::SparsifyReport));
+    }
+    if (++r.seq == 0) r.seq = 1;  // (0: the report's initial value)
+    p.report = r.device;
+    p.reportSeq = r.seq;
+    delta_cuda::check(delta_cuda::launchSparsify(p, stream), "sparsifyProbe launch");
+    volatile delta_cuda::SparsifyReport* rep = r.host;
+    for (uint32_t spins = 1; rep->seq != r.seq; spins++) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if ((spins & 255) != 0) continue;
+      // now and then: a failed kernel never reports (the query returns its error)
+      const cudaError_t q = cudaStreamQuery(stream);
+      if (q == cudaErrorNotReady) continue;
+      delta_cuda::check(q, "sparsifyProbe");
+      if (rep->seq != r.seq) throw std::runtime_error("delta-cuda: sparsifyProbe: the kernel finished without its report");
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const double n = static_cast<double>(rep->count);
+    return Napi::Number::New(info.Env(), 2 * n + (rep->nonFinite ? 1 : 0));
+  });
+}
+
 // readU32(handle, byteOffset = 0): one device word, through the pinned staging (waits for the stream).
 Napi::Value ReadU32(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -248,6 +305,7 @@ DELTA_CUDA_EXPORT("cachedBytes", CachedBytes);
 DELTA_CUDA_EXPORT("trim", Trim);
 DELTA_CUDA_EXPORT("deviceMemory", DeviceMemory);
 DELTA_CUDA_EXPORT("sparsify", Sparsify);
+DELTA_CUDA_EXPORT("sparsifyProbe", SparsifyProbe);
 DELTA_CUDA_EXPORT("readU32", ReadU32);
 DELTA_CUDA_EXPORT("timeSparsify", TimeSparsify);
 

@@ -26,6 +26,24 @@ __device__ __forceinline__ bool exceeds(float x, float b, float d, float thrF, d
   return (d != d) && nanActive;
 }
 
+// Probe mode: called once per block by one thread, after the block's count and NaN/Inf atomics (made by this
+// thread, or before a barrier by another thread whose atomic has returned). The last block reports and re-zeroes.
+__device__ __forceinline__ void finishBlock(const SparsifyParams& p) {
+  if (!p.report) return;
+  __threadfence();
+  if (atomicAdd(p.blocksDone, 1u) != gridDim.x - 1) return;
+  __threadfence();  // every other block's count/nonFinite atomics are visible now
+  const uint32_t n = atomicExch(p.count, 0u);
+  const uint32_t bad = atomicExch(p.nonFinite, 0u);
+  atomicExch(p.blocksDone, 0u);
+  *p.result = n;
+  volatile SparsifyReport* r = p.report;
+  r->count = n;
+  r->nonFinite = bad;
+  __threadfence_system();  // count and flag reach the host before seq does
+  r->seq = p.reportSeq;
+}
+
 __global__ void __launch_bounds__(THREADS) sparsifyTile(SparsifyParams p, float thrF, bool nanActive, int P) {
   __shared__ int sPos[TILE];        // per pixel of the tile: flag, then position in the block's slice (-1: inactive)
   __shared__ int sWarp[WARPS];
@@ -89,6 +107,7 @@ __global__ void __launch_bounds__(THREADS) sparsifyTile(SparsifyParams p, float 
     if (total > 0) sBase = atomicAdd(p.count, static_cast<uint32_t>(total));
   }
   __syncthreads();
+  if (tid == 0) finishBlock(p);  // (tid 0 made the NaN/Inf atomic; the count's was made before the barrier)
   if (sTotal == 0) return;
   const int64_t slice = sBase;
   for (int i = lo; i < hi; i++)
@@ -119,11 +138,15 @@ __global__ void __launch_bounds__(THREADS) sparsifyWide(SparsifyParams p, float 
     act |= exceeds(xx, bb, xx - bb, thrF, p.thr, nanActive);
   }
   if (__syncthreads_or(bad) && threadIdx.x == 0 && p.nonFinite) atomicOr(p.nonFinite, 1u);
-  if (!__syncthreads_or(act)) return;
+  const bool any = __syncthreads_or(act);
   if (threadIdx.x == 0) {
-    sBase = atomicAdd(p.count, 1u);
-    p.idx[sBase] = static_cast<int32_t>(pix);
+    if (any) {
+      sBase = atomicAdd(p.count, 1u);
+      p.idx[sBase] = static_cast<int32_t>(pix);
+    }
+    finishBlock(p);
   }
+  if (!any) return;
   __syncthreads();
   const int64_t o = static_cast<int64_t>(sBase) * C;
   for (int c = threadIdx.x; c < C; c += THREADS) {
@@ -136,7 +159,8 @@ __global__ void __launch_bounds__(THREADS) sparsifyWide(SparsifyParams p, float 
 }  // namespace
 
 cudaError_t launchSparsify(const SparsifyParams& p, cudaStream_t stream) {
-  if (!p.countZeroed) {
+  if (p.report && (!p.count || !p.nonFinite || !p.blocksDone || !p.result)) return cudaErrorInvalidValue;
+  if (!p.countZeroed && !p.report) {
     cudaError_t err = cudaMemsetAsync(p.count, 0, sizeof(uint32_t), stream);
     if (err != cudaSuccess) return err;
   }

@@ -20,6 +20,19 @@
 
 namespace delta_cuda {
 
+// Probe mode: the count comes back to the host without a copy. A 16-byte device state [count, blocksDone,
+// nonFinite, result] that the kernel leaves zeroed (but `result`): count/nonFinite point at its first and third word.
+// The last block to finish (blocksDone) takes the count and the NaN/Inf flag out of the state, keeps the count in
+// `result` (for kernels queued after it: a list count), and writes {seq, count, nonFinite} to `report`, a mapped
+// pinned host word group the host polls. Saves the copy + event round trip of a read-back (the first layer of every
+// frame asks "did anything change?").
+struct SparsifyReport {
+  uint32_t seq;        // written last (after a system fence): the launch's reportSeq once count/nonFinite are valid
+  uint32_t count;
+  uint32_t nonFinite;
+  uint32_t pad;
+};
+
 struct SparsifyParams {
   float* base;          // [pixels * channels], updated in place at active pixels
   const float* x;       // [pixels * channels]
@@ -31,6 +44,11 @@ struct SparsifyParams {
   uint32_t* count;      // one device word: number of active pixels
   uint32_t* nonFinite;  // optional device word (nullptr: none): OR-ed with 1 when some x is NaN/Inf (a bad frame)
   bool countZeroed;     // the caller guarantees *count == 0 (a fresh counter entry): no clearing memset
+  // probe mode (report != nullptr; see SparsifyReport): count = &state[0], nonFinite = &state[2]
+  SparsifyReport* report;   // device address of mapped pinned host memory
+  uint32_t reportSeq;
+  uint32_t* blocksDone;     // &state[1]
+  uint32_t* result;         // &state[3]
 };
 
 // Enqueues count = 0 (unless countZeroed) and the kernel on `stream`. Returns the launch error, if any.

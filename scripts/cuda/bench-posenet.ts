@@ -150,6 +150,8 @@ interface Row {
    * function (launches; waits of synchronous downloads), of the engine's entries, the plane's step and the replay's
    * execute (`addon` holds them all, by label).
    */
+  /** The no-change frame with the first layer's count by sparsifyProbe vs by a read-back (BENCH_NOCHANGE_AB). */
+  noChangeProbeAB: {probe: number; readBack: number; framesEach: number} | null;
   noChangeSplit: {frames: number; msMedian: number; msMean: number; jsMean: number; addon: Record<string, {ms: number; calls: number}>} | null;
   layerModes: Record<string, number>; cpuKernels: Record<string, number>;
   /** '+replay' settings: the replay model's counts (frames replayed / recorded, kernel calls per frame). */
@@ -172,7 +174,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       delta.reset();
       delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
         keyframeInterval: setting.keyframeInterval ?? 300});
-      const plane = b.plane as unknown as {hasDeltaKernel(k: string): boolean};
+      const plane = b.plane as unknown as {hasDeltaKernel(k: string): boolean; probeDiffs: boolean};
       const hasDeltaKernel = plane.hasDeltaKernel;
       if (setting.planeOff) plane.hasDeltaKernel = () => false;
       b.resetCpuFallbacks();
@@ -259,6 +261,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         noChangeRepeatMs = median(repeats);
       }
       let noChangeSplit: Row['noChangeSplit'] = null;
+      let probeAB: Row['noChangeProbeAB'] = null;
       if (runner && B === 1 && process.env.BENCH_NOCHANGE_SPLIT !== '0') {
         // Functions timed in place, inclusive, only inside the timed region: every addon function (the data plane
         // calls them through the same object), the engine's entries, the plane's step, the replay's execute and
@@ -315,6 +318,20 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           }
         }
         const bare = frames(false);
+        // A/B of the first layer's count (plane.probeDiffs: sparsifyProbe vs the read-back with the launch), in
+        // alternating blocks of N/4 frames on the same input (BENCH_NOCHANGE_AB=1)
+        if (process.env.BENCH_NOCHANGE_AB === '1') {
+          const on: number[] = [], off: number[] = [];
+          for (let blk = 0; blk < 8; blk++) {
+            plane.probeDiffs = blk % 2 === 0;
+            const w = frames(false);
+            (plane.probeDiffs ? on : off).push(...w);
+          }
+          plane.probeDiffs = true;
+          probeAB = {probe: median(on), readBack: median(off), framesEach: on.length};
+          console.log(`  no-change A/B (B=1): first layer's count by sparsifyProbe ${probeAB.probe.toFixed(4)} ms, by read-back ` +
+            `${probeAB.readBack.toFixed(4)} ms (medians of ${on.length} frames each, alternating blocks)`);
+        }
         const msMean = wrapped.reduce((a, x) => a + x, 0) / N;
         const addonMs = Object.entries(acc).filter(([k]) => k.startsWith('addon.')).reduce((a, [, e]) => a + e.ms, 0) / N;
         noChangeSplit = {frames: N, msMedian: median(bare), msMean, jsMean: msMean - addonMs,
@@ -344,7 +361,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
-        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, noChangeSplit, layerModes: modes, cpuKernels: b.cpuFallbacks(),
+        meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, noChangeSplit, noChangeProbeAB: probeAB, layerModes: modes, cpuKernels: b.cpuFallbacks(),
         replay: replayStats};
       rows.push(row);
       console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +

@@ -76,6 +76,12 @@ export interface DeltaCudaAddon {
   /** countZeroed: the count word is known to be zero (a fresh counter entry): no clearing launch before the kernel. */
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
            count: Handle, countOffset?: number, readCount?: boolean, nonFiniteOffset?: number, countZeroed?: boolean): number | undefined;
+  /**
+   * sparsify with its answer on the host at once (kernels-cuda/sparsify.cuh SparsifyReport): waits for the stream
+   * and returns 2 * (active pixels) + (1 if x holds a NaN/Inf). `state`: a 16-byte buffer, zeroed once by the caller;
+   * the kernel leaves its words 0-2 zeroed and the count in word 3 (for launches queued after it).
+   */
+  sparsifyProbe(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle, state: Handle): number;
   readU32(h: Handle, byteOffset?: number): number;
   timeSparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
                count: Handle, countOffset: number, pristine: Handle, reps: number, flush: Handle): Float64Array;

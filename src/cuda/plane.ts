@@ -171,6 +171,11 @@ export class CudaPlane implements DataPlane {
   private scratchEBytes = 0;
   private scratchDelta: Handle = 0;
   private scratchDeltaBytes = 0;
+  /**
+   * sparsifyProbe's 16-byte device state (the kernel leaves it zeroed but its last word: the count, read by the
+   * mark launched after it). One for the plane: a probe waits for its answer before the next is launched.
+   */
+  private probeState: Handle = 0;
   private readonly pending = new Set<Promise<unknown>>();
   /** Users of a value buffer: alive alias tensors, + 1 while a slot holds it as vals; freed at 0. */
   private readonly valueUsers = new Map<Handle, number>();
@@ -201,6 +206,12 @@ export class CudaPlane implements DataPlane {
   skipDiffAbove = cudaPlaneOptions.skipDiffAbove;
   /** Slots fed by diffed inputs run dense when this share of their input changed this frame (and the bound > 1; Infinity: never). */
   diffedDenseAbove = cudaPlaneOptions.diffedDenseAbove;
+  /**
+   * A step whose only change is one diffed input (a model's first layer on the video frame) learns its count with
+   * sparsifyProbe (a mapped host report, no counter entry) before anything else; false: from the counter entry, read
+   * back with the launch (a copy + event wait; kept to measure the two against each other: the bench's no-change A/B).
+   */
+  probeDiffs = true;
   /** Identity lists (0..pixels-1) and their count words, by pixel count: the lists of full updates. */
   /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
@@ -437,7 +448,8 @@ export class CudaPlane implements DataPlane {
     this.spares.clear();
     if (this.scratchE) this.k.free(this.scratchE);
     if (this.scratchDelta) this.k.free(this.scratchDelta);
-    this.scratchE = this.scratchDelta = 0;
+    if (this.probeState) this.k.free(this.probeState);
+    this.scratchE = this.scratchDelta = this.probeState = 0;
     this.scratchEBytes = this.scratchDeltaBytes = 0;
   }
 
@@ -643,6 +655,32 @@ export class CudaPlane implements DataPlane {
         return this.denseFullStep(st, call, dense, diffed, []);
       }
     }
+    // One diffed input and no other change (a model's first layer on the video frame): sparsify in probe mode
+    // answers "how many pixels changed?" on the host before anything else is launched or taken (no counter entry,
+    // no copy); the count stays on the device (probeState word 3) for the mark below.
+    const single = onlyDiffs && diffed.filter(Boolean).length === 1;
+    const probed = single && this.probeDiffs ? diffed.indexOf(true) : -1;
+    const readWithLaunch = single && probed < 0;
+    let probedCount = 0, probedNonFinite = false;
+    const raw: Array<Handle | null> = call.inputs.map(() => null);
+    if (probed >= 0) {
+      const i = probed;
+      if (!this.probeState) {
+        this.probeState = this.k.alloc(16);
+        this.k.deltaFill(this.probeState, 0, 16, 0);
+      }
+      const r = this.k.sparsifyProbe(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i],
+          st.inLists[i]!, this.scratchDelta, this.probeState);
+      probedCount = Math.floor(r / 2);
+      probedNonFinite = r % 2 === 1;
+      raw[i] = tensors[i];
+      this.stats.launches++;
+      this.stats.diffCountReads++;
+      if (probedCount === 0) {
+        st.lastCandFraction = 0;
+        return this.emptyStep(st, call, dense, raw);
+      }
+    }
     const {entry, words} = this.counters.take((w) => {
       if (skipDiff) return;
       st.lastCandFraction = w[unmarked ? COUNTER.OUT : COUNTER.CAND] / Math.max(1, op.pixels);
@@ -662,16 +700,12 @@ export class CudaPlane implements DataPlane {
       st.gen = 1;
     }
     const b: StepBuffers = {inputs: dense, stamp: st.stamp, gen: st.gen, cand: st.cand, ctr: entry, e: this.scratchE};
-    const raw: Array<Handle | null> = [];
-    // one diffed input and no other change (a model's first layer on the video frame): its count comes back with the
-    // launch, in the same addon call (below)
-    const readWithLaunch = onlyDiffs && diffed.filter(Boolean).length === 1;
     const counts: number[] = [];
+    if (probed >= 0) counts[probed] = probedCount;
     // diffed inputs are sparsified in every kind of step (their baselines must follow the input); the entry's count
     // words are zero (a fresh counter entry): no clearing launch
     diffed.forEach((d, i) => {
-      raw[i] = null;
-      if (!d) return;
+      if (!d || i === probed) return;
       const n = this.k.sparsify(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i], st.inLists[i]!,
           this.scratchDelta, entry.handle, entry.offset + 4 * (COUNTER.IN0 + i), readWithLaunch, entry.offset + 4 * COUNTER.NONFINITE, true);
       if (readWithLaunch) counts[i] = n as number;
@@ -679,15 +713,16 @@ export class CudaPlane implements DataPlane {
       raw[i] = tensors[i];
     });
     // Changes enter the delta graph only through diffed inputs (the video frame, the output of a fallback op). When
-    // those are the only changes, their counts are read back now (one 64-byte copy, which waits for the work queued
-    // so far): no changed pixel -> an empty step whose update is empty on the host, so every consumer below skips its
-    // step too, including those whose cost model (last frame's counts) would run the dense kernel.
+    // those are the only changes, their counts are read back now (the probe above, or one 64-byte copy, which waits
+    // for the work queued so far): no changed pixel -> an empty step whose update is empty on the host, so every
+    // consumer below skips its step too, including those whose cost model (last frame's counts) would run the dense
+    // kernel.
     if (onlyDiffs) {
-      if (!readWithLaunch) {
+      if (probed < 0 && !readWithLaunch) {
         const w = this.k.download(entry.handle, new Uint32Array(COUNTER.WORDS), entry.offset);
         diffed.forEach((d, i) => { if (d) counts[i] = w[COUNTER.IN0 + i]; });
       }
-      this.stats.diffCountReads++;
+      if (probed < 0) this.stats.diffCountReads++;
       if (diffed.every((d, i) => !d || counts[i] === 0)) {
         st.lastCandFraction = 0;
         this.counters.afterStep();
@@ -709,13 +744,14 @@ export class CudaPlane implements DataPlane {
       // a NaN/Inf frame (flagged by sparsify) re-seeds the slot on its next call, as after a measured step
       this.stats.unmeasuredSteps++;
       const r = this.denseFullStep(st, call, dense, diffed, raw);
-      return {...r, deferredCounts: this.deferred(words.then((w) => ({activePixels: op.pixels, macs: op.denseMacs, nonFinite: w[COUNTER.NONFINITE] !== 0})))};
+      return {...r, deferredCounts: this.deferred(words.then((w) =>
+          ({activePixels: op.pixels, macs: op.denseMacs, nonFinite: probedNonFinite || w[COUNTER.NONFINITE] !== 0})))};
     }
     if (!unmarked) {
       changes.forEach((c, i) => {
         if (!c || !op.varying.includes(i)) return;
-        const count: CountWord = c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} :
-          c.update!.count;
+        const count: CountWord = i === probed ? {handle: this.probeState, offset: 12} :
+          c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} : c.update!.count;
         op.mark(this.k, i, c.kind === 'diff' ? st.inLists[i]! : c.update!.list, count, b);
         this.stats.launches++;
       });
@@ -754,7 +790,7 @@ export class CudaPlane implements DataPlane {
     // nonFinite: the engine re-seeds the slot on its next call (exact dense after a NaN/Inf frame in
     // threshold mode, as delta-cpu and delta-webgpu; without it the NaN frame's residue stayed in vals)
     const deferredCounts = this.deferred(words.then((w) =>
-      ({activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: w[COUNTER.NONFINITE] !== 0})));
+      ({activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: probedNonFinite || w[COUNTER.NONFINITE] !== 0})));
     const update = full ? this.fullUpdate(st) : this.update(st, entry, false);
     return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
   }

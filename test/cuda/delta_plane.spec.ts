@@ -398,13 +398,16 @@ function scaleOf(a: Float32Array): number {
  * denseSteps: 'mark' = dense steps with the mark (diff over candidates), 'all' = without it (diff over every
  * pixel), 'full' = without it and handing out full updates (consumers run the dense kernel alone: pass-through).
  */
-async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, denseSteps: false | 'mark' | 'all' | 'full' = false): Promise<string[]> {
+async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, denseSteps: false | 'mark' | 'all' | 'full' = false,
+                       probeDiffs = true): Promise<string[]> {
   const problems: string[] = [];
   const live0 = addon.liveBuffers();
   const host = denseSteps ? new DeviceHost(addon).withDense() : new DeviceHost(addon);
   const cudaPlane = new CudaPlane(host as never);
   host.plane = cudaPlane;
   if (denseSteps) cudaPlane.denseCrossover = 0;  // every conv step that can runs dense + diff pass
+  cudaPlane.probeDiffs = probeDiffs;
+  const probes0 = (addon as unknown as {launches?: Record<string, number>}).launches?.sparsifyProbe ?? 0;
   if (denseSteps) cudaPlane.denseWithoutMarkAbove = denseSteps === 'mark' ? 2 : -1;
   if (denseSteps) cudaPlane.fullUpdateAbove = denseSteps === 'full' ? -1 : 2;
   // full updates: measured steps (diff pass) and unmeasured ones (dense output as is) alternate
@@ -505,6 +508,12 @@ async function runCase(addon: Addon, c: Case, exact: boolean, seed: number, dens
   if (denseSteps === 'mark' && cudaPlane.stats.unmarkedDenseSteps !== 0) problems.push('a dense step skipped the mark');
   const live = addon.liveBuffers();
   if (live !== live0) problems.push(`device buffers: ${live - live0} leaked`);
+  // (the emulated addon counts launches: the first layer's count came by the probe, or never by it)
+  const probes = (addon as unknown as {launches?: Record<string, number>}).launches?.sparsifyProbe;
+  if (probes !== undefined && !probeDiffs && probes !== probes0) problems.push('probeDiffs off, but sparsifyProbe ran');
+  if (probes !== undefined && probeDiffs && probes === probes0 && cudaPlane.stats.diffCountReads > 0) {
+    problems.push('counts were read back, none by sparsifyProbe');
+  }
   return problems;
 }
 
@@ -599,6 +608,18 @@ describe(title, () => {
         const addon = needGpu();
         const seed = 1000 * i + 7 + (mode === 'exact' ? 0 : 500000) + {mark: 0, all: 31, full: 62}[dense];
         const problems = await runCase(addon, c, mode === 'exact', seed, dense);
+        expect(problems).withContext(`seed ${seed}`).toEqual([]);
+      });
+    });
+  }
+
+  // the first layer's count by a read-back with the launch (plane.probeDiffs off: the bench's A/B) gives the same
+  for (const mode of ['exact', 'threshold'] as const) {
+    cases.forEach((c, i) => {
+      if (i % 3 !== 0) return;
+      it(`${mode}, the first layer's count read back instead of probed: ${c.label}`, async () => {
+        const seed = 1000 * i + 3 + (mode === 'exact' ? 0 : 500000);
+        const problems = await runCase(needGpu(), c, mode === 'exact', seed, false, false);
         expect(problems).withContext(`seed ${seed}`).toEqual([]);
       });
     });

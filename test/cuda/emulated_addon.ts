@@ -183,6 +183,18 @@ export class EmulatedAddon {
     return readCount ? n : undefined;
   }
 
+  sparsifyProbe(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle, state: Handle) {
+    this.count('sparsifyProbe');
+    const w = new Uint32Array(this.buf(state), 0, 4);
+    if (w[0] !== 0 || w[1] !== 0 || w[2] !== 0) throw new Error('emulated addon: sparsifyProbe: state words 0-2 are not zero');
+    const n = this.sparsify(base, x, pixels, channels, thr, idx, delta, state, 0, true, 8) as number;
+    const bad = w[2] & 1;
+    w[0] = w[1] = w[2] = 0;  // as the kernel's last block leaves them
+    w[3] = n;
+    this.launches.sparsify--;  // (counted as the probe)
+    return 2 * n + bad;
+  }
+
   private markOne(stamp: Uint32Array, gen: number, cand: Int32Array, ctr: Uint32Array, c0: number, op: number) {
     if (stamp[op] !== gen) {
       stamp[op] = gen;

@@ -20,7 +20,7 @@ describe('delta-cuda addon (no GPU needed)', () => {
     const a = native.tryLoadAddon();
     expect(native.addonError()).toBeNull();
     expect(a).not.toBeNull();
-    for (const f of ['deviceInfo', 'buildInfo', 'init', 'alloc', 'free', 'upload', 'download', 'synchronize', 'sparsify', 'readU32'])
+    for (const f of ['deviceInfo', 'buildInfo', 'init', 'alloc', 'free', 'upload', 'download', 'synchronize', 'sparsify', 'sparsifyProbe', 'readU32'])
       expect(typeof (a as unknown as Record<string, unknown>)[f]).toBe('function', f);
   });
 
@@ -153,7 +153,9 @@ function nextFrame(x: Float32Array, pixels: number, C: number, thr: number, pat:
   }
 }
 
-interface Case { pat: Pattern; pixels: number; C: number; thr: number; frames: number; seed: number; readCount: boolean }
+/** How the count comes back: read with the launch, read later from the device word, or sparsifyProbe's report. */
+type CountMode = 'read' | 'device' | 'probe';
+interface Case { pat: Pattern; pixels: number; C: number; thr: number; frames: number; seed: number; mode: CountMode }
 
 function runCase(k: native.DeltaCudaAddon, c: Case): void {
   const rand = prng(c.seed);
@@ -165,6 +167,7 @@ function runCase(k: native.DeltaCudaAddon, c: Case): void {
   const hBase = k.alloc(n * 4), hX = k.alloc(n * 4), hIdx = k.alloc(c.pixels * 4), hDelta = k.alloc(n * 4), hCount = k.alloc(16);
   try {
     k.upload(hBase, base);
+    k.upload(hCount, new Uint32Array(4));  // (sparsifyProbe's state: zeroed once)
     const poisonI = new Int32Array(c.pixels).fill(-7), poisonD = new Float32Array(n).fill(NaN);
     for (let f = 0; f < c.frames; f++) {
       nextFrame(x, c.pixels, c.C, c.thr, f === 0 && c.pat === 'nonfinite' ? 'noise' : c.pat, rand);
@@ -174,7 +177,13 @@ function runCase(k: native.DeltaCudaAddon, c: Case): void {
       const ref = cpuSparsify(refBase, x, c.C, c.thr);
       const refCount = ref.update ? ref.update.count : 0;
       let count: number;
-      if (c.readCount) {
+      if (c.mode === 'probe') {
+        const r = k.sparsifyProbe(hBase, hX, c.pixels, c.C, c.thr, hIdx, hDelta, hCount);
+        count = Math.floor(r / 2);
+        expect(r % 2).toBe(x.some((v) => !Number.isFinite(v)) ? 1 : 0, `frame ${f}: NaN/Inf flag`);
+        // the kernel leaves its state zeroed for the next probe, the count in word 3 for later launches
+        expect(Array.from(k.download(hCount, new Uint32Array(4)))).toEqual([0, 0, 0, count], `frame ${f}: probe state`);
+      } else if (c.mode === 'read') {
         count = k.sparsify(hBase, hX, c.pixels, c.C, c.thr, hIdx, hDelta, hCount, 8, true)!;
       } else {
         expect(k.sparsify(hBase, hX, c.pixels, c.C, c.thr, hIdx, hDelta, hCount, 8)).toBeUndefined();
@@ -217,28 +226,31 @@ describe('delta-cuda sparsify vs the delta-cpu reference (GPU)', () => {
       const pixels = [1, 7, 300, 4099, 65537][s % 5];
       const thr = pat === 'ties' ? 0.02 : thrs[s % thrs.length];
       it(`${pat}, ${C} channels, ${pixels} pixels, thr ${thr}`, () => {
-        runCase(needGpu(), {pat, pixels, C, thr, frames: 3, seed: s * 7919, readCount: s % 2 === 0});
+        runCase(needGpu(), {pat, pixels, C, thr, frames: 3, seed: s * 7919, mode: (['read', 'device', 'probe'] as const)[s % 3]});
       });
     }
   }
   for (const [pixels, C] of [[1_000_000, 1], [1_000_000, 3], [1_000_000, 32], [250_000, 64], [1_000_000, 7]]) {
     for (const pat of ['blobs', 'noise', 'full'] as Pattern[]) {
       it(`large: ${pat}, ${C} channels, ${pixels} pixels`, () => {
-        runCase(needGpu(), {pat, pixels, C, thr: 0.03, frames: 2, seed: pixels + C * 31 + pat.length, readCount: true});
+        for (const mode of ['read', 'probe'] as const) runCase(needGpu(), {pat, pixels, C, thr: 0.03, frames: 2, seed: pixels + C * 31 + pat.length, mode});
       });
     }
   }
   it('wide pixels (channels > 2048: one block per pixel)', () => {
     const k = needGpu();
-    for (const pat of ['single', 'noise', 'ties', 'full'] as Pattern[])
-      runCase(k, {pat, pixels: 37, C: 3001, thr: 0.02, frames: 3, seed: 99, readCount: true});
+    for (const pat of ['single', 'noise', 'ties', 'full', 'nonfinite'] as Pattern[]) {
+      for (const mode of ['read', 'probe'] as const) runCase(k, {pat, pixels: 37, C: 3001, thr: 0.02, frames: 3, seed: 99, mode});
+    }
   });
   it('a negative threshold activates every pixel; NaN activates none', () => {
     const k = needGpu();
-    runCase(k, {pat: 'none', pixels: 1000, C: 3, thr: -1, frames: 2, seed: 5, readCount: true});
-    runCase(k, {pat: 'noise', pixels: 1000, C: 3, thr: NaN, frames: 2, seed: 6, readCount: true});
-    runCase(k, {pat: 'nonfinite', pixels: 1000, C: 5, thr: Infinity, frames: 3, seed: 7, readCount: true});
-    runCase(k, {pat: 'nonfinite', pixels: 1000, C: 5, thr: 1e300, frames: 3, seed: 8, readCount: false});
+    runCase(k, {pat: 'none', pixels: 1000, C: 3, thr: -1, frames: 2, seed: 5, mode: 'read'});
+    runCase(k, {pat: 'noise', pixels: 1000, C: 3, thr: NaN, frames: 2, seed: 6, mode: 'read'});
+    runCase(k, {pat: 'nonfinite', pixels: 1000, C: 5, thr: Infinity, frames: 3, seed: 7, mode: 'read'});
+    runCase(k, {pat: 'nonfinite', pixels: 1000, C: 5, thr: 1e300, frames: 3, seed: 8, mode: 'device'});
+    runCase(k, {pat: 'nonfinite', pixels: 1000, C: 5, thr: Infinity, frames: 3, seed: 9, mode: 'probe'});
+    runCase(k, {pat: 'none', pixels: 1000, C: 3, thr: -1, frames: 2, seed: 10, mode: 'probe'});
   });
   it('zero pixels: count 0, nothing written', () => {
     const k = needGpu();
@@ -246,6 +258,9 @@ describe('delta-cuda sparsify vs the delta-cpu reference (GPU)', () => {
     k.upload(h, new Uint32Array([5, 5, 5, 5]));
     expect(k.sparsify(h, h, 0, 3, 0.1, h, h, h, 4, true)).toBe(0);
     expect(Array.from(k.download(h, new Uint32Array(4)))).toEqual([5, 0, 5, 5]);
+    k.upload(h, new Uint32Array([0, 0, 0, 9]));
+    expect(k.sparsifyProbe(h, h, 0, 3, 0.1, h, h, h)).toBe(0);  // (no launch: the state stays as it was)
+    expect(Array.from(k.download(h, new Uint32Array(4)))).toEqual([0, 0, 0, 9]);
     k.free(h);
   });
 });

@@ -69,7 +69,7 @@ interface KeyCache {
  * a constant of the tape), or the output of an earlier call of the frame, named by that call's hint (the tensor
  * itself may not exist: a skipped call makes none).
  */
-export type QuietInput = {readonly dataId: object} | {readonly producer: CallHint};
+export type QuietInput = {readonly dataId: object} | {readonly producer: CallHint} | {readonly modelInput: number};
 
 /**
  * What a frame recorder (src/core/replay.ts) is told of one model run: the top-level kernel calls (those the
@@ -798,7 +798,8 @@ export class DeltaEngine {
    * needs it). Returns true when skipped; null when it must run (nothing counted yet); a Slot when it must run
    * with that slot (the call is counted in the frame already: pass it to call()).
    */
-  quietCall(kernel: string, hint: CallHint, fixed: readonly NamedInput[], inputs: readonly QuietInput[]): true | Slot | null {
+  quietCall(kernel: string, hint: CallHint, fixed: readonly NamedInput[], inputs: readonly QuietInput[],
+            modelInputs: readonly TensorInfo[] = []): true | Slot | null {
     const slot = hint.slot;
     if (this.disposed || hint.why !== null || slot === undefined || !this.plane.currentOutput) return null;
     const config = this.config;
@@ -807,18 +808,30 @@ export class DeltaEngine {
     if (s.keyframe || s.explicitDepth === 0 || s.slots.get(slot.key) !== slot) return null;
     if (!slot.seeded || slot.poisoned || slot.signature !== hint.signature || slot.lastMode === 'fallback' ||
         slot.inputDataIds.length !== inputs.length) return null;
+    // (one model input at most: a new tensor every frame, diffed against the slot's baseline by the data plane below)
+    let probe = -1;
     for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if ('dataId' in q) {
         if (q.dataId !== slot.inputDataIds[i]) return null;
-      } else {
+      } else if ('producer' in q) {
         const p = q.producer.slot;
         if (q.producer.why !== null || p === undefined || p !== slot.inputProducers[i] || p.changedVersion > slot.inputVersions[i]) return null;
+      } else {
+        const info = modelInputs[q.modelInput];
+        // (a tensor made by a delta kernel brings its update: the call runs and applies it)
+        if (probe >= 0 || !info || !this.plane.probeInput || this.isDerived(info) || !this.plane.hasBaseline(slot, i)) return null;
+        probe = i;
       }
     }
     const spec = OP_TABLE.get(kernel);
     const found = this.slotFor(s, kernel, spec, fixed, hint);
     if (found !== slot) return found;
+    if (probe >= 0) {
+      const info = modelInputs[(inputs[probe] as {modelInput: number}).modelInput];
+      if (this.plane.probeInput!(slot, probe, info, this.config.inputThreshold)) return slot;  // changed: it runs now
+      slot.inputDataIds[probe] = info.dataId;
+    }
     slot.skippedRuns++;
     const denseMacs = hint.denseMacs ?? 0;
     this.record(slot, 'delta', 0, denseMacs, 0);

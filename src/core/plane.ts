@@ -105,4 +105,12 @@ export interface DataPlane {
    * step hands out); null when the slot holds no output. A plane without it never has calls skipped.
    */
   currentOutput?(slot: Slot): {out: TensorInfo; update: unknown} | null;
+  /**
+   * Optional (replay's quiet calls that read a model input): whether `info`, input i of the slot's call (a new tensor
+   * every frame), differs from the baseline the slot keeps for it by more than `threshold` anywhere, diffed where the
+   * data lives. false: the call would be an empty step (the engine skips it). true: it must run, and runs next; what
+   * the diff found may be kept for that step (a step that is not that one must seed again). A plane without it runs
+   * every call that reads a model input.
+   */
+  probeInput?(slot: Slot, inputIndex: number, info: TensorInfo, threshold: number): boolean;
 }

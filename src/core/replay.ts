@@ -12,7 +12,8 @@
  * each intermediate after its last use; only the requested outputs become tf.Tensors. A call none of whose inputs
  * changed since its slot's last run (the frame's change stopped upstream, or there was none) is not run at all: the
  * engine accounts it as the empty step it would be (DeltaEngine.quietCall), and its output is made only if a call
- * that runs, or the app, needs it.
+ * that runs, or the app, needs it. A call reading the model input (a new tensor every frame) is skipped when its
+ * data plane diffs that input against the slot's baseline and finds no change (DataPlane.probeInput: delta-cuda).
  *
  * Eager execution (`model.execute`, recorded again) whenever the replay would not be the same computation:
  * another input shape or dtype, other outputs or another backend (tapes are keyed by them), a weight of the tape freed,
@@ -241,9 +242,9 @@ class Tape {
   /** The [call, out] pairs that are outputs of the model (their tensors are handed to the app, never freed here). */
   private readonly finals: Set<string>;
   /**
-   * Per call, what DeltaEngine.quietCall needs to skip it (null: it always runs: it reads a model input, which is
-   * new every frame, or has several outputs): its inputs as weights / constants or producing calls, and its
-   * weight and constant inputs by name (the slot's key).
+   * Per call, what DeltaEngine.quietCall needs to skip it (null: it always runs: it has several outputs, or reads
+   * several model inputs): its inputs as weights / constants, producing calls or the model input (new every frame:
+   * the data plane diffs it, DataPlane.probeInput), and its weight and constant inputs by name (the slot's key).
    */
   private readonly skipPlans: Array<{inputs: QuietInput[]; fixed: NamedInput[]} | null>;
 
@@ -266,12 +267,16 @@ class Tape {
     }
     this.unused = rec.calls.map((c, i) => c.outShapes.map((_, k) => k).filter((k) => !last.has(`${i}:${k}`) && !this.finals.has(`${i}:${k}`)));
     this.skipPlans = rec.calls.map((c) => {
-      if (c.multi || c.outShapes.length !== 1 || c.sources.some((s) => s.kind === 'input')) return null;
+      if (c.multi || c.outShapes.length !== 1 || c.sources.filter((s) => s.kind === 'input').length > 1) return null;
       const inputs: QuietInput[] = [];
       const fixed: NamedInput[] = [];
       c.sources.forEach((s, k) => {
         if (s.kind === 'output') {
           inputs.push({producer: rec.calls[s.call].hint});
+          return;
+        }
+        if (s.kind === 'input') {
+          inputs.push({modelInput: s.index});
           return;
         }
         const info = s.kind === 'weight' ? s.info : this.constantInfos[(s as {index: number}).index];
@@ -320,7 +325,7 @@ class Tape {
         let slot: Slot | undefined;
         const plan = this.skipPlans[i];
         if (plan) {
-          const q = engine.quietCall(c.kernel, c.hint, plan.fixed, plan.inputs);
+          const q = engine.quietCall(c.kernel, c.hint, plan.fixed, plan.inputs, inputs);
           if (q === true) {
             vals.push([undefined]);
             for (const [call, o] of c.frees) free(call, o);

@@ -158,6 +158,11 @@ export class CudaSlotState {
   unmeasured = 0;
   /** A dense run failed after the old values were given back: the slot is re-seeded on its next call. */
   broken = false;
+  /**
+   * A probe (CudaPlane.probeInput) that found changes in input `index`: the diff is done (its baseline moved, its list
+   * and count are on the device) and waits for this slot's next step, which must be for that very tensor.
+   */
+  probed: {dataId: DataId; index: number; count: number; nonFinite: boolean; seq: number} | null = null;
   /** Every buffer of the slot (freed on release). */
   owned: Handle[] = [];
 }
@@ -176,6 +181,8 @@ export class CudaPlane implements DataPlane {
    * mark launched after it). One for the plane: a probe waits for its answer before the next is launched.
    */
   private probeState: Handle = 0;
+  /** Probes launched so far (a kept probe result is valid while no other probe has overwritten probeState). */
+  private probeSeq = 0;
   private readonly pending = new Set<Promise<unknown>>();
   /** Users of a value buffer: alive alias tensors, + 1 while a slot holds it as vals; freed at 0. */
   private readonly valueUsers = new Map<Handle, number>();
@@ -229,8 +236,12 @@ export class CudaPlane implements DataPlane {
     nonFiniteSteps: 0,
     /** steps abandoned because take() freed the counter page of an input update (the engine re-seeds) */
     staleCountSteps: 0,
-    /** diffed inputs' counts read back inside a step (steps whose only changes are diffed inputs) */
-    diffCountReads: 0};
+    /** diffed inputs' counts read back inside a step (steps whose only changes are diffed inputs), or probed */
+    diffCountReads: 0,
+    /** probeInput calls that found no change (the engine skipped the call) */
+    quietProbes: 0,
+    /** kept probe results that the slot's next step could not use (it re-seeded) */
+    abandonedProbes: 0};
 
   constructor(private readonly backend: CudaPlaneBackend) {
     this.k = deltaKernels(backend.addon);
@@ -594,6 +605,9 @@ export class CudaPlane implements DataPlane {
     const st = slot.plane as CudaSlotState | null;
     if (st?.broken) this.release(slot);  // a dense run failed after its old values went: seed again
     if (!st || st.broken || !this.hasDeltaKernel(call.kernel)) return null;
+    // a probe that found changes (probeInput) moved an input's baseline: this step must be the one it was made for
+    const kept = st.probed;
+    st.probed = null;
     const op = st.op;
     const tensors = call.inputs.map((ni) => this.backend.handleOf(ni.info.dataId));
     // per input: its changed pixels this step ('diff' -> sparsify into the slot's list)
@@ -615,6 +629,15 @@ export class CudaPlane implements DataPlane {
     const anyDiffed = diffed.some(Boolean);
     // every varying change comes from diffed inputs: their counts are read back in the step (below)
     const onlyDiffs = anyDiffed && changes.every((c, i) => c === null || !op.varying.includes(i) || diffed[i]);
+    // One diffed input and no other change (a model's first layer on the video frame): sparsify in probe mode
+    // answers "how many pixels changed?" on the host before anything else is launched or taken (no counter entry,
+    // no copy); the count stays on the device (probeState word 3) for the mark below.
+    const single = onlyDiffs && diffed.filter(Boolean).length === 1;
+    if (kept && !(kept.seq === this.probeSeq && single && diffed[kept.index] && call.inputs[kept.index].info.dataId === kept.dataId)) {
+      // (its list and count are gone or not this step's: the slot seeds again from its inputs)
+      this.stats.abandonedProbes++;
+      return null;
+    }
     // a dense run can replace the recompute when the backend has the kernel; a diffed input enters it as its
     // baseline (an alias tensor of it), so that the dense output is exact for what the slot saw (and the choice is
     // made from this frame's count: onlyDiffs)
@@ -655,27 +678,15 @@ export class CudaPlane implements DataPlane {
         return this.denseFullStep(st, call, dense, diffed, []);
       }
     }
-    // One diffed input and no other change (a model's first layer on the video frame): sparsify in probe mode
-    // answers "how many pixels changed?" on the host before anything else is launched or taken (no counter entry,
-    // no copy); the count stays on the device (probeState word 3) for the mark below.
-    const single = onlyDiffs && diffed.filter(Boolean).length === 1;
-    const probed = single && this.probeDiffs ? diffed.indexOf(true) : -1;
+    const probed = kept ? kept.index : single && this.probeDiffs ? diffed.indexOf(true) : -1;
     const readWithLaunch = single && probed < 0;
     let probedCount = 0, probedNonFinite = false;
     const raw: Array<Handle | null> = call.inputs.map(() => null);
     if (probed >= 0) {
-      const i = probed;
-      if (!this.probeState) {
-        this.probeState = this.k.alloc(16);
-        this.k.deltaFill(this.probeState, 0, 16, 0);
-      }
-      const r = this.k.sparsifyProbe(st.baselines[i]!, tensors[i], st.inPixels[i], st.inChannels[i], call.inputThresholds[i],
-          st.inLists[i]!, this.scratchDelta, this.probeState);
-      probedCount = Math.floor(r / 2);
-      probedNonFinite = r % 2 === 1;
-      raw[i] = tensors[i];
-      this.stats.launches++;
-      this.stats.diffCountReads++;
+      const r = kept ?? this.probe(st, probed, tensors[probed], call.inputThresholds[probed]);
+      probedCount = r.count;
+      probedNonFinite = r.nonFinite;
+      raw[probed] = tensors[probed];
       if (probedCount === 0) {
         st.lastCandFraction = 0;
         return this.emptyStep(st, call, dense, raw);
@@ -793,6 +804,39 @@ export class CudaPlane implements DataPlane {
       ({activePixels: w[COUNTER.OUT], macs: denseStep ? denseMacs : macsOf(w), nonFinite: probedNonFinite || w[COUNTER.NONFINITE] !== 0})));
     const update = full ? this.fullUpdate(st) : this.update(st, entry, false);
     return {out: out ?? this.output(st), update, activePixels: 0, totalPixels: op.pixels, macs: 0, nonFinite: false, deferredCounts};
+  }
+
+  /** sparsify in probe mode on input i of a slot (its count comes back on the host; on the device in probeState[3]). */
+  private probe(st: CudaSlotState, i: number, x: Handle, threshold: number): {count: number; nonFinite: boolean} {
+    if (!this.probeState) {
+      this.probeState = this.k.alloc(16);
+      this.k.deltaFill(this.probeState, 0, 16, 0);
+    }
+    const r = this.k.sparsifyProbe(st.baselines[i]!, x, st.inPixels[i], st.inChannels[i], threshold, st.inLists[i]!,
+        this.scratchDelta, this.probeState);
+    this.probeSeq++;
+    this.stats.launches++;
+    this.stats.diffCountReads++;
+    return {count: Math.floor(r / 2), nonFinite: r % 2 === 1};
+  }
+
+  /**
+   * Replay's quiet calls on a model input (DataPlane.probeInput): diffs `info`, input i of the slot's call, against
+   * the slot's baseline. false: no pixel changed (the call would be an empty step). true: it must run; a diff that
+   * found changes is kept for the slot's next step (which must come next, for this tensor; else it seeds again).
+   */
+  probeInput(slot: Slot, i: number, info: TensorInfo, threshold: number): boolean {
+    const st = slot.plane as CudaSlotState | null;
+    if (!this.probeDiffs || !st || st.broken || !st.baselines[i] || !st.inLists[i] || info.dtype !== 'float32' ||
+        !st.op.varying.includes(i) || sizeOf(info.shape) !== st.inPixels[i] * st.inChannels[i]) return true;
+    const r = this.probe(st, i, this.backend.handleOf(info.dataId), threshold);
+    if (r.count === 0) {
+      st.lastCandFraction = 0;
+      this.stats.quietProbes++;
+      return false;
+    }
+    st.probed = {dataId: info.dataId, index: i, count: r.count, nonFinite: r.nonFinite, seq: this.probeSeq};
+    return true;
   }
 
   /** Device counts that reach the host later (settle() waits for them); NaN/Inf steps are counted. */

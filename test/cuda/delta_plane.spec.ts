@@ -565,6 +565,66 @@ describe(title, () => {
     plane.dispose();
   });
 
+  it('probeInput: a frame without change is found without a step; a changed one is diffed once (kept for its step); a step for another tensor seeds again', async () => {
+    const addon = needGpu();
+    const host = new DeviceHost(addon);
+    const plane = new CudaPlane(host as never);
+    const host2 = new DeviceHost(addon);
+    const fresh = new CudaPlane(host2 as never);  // dense reference: a seed on the frame alone
+    host.plane = plane;
+    host2.plane = fresh;
+    const rand = prng(11);
+    const xs = [1, 24, 20, 8];
+    const op = convOp(rand, 'FusedConv2D', 'frame', xs, {f: 3, outC: 16, stride: 1, pad: 'same', act: 'relu'});
+    const c: Case = {label: 'probe', frameShape: xs, ops: [op]};
+    const run = new CaseRun({plane, backend: host, tensor: (v, s) => host.upload(v, s), read: (t) => host.read(t), dispose: (t) => host.dispose(t)}, c, true);
+    const ref = new CaseRun({plane: fresh, backend: host2, tensor: (v, s) => host2.upload(v, s), read: (t) => host2.read(t), dispose: (t) => host2.dispose(t)}, c, true);
+    const slot = run.slots[0];
+    const callOn = (r: CaseRun, t: Info) => r.call(0, op.inputs.map((i, k) => ({name: i.name, info: i.src === 'frame' ? t : r.consts[0][k]!})));
+    const dense = (t: Info) => {
+      const copy = host2.upload(host.read(t), xs);
+      const out = fresh.seed(ref.slots[0], callOn(ref, copy), [true]).out;
+      const v = host2.read(out);
+      host2.dispose(out);
+      host2.dispose(copy);
+      return v;
+    };
+    let x = randomValues(rand, size(xs));
+    const t0 = host.upload(x, xs);
+    host.dispose(run.frame(0, t0)[0].out);
+    // the same values as a new tensor: no change, no step
+    const same = host.upload(x, xs);
+    expect(plane.probeInput(slot, 0, same, 0)).toBe(false);
+    expect(plane.stats.quietProbes).toBe(1);
+    // a changed frame: diffed by the probe, and not again by its step (one count read for both)
+    x = nextFrame(rand, x, xs, 0.05, false);
+    const t1 = host.upload(x, xs);
+    const reads = plane.stats.diffCountReads;
+    expect(plane.probeInput(slot, 0, t1, 0)).toBe(true);
+    const r1 = run.frame(1, t1)[0];
+    expect(plane.stats.diffCountReads).toBe(reads + 1);
+    expect(maxAbsDiff(r1.values, dense(t1))).toBeLessThanOrEqual(1e-5 * scaleOf(r1.values));
+    host.dispose(r1.out);
+    // a probe whose step comes for another tensor: the baseline moved without its step, the step gives up (seed again)
+    x = nextFrame(rand, x, xs, 0.05, false);
+    const t2 = host.upload(x, xs);
+    const t3 = host.upload(nextFrame(rand, x, xs, 0.05, false), xs);
+    expect(plane.probeInput(slot, 0, t2, 0)).toBe(true);
+    expect(plane.step(slot, callOn(run, t3), [{kind: 'diff'}, {kind: 'const'}, {kind: 'const'}].slice(0, op.inputs.length) as never)).toBeNull();
+    expect(plane.stats.abandonedProbes).toBe(1);
+    // the engine seeds again: then steps as before
+    host.dispose(plane.seed(slot, callOn(run, t3), op.inputs.map((i) => i.src === 'frame')).out);
+    const r4 = run.frame(2, t2)[0];
+    expect(maxAbsDiff(r4.values, dense(t2))).toBeLessThanOrEqual(1e-5 * scaleOf(r4.values));
+    host.dispose(r4.out);
+    for (const t of [t0, same, t1, t2, t3]) host.dispose(t);
+    await plane.settle();
+    run.dispose();
+    ref.dispose();
+    plane.dispose();
+    fresh.dispose();
+  });
+
   it('NaN/Inf frames give the dense non-finite pattern, and the next finite frame the dense result', async () => {
     const addon = needGpu();
     const host = new DeviceHost(addon);

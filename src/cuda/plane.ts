@@ -827,7 +827,8 @@ export class CudaPlane implements DataPlane {
    */
   probeInput(slot: Slot, i: number, info: TensorInfo, threshold: number): boolean {
     const st = slot.plane as CudaSlotState | null;
-    if (!this.probeDiffs || !st || st.broken || !st.baselines[i] || !st.inLists[i] || info.dtype !== 'float32' ||
+    // (a kept probe whose step never came: the baseline moved without it; the call runs and its step seeds again)
+    if (!this.probeDiffs || !st || st.broken || st.probed || !st.baselines[i] || !st.inLists[i] || info.dtype !== 'float32' ||
         !st.op.varying.includes(i) || sizeOf(info.shape) !== st.inPixels[i] * st.inChannels[i]) return true;
     const r = this.probe(st, i, this.backend.handleOf(info.dataId), threshold);
     if (r.count === 0) {

@@ -617,7 +617,15 @@ describe(title, () => {
     const r4 = run.frame(2, t2)[0];
     expect(maxAbsDiff(r4.values, dense(t2))).toBeLessThanOrEqual(1e-5 * scaleOf(r4.values));
     host.dispose(r4.out);
-    for (const t of [t0, same, t1, t2, t3]) host.dispose(t);
+    // a kept probe, then another probe before its step (the step never came): no second diff; the step seeds again
+    const t5 = host.upload(nextFrame(rand, x, xs, 0.05, false), xs);
+    expect(plane.probeInput(slot, 0, t3, 0)).toBe(true);
+    const reads5 = plane.stats.diffCountReads;
+    expect(plane.probeInput(slot, 0, t5, 0)).toBe(true);
+    expect(plane.stats.diffCountReads).toBe(reads5);
+    expect(plane.step(slot, callOn(run, t5), [{kind: 'diff'}, {kind: 'const'}, {kind: 'const'}].slice(0, op.inputs.length) as never)).toBeNull();
+    expect(plane.stats.abandonedProbes).toBe(2);
+    for (const t of [t0, same, t1, t2, t3, t5]) host.dispose(t);
     await plane.settle();
     run.dispose();
     ref.dispose();

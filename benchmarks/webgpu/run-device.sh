@@ -26,6 +26,7 @@ run posenet-vtest-769x577-b1-replay --model posenet --frames $W/data/vtest-769x5
 run posenet-vtest-769x577-b8-replay --model posenet --frames $W/data/vtest-769x577.rgbd.xz --batch 8 --warmup 5 --timed 15 --thresholds $T --replay
 run posenet-pose1-577x577-b1-replay --model posenet --frames $W/data/pose1-577x577.rgbd.xz --batch 1 --warmup 5 --timed 20 --thresholds $T --replay
 run movenet-thunder-pose1-256-b1 --model movenet-thunder --frames $W/data/pose1-256x256.rgbd.xz --batch 1 --warmup 5 --timed 20 --thresholds 0/0,2.55/0.01,7.65/0.03
+run movenet-thunder-pose1-256-b1-replay --model movenet-thunder --frames $W/data/pose1-256x256.rgbd.xz --batch 1 --warmup 5 --timed 20 --thresholds 0/0,2.55/0.01,7.65/0.03 --replay
 # where the time goes: the same vtest b1 and pose_1 runs with the conv steps forced sparse (crossover 2) and dense + diff (0)
 run posenet-vtest-769x577-b1-sparse --model posenet --frames $W/data/vtest-769x577.rgbd.xz --batch 1 --warmup 5 --timed 10 --thresholds 0.02/0.01 --crossover 2
 run posenet-vtest-769x577-b1-densediff --model posenet --frames $W/data/vtest-769x577.rgbd.xz --batch 1 --warmup 5 --timed 10 --thresholds 0.02/0.01 --crossover 0

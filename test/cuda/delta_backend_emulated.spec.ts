@@ -15,13 +15,18 @@
 //  - a debug step's record copies stayed on the device until the slot's next debug step;
 //  - a NaN/Inf flagged by a delta step on the device never re-seeded the slot (the deferred counts did not
 //    report it), and once reported it came a frame late (counts delivered during the next frame's calls).
+// And replay's probe of the model input (DataPlane.probeInput) on a real model: posenet on pose_1.mp4 frames, replayed,
+// frames with and without change equal dense cpu bit for bit, and a frame without change skips all 31 calls after one
+// probe (the GPU side of the probe: test/cuda/sparsify.spec.ts, delta_plane.spec.ts).
 // And calibrate() (issue 6; benchmarks/calibration/evaluate.cjs --backend delta-cuda) on delta-cuda: its MAC
 // accounting comes from the device counters (deferred counts, settled before stats() is read).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as delta from 'tfjs-backend-delta';
 import 'tfjs-backend-delta/cpu';
+import {frameToInput, loadModelFile, MODELS} from 'tfjs-backend-delta/cli';
 import {sceneFrame} from '../hostile/nets';
+import {clipFrames, modelFile} from './data';
 import {EmulatedCudaBackend, registerEmulatedCuda} from './emulated_backend';
 import {leakNetwork} from './leak_network';
 
@@ -42,6 +47,44 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
     await tf.setBackend(before);
   });
   beforeEach(() => delta.reset());
+
+  it('posenet replayed on real frames: a frame without change is one probe and 31 skipped calls; all frames equal dense cpu', async () => {
+    const spec = MODELS.posenet;
+    const frames = clipFrames('pose_1', spec.width, spec.height, spec.fit ?? 'stretch', 0, 4);
+    const order = [0, 1, 2, 2, 2, 3, 3, 1];  // repeats: new tensors with the same values (frames without change)
+    const resize = spec.signatureSize && (spec.signatureSize[0] !== spec.height || spec.signatureSize[1] !== spec.width);
+    const load = () => loadModelFile(modelFile('posenet')!, resize ? [spec.height, spec.width] : undefined);
+    const run = async (execute: (x: tf.Tensor) => tf.Tensor | tf.Tensor[], f: number) => {
+      const x = frameToInput(spec, frames[order[f]]);
+      const y = execute(x);
+      const ys = Array.isArray(y) ? y : [y];
+      const v = await Promise.all(ys.map(async (t) => Float32Array.from(await t.data() as Float32Array)));
+      tf.dispose([x, ...ys]);
+      return v;
+    };
+    await tf.setBackend('cpu');
+    const dense = await load();
+    const ref: Float32Array[][] = [];
+    for (let f = 0; f < order.length; f++) ref.push(await run((x) => dense.execute(x, spec.outputs) as tf.Tensor[], f));
+    dense.dispose();
+    await tf.setBackend(NAME);
+    const model = await load();
+    const fast = delta.replayModel(model);
+    for (let f = 0; f < order.length; f++) {
+      const skipped0 = delta.stats().totals.skippedRuns, probes0 = b.plane.stats.quietProbes, reads0 = b.plane.stats.diffCountReads;
+      const got = await run((x) => fast.execute(x, spec.outputs) as tf.Tensor[], f);
+      got.forEach((g, k) => expect(Array.from(g)).withContext(`frame ${f} output ${k}`).toEqual(Array.from(ref[f][k])));
+      if (f < 2) continue;  // (recording)
+      const quiet = order[f] === order[f - 1];
+      expect(delta.stats().totals.skippedRuns - skipped0).withContext(`frame ${f}`).toBe(quiet ? 31 : 0);
+      expect(b.plane.stats.quietProbes - probes0).withContext(`frame ${f}`).toBe(quiet ? 1 : 0);
+      expect(b.plane.stats.diffCountReads - reads0).withContext(`frame ${f}: one diff of the frame`).toBe(1);
+    }
+    expect(fast.stats().replayedFrames).toBe(order.length - 2);
+    expect(b.plane.stats.abandonedProbes).toBe(0);
+    fast.dispose();
+    model.dispose();
+  });
 
   it('keeps slots, plane states and device buffers flat over frames whose conv bias is a new constant', async () => {
     // an earlier network on the stream (as in backend.spec): the reset above lets frames start again

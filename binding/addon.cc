@@ -212,7 +212,6 @@ Napi::Value SparsifyProbe(const Napi::CallbackInfo& info) {
     p.blocksDone = state + 1;
     p.nonFinite = state + 2;
     p.result = state + 3;
-    p.countZeroed = true;
     if (p.pixels == 0) return Napi::Number::New(info.Env(), 0);
     ProbeReport& r = probeReport;
     if (!r.host || r.deviceOrdinal != rt.device()) {

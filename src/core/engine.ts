@@ -810,6 +810,7 @@ export class DeltaEngine {
         slot.inputDataIds.length !== inputs.length) return null;
     // (one model input at most: a new tensor every frame, diffed against the slot's baseline by the data plane below)
     let probe = -1;
+    let probeInfo: TensorInfo | undefined;
     for (let i = 0; i < inputs.length; i++) {
       const q = inputs[i];
       if ('dataId' in q) {
@@ -822,15 +823,15 @@ export class DeltaEngine {
         // (a tensor made by a delta kernel brings its update: the call runs and applies it)
         if (probe >= 0 || !info || !this.plane.probeInput || this.isDerived(info) || !this.plane.hasBaseline(slot, i)) return null;
         probe = i;
+        probeInfo = info;
       }
     }
     const spec = OP_TABLE.get(kernel);
     const found = this.slotFor(s, kernel, spec, fixed, hint);
     if (found !== slot) return found;
-    if (probe >= 0) {
-      const info = modelInputs[(inputs[probe] as {modelInput: number}).modelInput];
-      if (this.plane.probeInput!(slot, probe, info, this.config.inputThreshold)) return slot;  // changed: it runs now
-      slot.inputDataIds[probe] = info.dataId;
+    if (probeInfo) {
+      if (this.plane.probeInput!(slot, probe, probeInfo, this.config.inputThreshold)) return slot;  // changed: it runs now
+      slot.inputDataIds[probe] = probeInfo.dataId;
     }
     slot.skippedRuns++;
     const denseMacs = hint.denseMacs ?? 0;

@@ -156,6 +156,28 @@ export class EmulatedAddon {
   sparsify(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle,
            countH: Handle, countOff = 0, readCount = false, nonFiniteOff = -1) {
     this.count('sparsify');
+    const {n, bad} = this.diff(base, x, pixels, channels, thr, idx, delta);
+    const w = this.word(countH, countOff);
+    w.a[w.i] = n;
+    if (bad && nonFiniteOff >= 0) {
+      const f = this.word(countH, nonFiniteOff);
+      f.a[f.i] |= 1;
+    }
+    return readCount ? n : undefined;
+  }
+
+  sparsifyProbe(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle, state: Handle) {
+    this.count('sparsifyProbe');
+    if (pixels === 0) return 0;  // (no launch: the state stays as it was)
+    const w = new Uint32Array(this.buf(state), 0, 4);
+    if (w[0] !== 0 || w[1] !== 0 || w[2] !== 0) throw new Error('emulated addon: sparsifyProbe: state words 0-2 are not zero');
+    const {n, bad} = this.diff(base, x, pixels, channels, thr, idx, delta);
+    w[3] = n;  // words 0-2 stay zero, as the kernel's last block leaves them
+    return 2 * n + (bad ? 1 : 0);
+  }
+
+  /** The input rule (kernels-cuda/sparsify.cuh): changed pixels into idx/delta, base updated; their count, NaN/Inf seen. */
+  private diff(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle) {
     const B = this.f32(base), X = this.f32(x), I = this.i32(idx), D = this.f32(delta);
     let n = 0, bad = false;
     for (let p = 0; p < pixels; p++) {
@@ -174,25 +196,7 @@ export class EmulatedAddon {
         n++;
       }
     }
-    const w = this.word(countH, countOff);
-    w.a[w.i] = n;
-    if (bad && nonFiniteOff >= 0) {
-      const f = this.word(countH, nonFiniteOff);
-      f.a[f.i] |= 1;
-    }
-    return readCount ? n : undefined;
-  }
-
-  sparsifyProbe(base: Handle, x: Handle, pixels: number, channels: number, thr: number, idx: Handle, delta: Handle, state: Handle) {
-    this.count('sparsifyProbe');
-    const w = new Uint32Array(this.buf(state), 0, 4);
-    if (w[0] !== 0 || w[1] !== 0 || w[2] !== 0) throw new Error('emulated addon: sparsifyProbe: state words 0-2 are not zero');
-    const n = this.sparsify(base, x, pixels, channels, thr, idx, delta, state, 0, true, 8) as number;
-    const bad = w[2] & 1;
-    w[0] = w[1] = w[2] = 0;  // as the kernel's last block leaves them
-    w[3] = n;
-    this.launches.sparsify--;  // (counted as the probe)
-    return 2 * n + bad;
+    return {n, bad};
   }
 
   private markOne(stamp: Uint32Array, gen: number, cand: Int32Array, ctr: Uint32Array, c0: number, op: number) {

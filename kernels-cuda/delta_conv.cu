@@ -16,6 +16,7 @@
 #include <cstdint>
 #include "delta_common.cuh"
 #include "delta_conv.cuh"
+#include "conv_tc_gemm.cuh"
 
 namespace delta_cuda {
 namespace {
@@ -407,6 +408,27 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     const int perPixel = vec4 ? g.outC / 4 : g.outC;
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
+  } else if (convPrecisionSetting() != 0 && tensorCoreConvAvailable() &&
+             tc::usable(tc::Geom{g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fH, g.fW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL},
+                        p.x, p.w, p.e)) {
+    // tensor cores (the backend's conv precision): the same kernel and k order as the dense conv's, so a
+    // candidate recomputed from unchanged inputs gets the dense run's value bit for bit
+    tc::Conv c{};
+    c.g = tc::Geom{g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fH, g.fW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL};
+    c.x = p.x;
+    c.w = p.w;
+    c.bias = p.bias;
+    c.alpha = p.alpha;
+    c.alphaSize = g.outC;
+    c.act = p.act;
+    c.leaky = p.leaky;
+    c.cand = p.cand;
+    c.count = p.count;
+    c.e = p.e;
+    c.macs = p.macs;
+    tc::Truncate tt{};
+    if (t) tt = tc::Truncate{t->vals, t->thr, t->list, t->listCount, t->nonFinite, t->groups};
+    return tc::launch(c, t ? &tt : nullptr, convPrecisionSetting() == 1, stream);
   } else {
     // both launched; each reads the candidate count on the device and only one of them works
     const bool gemm = P >= GEMM_MIN;

@@ -131,6 +131,67 @@ __global__ void depthwiseVec4Kernel(const float4* __restrict__ x, const float4* 
   }
 }
 
+// 3x3 depthwise (multiplier 1, C % 4 == 0) with stride S and dilation D in both axes: a thread takes 4 channels
+// of OWT consecutive output pixels of one row, so each input float4 of a filter row is loaded once for the
+// (up to 3) outputs that read it: (OWT - 1) * S + 2 * D + 1 loads per filter row instead of 3 * OWT. Same taps
+// in the same order per element as depthwiseKernel (out-of-bounds taps skipped): the same results.
+template <int S, int D>
+__global__ void depthwise3x3Vec4Rows(const float4* __restrict__ x, const float4* __restrict__ w, float4* __restrict__ y,
+                                     ConvGeom g, Epilogue e) {
+  constexpr int OWT = 4, SPAN = (OWT - 1) * S + 2 * D + 1;
+  const int C4 = g.C / 4;
+  const int OWB = (g.OW + OWT - 1) / OWT;
+  const int total = g.N * g.OH * OWB * C4;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    const int c4 = i % C4;
+    int t = i / C4;
+    const int owb = t % OWB;
+    t /= OWB;
+    const int oh = t % g.OH;
+    const int b = t / g.OH;
+    const int ow0 = owb * OWT;
+    const int ih0 = oh * S - g.padT, iw0 = ow0 * S - g.padL;
+    float4 acc[OWT];
+#pragma unroll
+    for (int j = 0; j < OWT; j++) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int kh = 0; kh < 3; kh++) {
+      const int ih = ih0 + kh * D;
+      if (ih < 0 || ih >= g.H) continue;
+      const float4* row = x + (b * g.H + ih) * g.W * C4 + c4;
+      float4 xv[SPAN];
+#pragma unroll
+      for (int q = 0; q < SPAN; q++) {
+        const int iw = iw0 + q;
+        xv[q] = iw >= 0 && iw < g.W ? row[iw * C4] : make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+#pragma unroll
+      for (int kw = 0; kw < 3; kw++) {
+        const float4 wv = w[(kh * 3 + kw) * C4 + c4];
+#pragma unroll
+        for (int j = 0; j < OWT; j++) {
+          const int q = j * S + kw * D, iw = iw0 + q;
+          if (iw < 0 || iw >= g.W) continue;  // skipped, as the cpu does (not a multiply by 0: -0 stays -0)
+          acc[j].x = fmaf(xv[q].x, wv.x, acc[j].x);
+          acc[j].y = fmaf(xv[q].y, wv.y, acc[j].y);
+          acc[j].z = fmaf(xv[q].z, wv.z, acc[j].z);
+          acc[j].w = fmaf(xv[q].w, wv.w, acc[j].w);
+        }
+      }
+    }
+    const int c = c4 * 4;
+    float4* yr = y + ((b * g.OH + oh) * g.OW + ow0) * C4 + c4;
+#pragma unroll
+    for (int j = 0; j < OWT; j++) {
+      if (ow0 + j >= g.OW) break;
+      yr[j * C4] = make_float4(convEpilogue(acc[j].x, c, e), convEpilogue(acc[j].y, c + 1, e), convEpilogue(acc[j].z, c + 2, e),
+                               convEpilogue(acc[j].w, c + 3, e));
+    }
+  }
+}
+
+bool gDepthwiseRows = true;
+
 __global__ void backpropInputKernel(const float* __restrict__ dy, const float* __restrict__ w, float* __restrict__ dx,
                                     ConvGeom g) {
   const int64_t total = static_cast<int64_t>(g.N) * g.H * g.W * g.C;
@@ -200,6 +261,15 @@ cudaError_t launchDepthwise(const float* x, const float* w, float* y, const Conv
   if (total == 0) return cudaSuccess;
   const int64_t inElems = static_cast<int64_t>(g.N) * g.H * g.W * g.C;
   if (g.mult == 1 && g.C % 4 == 0 && total < (1ll << 31) && inElems < (1ll << 31)) {
+    if (gDepthwiseRows && g.KH == 3 && g.KW == 3 && g.sh == g.sw && g.dh == g.dw) {
+      const auto* xv = reinterpret_cast<const float4*>(x);
+      const auto* wv = reinterpret_cast<const float4*>(w);
+      auto* yv = reinterpret_cast<float4*>(y);
+      const unsigned blocks = blocks1d(total / 4 / 4 + 1, 256);
+      if (g.sh == 1 && g.dh == 1) { depthwise3x3Vec4Rows<1, 1><<<blocks, 256, 0, s>>>(xv, wv, yv, g, e); return cudaGetLastError(); }
+      if (g.sh == 2 && g.dh == 1) { depthwise3x3Vec4Rows<2, 1><<<blocks, 256, 0, s>>>(xv, wv, yv, g, e); return cudaGetLastError(); }
+      if (g.sh == 1 && g.dh == 2) { depthwise3x3Vec4Rows<1, 2><<<blocks, 256, 0, s>>>(xv, wv, yv, g, e); return cudaGetLastError(); }
+    }
     depthwiseVec4Kernel<<<blocks1d(total / 4, 256), 256, 0, s>>>(reinterpret_cast<const float4*>(x),
         reinterpret_cast<const float4*>(w), reinterpret_cast<float4*>(y), g, e);
     return cudaGetLastError();
@@ -207,6 +277,8 @@ cudaError_t launchDepthwise(const float* x, const float* w, float* y, const Conv
   depthwiseKernel<<<blocks1d(total, 256), 256, 0, s>>>(x, w, y, g, e);
   return cudaGetLastError();
 }
+
+void setDepthwiseRows(bool on) { gDepthwiseRows = on; }
 
 cudaError_t launchConv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeom& g, cudaStream_t s) {
   const int64_t total = static_cast<int64_t>(g.N) * g.H * g.W * g.C;

@@ -45,6 +45,9 @@ bool launchConv2dTensorCore(const float* x, const float* w, float* y, const Conv
                             bool plain, bool bigTiles, cudaError_t* err);
 
 cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
+// The 3x3 depthwise kernel that computes 4 outputs of a row per thread (on by default; off: the one-output
+// kernel, for A/B in benchmarks/cuda-kernels).
+void setDepthwiseRows(bool on);
 cudaError_t launchDepthwise(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
 // g describes the forward conv: (H, W, C) = dx's, (OH, OW, OC) = dy's.
 cudaError_t launchConv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeom& g, cudaStream_t s);

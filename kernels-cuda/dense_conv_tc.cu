@@ -17,6 +17,7 @@
 // Bs[t][g] -> bank 8t + g.
 #include "dense_conv.cuh"
 #include "conv_gemm_tile.cuh"
+#include "conv_tc_gemm.cuh"
 
 namespace delta_cuda {
 
@@ -156,12 +157,30 @@ int deviceMajor() {
 }  // namespace
 
 void setConvPrecision(int p) { gConvPrecision = p; }
+int convPrecisionSetting() { return gConvPrecision; }
 bool tensorCoreConvAvailable() { return deviceMajor() >= 8; }
 
 bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
                             bool plain, bool bigTiles, cudaError_t* err) {
   if (gConvPrecision == CP_FP32 || !tensorCoreConvAvailable()) return false;
   const bool split = gConvPrecision == CP_TF32X3;
+  const tc::Geom tg{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL};
+  if (g.mult == 1 && tc::pipelined() && tc::usable(tg, x, w, y)) {
+    // the pipelined kernel speaks delta_common.cuh's activation codes (same functions, tfjs-cpu expressions)
+    static const int32_t kAct[] = {0 /*linear*/, 1 /*relu*/, 2 /*relu6*/, 4 /*prelu*/, 3 /*leakyrelu*/, 5 /*elu*/, 6 /*sigmoid*/};
+    tc::Conv p{};
+    p.g = tg;
+    p.x = x;
+    p.w = w;
+    p.bias = e.bias;
+    p.alpha = e.alpha;
+    p.alphaSize = e.alphaSize > 0 ? e.alphaSize : 1;
+    p.act = e.act >= 0 && e.act < 7 ? kAct[e.act] : 0;
+    p.leaky = e.leaky;
+    p.e = y;
+    *err = tc::launch(p, nullptr, split, s);
+    return true;
+  }
   if (bigTiles) *err = launchTc<128, 64, 4, 2>(x, w, y, g, e, s, plain, split);
   else *err = launchTc<64, 32, 2, 2>(x, w, y, g, e, s, plain, split);
   return true;

@@ -9,9 +9,10 @@
 //
 //   npm run build && node scripts/build-tests.mjs && node test/run-jasmine.cjs test/jasmine-cuda.json
 import * as tf from '@tensorflow/tfjs-core';
-import {kernelSpecs, ODD_CHANNELS, configureHarness} from '../kernels/harness';
+import {kernelSpecs, ODD_CHANNELS, configureHarness, INV_TOL} from '../kernels/harness';
 import {caseBuilders, CaseMaker} from '../kernels/cases';
 import {noGpuReason, useCuda} from './gpu';
+import {configureDeltaCuda, DEFAULT_CONV_PRECISION} from 'tfjs-backend-delta/cuda';
 
 const why = noGpuReason();
 
@@ -31,6 +32,13 @@ function binary(kernel: 'Add' | 'Sub' | 'Multiply', f: (a: tf.Tensor, b: tf.Tens
       consts: {s: {shape: [], values: rng.array(1)}}, op: (c, [x]) => f(c.s, x)};
   });
 }
+
+// Channel counts that the tensor-core conv reads with 16-byte copies (kernels-cuda/conv_tc_gemm.cuh usable():
+// inC % 4 == 0, outC % 4 == 0; 68 and 132 leave partial column tiles).
+const tcBuilders = caseBuilders({
+  seedPrefix: 'cuda-tc', perSpec: 3, chainCases: 1, channels: [4, 16, 40],
+  convIn: [4, 8, 16, 32], convOut: [4, 8, 68, 132], depthwiseIn: [4, 16],
+});
 
 type PlaneKnobs = {denseCrossover: number; stats: {denseSteps: number}};
 const plane = () => (tf.backend() as unknown as {plane: PlaneKnobs}).plane;
@@ -72,6 +80,30 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
   // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
   // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
   // step performs the dense MACs by design).
+  // Under a tensor-core conv precision the delta conv's candidates and its dense runs go through
+  // kernels-cuda/conv_tc_gemm.cu (small tiles at these sizes): tf32x3 to float32 accuracy, tf32 to its 10-bit
+  // mantissas; one kernel and k order for the seed and every step, so exact mode sees no spurious change.
+  for (const [precision, tol] of [['tf32x3', 1e-4], ['tf32', 5e-3]] as const) {
+    describe(`conv precision ${precision} (tensor cores)`, () => {
+      beforeAll(() => {
+        if (why) return;
+        configureDeltaCuda({convPrecision: precision});
+        configureHarness({exactTol: tol, invTol: Math.max(tol, INV_TOL)});
+      });
+      afterAll(() => {
+        if (why) return;
+        configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION});
+        configureHarness({exactTol: 1e-5, invTol: INV_TOL});
+      });
+      const tcSpecs: Array<[string, CaseMaker]> = [
+        ['FusedConv2D relu6 +bias', tcBuilders.convCase('FusedConv2D', 'relu6', true)],
+        ['FusedConv2D prelu +bias', tcBuilders.convCase('FusedConv2D', 'prelu', true)],
+        ['Conv2D', tcBuilders.convCase('Conv2D', 'linear', false)],
+      ];
+      for (const [group, make] of tcSpecs) kernelSpecs(`${group} (${precision})`, make(`${group} (${precision})`), ['exact', 'threshold']);
+    });
+  }
+
   describe('conv steps dense + diff pass (denseCrossover 0)', () => {
     let before = 0;
     beforeAll(async () => {

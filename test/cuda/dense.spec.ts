@@ -46,6 +46,10 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     {x: [1, 20, 20, 8], f: [3, 3, 8, 5], s: 1, pad: 'same', d: 2},       // dilation
     {x: [1, 1, 1, 32], f: [1, 1, 32, 128], s: 1, pad: 'same'},           // squeeze-excite
     {x: [3, 12, 10, 7], f: [5, 3, 7, 9], s: 2, pad: 'valid'},
+    // the pipelined tensor-core kernel's shapes (conv_tc_gemm.cuh): >= 4096 rows with Cout >= 256 (128 x 128
+    // tiles), K = 180 (not a multiple of 16), dilation; a strided 1x1 with a partial column tile (Cout 44)
+    {x: [2, 40, 60, 20], f: [3, 3, 20, 256], s: 1, pad: 'same', d: 2},
+    {x: [1, 70, 66, 36], f: [1, 1, 36, 44], s: 2, pad: 'valid'},
   ];
   // fp32: the SIMT kernel (the default; below sm_80 every precision runs this kernel)
   describe('conv precision fp32', () => {

@@ -9,7 +9,7 @@
 //  - threshold mode (inputThreshold 0.05, threshold 0.03, debug on): after every frame each slot's
 //    debug record must satisfy DESIGN §3's invariant:
 //        (a) |output - denseKernel(inputs as the slot saw them)| <= outputThreshold + tol   elementwise
-//            (denseKernel = tf.engine().runKernel(kernel, inputs, attrs) on 'cpu'), tol = INV_TOL * scale,
+//            (denseKernel = tf.engine().runKernel(kernel, inputs, attrs) on 'cpu'), tol = harness.invTol * scale,
 //            scale = max(max|denseKernel|, 1);
 //        (b) for diffed inputs: |rawInput - seen input| <= inputThreshold + 1e-6          elementwise.
 // In both modes: the slots of the kernels under test took the delta path on every frame after the
@@ -67,16 +67,19 @@ export interface HarnessConfig {
    * frame (exact and threshold mode); only the delta-path and MAC checks are waived. null: never.
    */
   allowFallback: ((kernel: string, reason: string | null) => boolean) | null;
+  /** Threshold-mode invariant tolerance (relative, see INV_TOL): INV_TOL unless the backend computes with
+   *  fewer mantissa bits than float32 (delta-cuda's tf32 conv precision). */
+  invTol: number;
 }
+/** Float tolerance of the invariant check, relative to max(max|denseKernel(seen)|, 1). */
+export const INV_TOL = 1e-5;
 export const harness: HarnessConfig = {backend: process.env.DELTA_KERNEL_BACKEND || 'delta-cpu', exactTol: EXACT_TOL, frameCheck: null,
-  allowFallback: null};
+  allowFallback: null, invTol: INV_TOL};
 
 export function configureHarness(update: Partial<HarnessConfig>): void {
   Object.assign(harness, update);
   EXACT_TOL = harness.exactTol;
 }
-/** Float tolerance of the invariant check, relative to max(max|denseKernel(seen)|, 1). */
-export const INV_TOL = 1e-5;
 export const INPUT_THRESHOLD = 0.05;
 export const THRESHOLD = 0.03;
 /** Frames where at most this share of pixels changed must cost fewer MACs than a dense run. */
@@ -413,18 +416,18 @@ export async function checkInvariant(c: Case, run: DeltaRun): Promise<InvariantR
         continue;
       }
       const scale = Math.max(maxAbs(ref.values), 1);
-      const allowed = rec.outputThreshold + INV_TOL * scale;
+      const allowed = rec.outputThreshold + harness.invTol * scale;
       let worst = 0, at = -1;
       for (let i = 0; i < ref.values.length; i++) {
         const d = Math.abs(rec.output[i] - ref.values[i]);
         if (!(d <= worst)) { worst = d; at = i; }
       }
       // Excess over the slot's threshold, in units of the float tolerance (<= 1 passes).
-      const excess = (worst - rec.outputThreshold) / (INV_TOL * scale);
+      const excess = (worst - rec.outputThreshold) / (harness.invTol * scale);
       if (excess > res.worst || Number.isNaN(excess)) res.worst = Number.isNaN(excess) ? Infinity : excess;
       if (!(worst <= allowed)) {
         res.failures.push({frame: f, what: `slot ${rec.name} (${rec.mode}): |output - ${rec.kernel}(seen inputs)| = ${worst.toExponential(3)} ` +
-          `> outputThreshold ${rec.outputThreshold} + tol ${(INV_TOL * scale).toExponential(2)} at flat index ${at} ` +
+          `> outputThreshold ${rec.outputThreshold} + tol ${(harness.invTol * scale).toExponential(2)} at flat index ${at} ` +
           `(output ${rec.output[at]}, dense ${ref.values[at]})`});
       }
       rec.rawInputs.forEach((raw, k) => {

@@ -1,0 +1,178 @@
+// Kernel-level timing of delta-cuda's dense conv kernels on PoseNet's layers (MobileNetV1 0.75, output stride
+// 16), no Node: the conv and depthwise layers of one frame at a batch of B streams, each launched alone and
+// timed with CUDA events (median of REPS after WARMUP), for each conv precision / kernel, with the largest
+// error against a float64 CPU reference on sampled output pixels. Depthwise layers: the 4-outputs-per-thread
+// kernel and the one-output kernel (first two columns). What the per-layer profile of the model
+// bench cannot give: an A/B of kernels on the same buffers, without the host's per-call work.
+//
+//   nvcc -O3 -std=c++17 -arch=sm_90 -o conv_layers benchmarks/cuda-kernels/conv_layers.cu \
+//     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu
+//   ./conv_layers [B] [H] [W] [json-out]     (default 32 577 769: vtest.avi's 769x577)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+#include <cuda_runtime.h>
+#include "../../kernels-cuda/dense_conv.cuh"
+#include "../../kernels-cuda/conv_tc_gemm.cuh"
+
+using namespace delta_cuda;
+
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); exit(1); } } while (0)
+
+struct Layer { std::string name; bool depthwise; int inH, inW, inC, outC, k, s, d; };
+
+static int outSize(int in, int s) { return (in + s - 1) / s; }
+static int padBefore(int in, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - in, 0) / 2; }
+
+static std::vector<Layer> posenetLayers(int H, int W) {
+  std::vector<Layer> L;
+  int h = H, w = W;
+  auto conv = [&](const std::string& n, int inC, int outC, int k, int s, int d) {
+    L.push_back({n, false, h, w, inC, outC, k, s, d});
+    h = outSize(h, s); w = outSize(w, s);
+  };
+  auto dw = [&](const std::string& n, int C, int s, int d) {
+    L.push_back({n, true, h, w, C, C, 3, s, d});
+    h = outSize(h, s); w = outSize(w, s);
+  };
+  conv("conv0 3x3/2", 3, 24, 3, 2, 1);
+  const int spec[13][3] = {{48, 1, 1}, {96, 2, 1}, {96, 1, 1}, {192, 2, 1}, {192, 1, 1}, {384, 2, 1}, {384, 1, 1},
+                           {384, 1, 1}, {384, 1, 1}, {384, 1, 1}, {384, 1, 1}, {768, 1, 1}, {768, 1, 2}};
+  int c = 24;
+  for (int i = 0; i < 13; i++) {
+    dw("dw" + std::to_string(i + 1) + (spec[i][1] == 2 ? "/2" : ""), c, spec[i][1], spec[i][2]);
+    conv("pw" + std::to_string(i + 1) + " " + std::to_string(c) + "->" + std::to_string(spec[i][0]), c, spec[i][0], 1, 1, 1);
+    c = spec[i][0];
+  }
+  for (int oc : {17, 34, 32, 32}) { L.push_back({"head ->" + std::to_string(oc), false, h, w, c, oc, 1, 1, 1}); }
+  return L;
+}
+
+static uint64_t rngState = 12345;
+static float rnd() { rngState = rngState * 6364136223846793005ull + 1442695040888963407ull; return ((rngState >> 40) & 0xffffff) / 16777216.f * 2.f - 1.f; }
+
+int main(int argc, char** argv) {
+  const int B = argc > 1 ? atoi(argv[1]) : 32, H = argc > 2 ? atoi(argv[2]) : 577, W = argc > 3 ? atoi(argv[3]) : 769;
+  const char* jsonOut = argc > 4 ? argv[4] : nullptr;
+  const int WARMUP = 3, REPS = 15;
+  cudaDeviceProp prop;
+  CK(cudaGetDeviceProperties(&prop, 0));
+  printf("device %s, B=%d, input %dx%d (HxW)\n", prop.name, B, H, W);
+  std::vector<Layer> layers = posenetLayers(H, W);
+  struct Mode { const char* name; int precision; bool pipelined; };
+  const Mode modes[] = {{"fp32", CP_FP32, true}, {"tf32-staged", CP_TF32, false}, {"tf32", CP_TF32, true}, {"tf32x3-staged", CP_TF32X3, false}, {"tf32x3", CP_TF32X3, true}};
+  const int NM = sizeof(modes) / sizeof(modes[0]);
+  std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));
+  cudaStream_t st;
+  CK(cudaStreamCreate(&st));
+  cudaEvent_t e0, e1;
+  CK(cudaEventCreate(&e0));
+  CK(cudaEventCreate(&e1));
+  for (size_t li = 0; li < layers.size(); li++) {
+    const Layer& l = layers[li];
+    ConvGeom g{};
+    g.N = B; g.H = l.inH; g.W = l.inW; g.C = l.inC;
+    g.OH = outSize(l.inH, l.s); g.OW = outSize(l.inW, l.s); g.OC = l.outC;
+    g.KH = g.KW = l.k; g.sh = g.sw = l.s; g.dh = g.dw = l.d;
+    g.padT = padBefore(l.inH, g.OH, l.k, l.s, l.d); g.padL = padBefore(l.inW, g.OW, l.k, l.s, l.d);
+    g.mult = 1;
+    const size_t nx = (size_t)B * l.inH * l.inW * l.inC, nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
+    const size_t ny = (size_t)B * g.OH * g.OW * l.outC;
+    std::vector<float> hx(nx), hw(nw), hb(l.outC), hy(ny);
+    for (auto& v : hx) v = rnd() * 3.f;  // relu6 activations: 0..6-ish magnitudes
+    const float ws = 1.f / std::sqrt((float)(l.k * l.k * (l.depthwise ? 1 : l.inC)));
+    for (auto& v : hw) v = rnd() * ws;
+    for (auto& v : hb) v = rnd() * 0.1f;
+    float *dx, *dw, *db, *dy;
+    CK(cudaMalloc(&dx, nx * 4)); CK(cudaMalloc(&dw, nw * 4)); CK(cudaMalloc(&db, l.outC * 4)); CK(cudaMalloc(&dy, ny * 4));
+    CK(cudaMemcpy(dx, hx.data(), nx * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dw, hw.data(), nw * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(db, hb.data(), l.outC * 4, cudaMemcpyHostToDevice));
+    Epilogue ep{db, nullptr, 0, A_LINEAR, 0.f};  // linear: the error check sees the raw sums
+    for (int mi = 0; mi < NM; mi++) {
+      if (l.depthwise && mi > 1) break;
+      setDepthwiseRows(mi == 0);  // depthwise layers: column 0 = 4 outputs per thread, column 1 = one per thread
+      setConvPrecision(modes[mi].precision);
+      tc::setPipelined(modes[mi].pipelined);
+      auto run = [&]() { CK(l.depthwise ? launchDepthwise(dx, dw, dy, g, ep, st) : launchConv2d(dx, dw, dy, g, ep, st)); };
+      for (int i = 0; i < WARMUP; i++) run();
+      CK(cudaStreamSynchronize(st));
+      std::vector<float> t;
+      for (int i = 0; i < REPS; i++) {
+        CK(cudaEventRecord(e0, st));
+        run();
+        CK(cudaEventRecord(e1, st));
+        CK(cudaEventSynchronize(e1));
+        float v;
+        CK(cudaEventElapsedTime(&v, e0, e1));
+        t.push_back(v);
+      }
+      std::sort(t.begin(), t.end());
+      ms[li][mi] = t[t.size() / 2];
+      CK(cudaMemcpy(hy.data(), dy, ny * 4, cudaMemcpyDeviceToHost));
+      // float64 reference on 97 sampled output pixels, every channel; error relative to sum |x w| (the scale
+      // a float32 sum's rounding is proportional to)
+      double worst = 0;
+      const size_t P = (size_t)B * g.OH * g.OW;
+      for (int sIdx = 0; sIdx < 97; sIdx++) {
+        const size_t pix = (size_t)((sIdx * 2654435761ull) % P);
+        const int b = (int)(pix / ((size_t)g.OH * g.OW)), r = (int)(pix % ((size_t)g.OH * g.OW)), oy = r / g.OW, ox = r % g.OW;
+        for (int oc = 0; oc < l.outC; oc++) {
+          double ref = hb[oc], mag = std::fabs(hb[oc]);
+          for (int kh = 0; kh < l.k; kh++) for (int kw = 0; kw < l.k; kw++) {
+            const int iy = oy * l.s - g.padT + kh * l.d, ix = ox * l.s - g.padL + kw * l.d;
+            if (iy < 0 || iy >= l.inH || ix < 0 || ix >= l.inW) continue;
+            const float* xp = &hx[(((size_t)b * l.inH + iy) * l.inW + ix) * l.inC];
+            if (l.depthwise) { const double p = (double)xp[oc] * hw[(kh * l.k + kw) * l.inC + oc]; ref += p; mag += std::fabs(p); }
+            else for (int ci = 0; ci < l.inC; ci++) { const double p = (double)xp[ci] * hw[((size_t)(kh * l.k + kw) * l.inC + ci) * l.outC + oc]; ref += p; mag += std::fabs(p); }
+          }
+          worst = std::max(worst, std::fabs(hy[pix * l.outC + oc] - ref) / (mag + 1e-30));
+        }
+      }
+      err[li][mi] = worst;
+    }
+    CK(cudaFree(dx)); CK(cudaFree(dw)); CK(cudaFree(db)); CK(cudaFree(dy));
+  }
+  printf("%-16s %5s %9s", "layer", "kind", "MMAC");
+  for (int mi = 0; mi < NM; mi++) printf(" %14s", modes[mi].name);
+  printf("   (ms median; [rel err]; depthwise rows: 4-outputs kernel, then the one-output kernel)\n");
+  std::vector<double> total(NM, 0.0);
+  double dwTotal = 0, dwOneTotal = 0;
+  for (size_t li = 0; li < layers.size(); li++) {
+    const Layer& l = layers[li];
+    const double mac = (double)B * outSize(l.inH, l.s) * outSize(l.inW, l.s) * l.k * l.k * (l.depthwise ? 1 : l.inC) * l.outC / 1e6;
+    printf("%-16s %5s %9.0f", l.name.c_str(), l.depthwise ? "dw" : "conv", mac);
+    for (int mi = 0; mi < NM; mi++) {
+      if (l.depthwise && mi > 1) { printf(" %14s", "-"); continue; }
+      printf("  %6.3f[%.0e]", ms[li][mi], err[li][mi]);
+      if (!l.depthwise) total[mi] += ms[li][mi];
+    }
+    if (l.depthwise) { dwTotal += ms[li][0]; dwOneTotal += ms[li][1]; }
+    printf("\n");
+  }
+  printf("conv total:");
+  for (int mi = 0; mi < NM; mi++) printf("  %s %.3f", modes[mi].name, total[mi]);
+  printf("\ndepthwise total: rows (4 outputs / thread) %.3f, one output / thread %.3f\n", dwTotal, dwOneTotal);
+  if (jsonOut) {
+    FILE* f = fopen(jsonOut, "w");
+    fprintf(f, "{\"device\":\"%s\",\"batch\":%d,\"H\":%d,\"W\":%d,\"warmup\":%d,\"reps\":%d,\"modes\":[", prop.name, B, H, W, WARMUP, REPS);
+    for (int mi = 0; mi < NM; mi++) fprintf(f, "%s\"%s\"", mi ? "," : "", modes[mi].name);
+    fprintf(f, "],\"layers\":[");
+    for (size_t li = 0; li < layers.size(); li++) {
+      const Layer& l = layers[li];
+      fprintf(f, "%s{\"name\":\"%s\",\"depthwise\":%s,\"inH\":%d,\"inW\":%d,\"inC\":%d,\"outC\":%d,\"k\":%d,\"s\":%d,\"d\":%d,\"ms\":[", li ? "," : "",
+              l.name.c_str(), l.depthwise ? "true" : "false", l.inH, l.inW, l.inC, l.outC, l.k, l.s, l.d);
+      const int n = l.depthwise ? 2 : NM;
+      for (int mi = 0; mi < n; mi++) fprintf(f, "%s%.4f", mi ? "," : "", ms[li][mi]);
+      fprintf(f, "],\"relErr\":[");
+      for (int mi = 0; mi < n; mi++) fprintf(f, "%s%.3g", mi ? "," : "", err[li][mi]);
+      fprintf(f, "]}");
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+  }
+  return 0;
+}

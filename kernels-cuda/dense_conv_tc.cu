@@ -165,7 +165,10 @@ bool launchConv2dTensorCore(const float* x, const float* w, float* y, const Conv
   if (gConvPrecision == CP_FP32 || !tensorCoreConvAvailable()) return false;
   const bool split = gConvPrecision == CP_TF32X3;
   const tc::Geom tg{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL};
-  if (g.mult == 1 && tc::pipelined() && tc::usable(tg, x, w, y)) {
+  // The pipelined kernel from 4096 rows (below, the staged one here is faster: run 20 of
+  // benchmarks/results/cuda-kernels-h100). Both sum the same tf32 products in the same order: the same values.
+  const long long rows = static_cast<long long>(g.N) * g.OH * g.OW;
+  if (g.mult == 1 && rows >= 4096 && tc::pipelined() && tc::usable(tg, x, w, y)) {
     // the pipelined kernel speaks delta_common.cuh's activation codes (same functions, tfjs-cpu expressions)
     static const int32_t kAct[] = {0 /*linear*/, 1 /*relu*/, 2 /*relu6*/, 4 /*prelu*/, 3 /*leakyrelu*/, 5 /*elu*/, 6 /*sigmoid*/};
     tc::Conv p{};

@@ -7,7 +7,7 @@
 //
 //   nvcc -O3 -std=c++17 -arch=sm_90 -o conv_layers benchmarks/cuda-kernels/conv_layers.cu \
 //     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu
-//   ./conv_layers [B] [H] [W] [json-out]     (default 32 577 769: vtest.avi's 769x577)
+//   ./conv_layers [B] [H] [W] [json-out] [layer-name-part]     (default 32 577 769: vtest.avi's 769x577)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -56,12 +56,14 @@ static float rnd() { rngState = rngState * 6364136223846793005ull + 144269504088
 
 int main(int argc, char** argv) {
   const int B = argc > 1 ? atoi(argv[1]) : 32, H = argc > 2 ? atoi(argv[2]) : 577, W = argc > 3 ? atoi(argv[3]) : 769;
-  const char* jsonOut = argc > 4 ? argv[4] : nullptr;
+  const char* jsonOut = argc > 4 && argv[4][0] ? argv[4] : nullptr;
+  const std::string only = argc > 5 ? argv[5] : "";  // run only the layers whose name contains this (profiling)
   const int WARMUP = 3, REPS = 15;
   cudaDeviceProp prop;
   CK(cudaGetDeviceProperties(&prop, 0));
   printf("device %s, B=%d, input %dx%d (HxW)\n", prop.name, B, H, W);
-  std::vector<Layer> layers = posenetLayers(H, W);
+  std::vector<Layer> layers;
+  for (const Layer& l : posenetLayers(H, W)) if (only.empty() || l.name.find(only) != std::string::npos) layers.push_back(l);
   struct Mode { const char* name; int precision; bool pipelined; };
   const Mode modes[] = {{"fp32", CP_FP32, true}, {"tf32-staged", CP_TF32, false}, {"tf32", CP_TF32, true}, {"tf32x3-staged", CP_TF32X3, false}, {"tf32x3", CP_TF32X3, true}};
   const int NM = sizeof(modes) / sizeof(modes[0]);

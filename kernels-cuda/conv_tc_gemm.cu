@@ -5,10 +5,7 @@
 namespace delta_cuda {
 namespace tc {
 
-constexpr int BK = 16;
-constexpr int STAGES = 3;
-
-template <int BM, int BN>
+template <int BM, int BN, int BK, int STAGES>
 constexpr int smemBytes() {
   return STAGES * (BM * (BK + 4) + BK * (BN + 8)) * static_cast<int>(sizeof(float));
 }
@@ -48,6 +45,18 @@ __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], const
 #endif
 }
 
+// x rounded to TF32 as cvt.rna.tf32.f32 does (to nearest, ties away from zero; Inf/NaN kept), with integer ops.
+__device__ __forceinline__ float roundTf32(float x) {
+  uint32_t u = __float_as_uint(x);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+  return __uint_as_float(u);
+}
+__device__ __forceinline__ void roundTf32(float* p4) {
+  float4 v = *reinterpret_cast<float4*>(p4);
+  v = make_float4(roundTf32(v.x), roundTf32(v.y), roundTf32(v.z), roundTf32(v.w));
+  *reinterpret_cast<float4*>(p4) = v;
+}
+
 // In-bounds taps of the window at (yc, xc): what delta-cpu counts as MACs per output channel and input channel.
 __device__ __forceinline__ int taps(const Geom& g, int yc, int xc) {
   int th = 0, tw = 0;
@@ -59,10 +68,12 @@ __device__ __forceinline__ int taps(const Geom& g, int yc, int xc) {
 namespace {
 
 // A block: BM rows x BN output channels, WM x WN warps, each warp (BM / WM) x (BN / WN) as 16 x 8 mma tiles.
-// Shared (dynamic, smemBytes<BM, BN>()): As[STAGES][BM][BK + 4] (row = candidate, k contiguous: the 16-byte
-// copies land whole; fragment reads at pitch 20 hit banks 20g + t, all distinct), Bs[STAGES][BK][BN + 8]
+// K goes in slices of BK (16 or 32), STAGES slices in flight. kRound (tf32 only): each thread rounds the elements
+// it copied to TF32 in shared memory once (integer ops, = cvt.rna) instead of a cvt per fragment use; same values.
+// Shared (dynamic, smemBytes<...>()): As[STAGES][BM][BK + 4] (row = candidate, k contiguous: the 16-byte
+// copies land whole; fragment reads at pitch 20 / 36 hit banks 20g + t / 4g + t, all distinct), Bs[STAGES][BK][BN + 8]
 // (fragment reads: banks 8t + g). Grid-stride over (candidate group, column tile) items.
-template <int BM, int BN, int WM, int WN, bool kSplit>
+template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, bool kRound>
 __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int THREADS = WM * WN * 32;
@@ -157,6 +168,20 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
     }
     for (int kt = 0; kt < nk; kt++) {
       cpAsyncWait<STAGES - 2>();  // slice kt has landed (for this thread's copies) ...
+      if (kRound) {  // (this thread's own copies are visible to it after the wait)
+        float* as = As + (kt % STAGES) * BM * AP;
+        float* bs = Bs + (kt % STAGES) * BK * BP;
+#pragma unroll
+        for (int j = 0; j < A_CHUNKS / THREADS; j++) {
+          const int c = tid + j * THREADS;
+          roundTf32(as + (c / (BK / 4)) * AP + (c % (BK / 4)) * 4);
+        }
+#pragma unroll
+        for (int j = 0; j < B_CHUNKS / THREADS; j++) {
+          const int c = tid + j * THREADS;
+          roundTf32(bs + (c / (BN / 4)) * BP + (c % (BN / 4)) * 4);
+        }
+      }
       __syncthreads();            // ... and for everyone's; slice kt - 1's buffer is free again
       const int pf = kt + STAGES - 1;
       if (pf < nk) load(pf % STAGES, pf * BK);
@@ -172,7 +197,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           const float v[4] = {a0[0], a0[8 * AP], a0[4], a0[8 * AP + 4]};
 #pragma unroll
           for (int q = 0; q < 4; q++) {
-            aBig[i][q] = toTf32(v[q]);
+            aBig[i][q] = kRound ? __float_as_uint(v[q]) : toTf32(v[q]);
             if (kSplit) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
           }
         }
@@ -182,7 +207,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           const float v[2] = {b0[0], b0[4 * BP]};
 #pragma unroll
           for (int q = 0; q < 2; q++) {
-            bBig[j][q] = toTf32(v[q]);
+            bBig[j][q] = kRound ? __float_as_uint(v[q]) : toTf32(v[q]);
             if (kSplit) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
           }
         }
@@ -240,11 +265,12 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
 // Candidates below which a step takes the small tiles (enough blocks to fill the GPU with few rows).
 constexpr long long SMALL_ROWS = 4096;
 
-template <int BM, int BN, int WM, int WN>
+template <int BM, int BN, int WM, int WN, int BK, int STAGES, bool kRound>
 cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long long rowsBound, int sms, cudaStream_t s) {
-  constexpr int bytes = smemBytes<BM, BN>();
+  constexpr int bytes = smemBytes<BM, BN, BK, STAGES>();
   constexpr int threads = WM * WN * 32;
-  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true> : convTcGemm<BM, BN, WM, WN, false>;
+  // kRound rounds in place: tf32x3 needs the float32 values (split runs the cvt path)
+  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, false> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, kRound>;
   static int resident[2] = {0, 0};  // blocks per multiprocessor, per split setting
   if (!resident[split]) {  // > 48 KiB of dynamic shared memory needs the opt-in
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
@@ -271,7 +297,9 @@ int multiprocessors() {
 }  // namespace
 
 bool gPipelined = true;
+int gVariant = 0;
 void setPipelined(bool on) { gPipelined = on; }
+void setVariant(int v) { gVariant = v; }
 bool pipelined() { return gPipelined; }
 
 cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
@@ -284,13 +312,22 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
   auto big = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    return wide ? launchShape<128, 128, 2, 4>(p, tr, t != nullptr, split, rows, sms, s)
-                : launchShape<128, 64, 4, 2>(p, tr, t != nullptr, split, rows, sms, s);
+    const bool f = t != nullptr;
+    switch (gVariant) {  // the same values whatever the variant (see setVariant)
+      case 1: return wide ? launchShape<128, 128, 2, 4, 32, 3, false>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 32, 3, false>(p, tr, f, split, rows, sms, s);
+      case 2: return wide ? launchShape<128, 128, 2, 4, 16, 4, false>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 16, 4, false>(p, tr, f, split, rows, sms, s);
+      case 3: return wide ? launchShape<128, 128, 2, 4, 16, 3, true>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 16, 3, true>(p, tr, f, split, rows, sms, s);
+      default: return wide ? launchShape<128, 128, 2, 4, 16, 3, false>(p, tr, f, split, rows, sms, s)
+                           : launchShape<128, 64, 4, 2, 16, 3, false>(p, tr, f, split, rows, sms, s);
+    }
   };
   auto small = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    return launchShape<32, 64, 1, 2>(p, tr, t != nullptr, split, (rows < SMALL_ROWS ? rows : SMALL_ROWS), sms, s);
+    return launchShape<32, 64, 1, 2, 16, 3, false>(p, tr, t != nullptr, split, (rows < SMALL_ROWS ? rows : SMALL_ROWS), sms, s);
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);

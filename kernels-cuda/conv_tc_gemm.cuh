@@ -68,6 +68,10 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s);
 // default on).
 void setPipelined(bool on);
 bool pipelined();
+// Tile-loop variants of the big tiles, for A/B in benchmarks/cuda-kernels (all compute the same values):
+// 0 = K slices of 16, 3 in flight (default); 1 = slices of 32; 2 = 4 slices in flight; 3 = tf32 operands rounded
+// once in shared memory instead of a cvt per fragment use.
+void setVariant(int v);
 
 }  // namespace tc
 

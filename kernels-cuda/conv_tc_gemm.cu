@@ -1,6 +1,7 @@
 // Kernel and launcher of conv_tc_gemm.cuh (see there for the contract).
 #include "conv_tc_gemm.cuh"
 #include "delta_common.cuh"
+#include "tc_mma.cuh"
 
 namespace delta_cuda {
 namespace tc {
@@ -26,22 +27,6 @@ template <int N>
 __device__ __forceinline__ void cpAsyncWait() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-#endif
-}
-
-__device__ __forceinline__ uint32_t toTf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
-}
-
-// acc (16x8, float32) += a (16x8, tf32, row major) * b (8x8, tf32, column major)
-__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 #endif
 }
 
@@ -111,11 +96,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
       int b = 0, yc = -(1 << 28), xc = 0, op = 0;  // rows past the end: outside every window, zero-filled
       if (r < ng) {
         op = p.cand ? p.cand[k0 + r] : static_cast<int>(k0 + r);
-        b = op / outPlane;
-        const int rr = op - b * outPlane;
-        const int oy = rr / g.outW;
-        yc = oy * g.sH - g.padT;
-        xc = (rr - oy * g.outW) * g.sW - g.padL;
+        windowOrigin(op, g.outH, g.outW, g.sH, g.sW, g.padT, g.padL, b, yc, xc);
         if (nt == 0 && p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(taps(g, yc, xc)) * g.inC * g.outC);
       }
       sB[r] = b; sY[r] = yc; sX[r] = xc; sP[r] = op;
@@ -153,13 +134,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
       }
     };
 
-    float acc[MT][NT][4];
-#pragma unroll
-    for (int i = 0; i < MT; i++)
-#pragma unroll
-      for (int j = 0; j < NT; j++)
-#pragma unroll
-        for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
+    float acc[MT][NT][4] = {};
 
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
@@ -246,16 +221,9 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           *reinterpret_cast<float2*>(er + col) = make_float2(v[0], v[1]);
         }
       }
-    if (fused) {  // the last column tile of this group to finish truncates it (its rows are complete)
-      __threadfence();
-      __syncthreads();
-      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(nTiles - 1)) == static_cast<unsigned>(nTiles - 1);
-      __syncthreads();
-      if (sLast) {
-        __threadfence();
-        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
-      }
-    }
+    // the last column tile of this group to finish truncates it
+    if (fused && completesGroup(t.groups, grp, nTiles, sLast))
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
   }
 #else
   __trap();  // the host never picks this kernel below sm_80
@@ -283,15 +251,6 @@ cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long 
   const unsigned grid = gridFor(items, 1, static_cast<unsigned>(resident[split] * sms));
   kernel<<<grid, threads, bytes, s>>>(p, t, fused);
   return cudaGetLastError();
-}
-
-int multiprocessors() {
-  static int sms = 0;
-  if (!sms) {
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
-  }
-  return sms;
 }
 
 }  // namespace
@@ -336,4 +295,14 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
 }
 
 }  // namespace tc
+
+int multiprocessors() {
+  static int sms = 0;
+  if (!sms) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
+  }
+  return sms;
+}
+
 }  // namespace delta_cuda

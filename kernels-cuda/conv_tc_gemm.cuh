@@ -79,5 +79,7 @@ void setVariant(int v);
 // 1 tf32x3, 2 tf32) and whether the device has the tensor cores this kernel needs.
 int convPrecisionSetting();
 bool tensorCoreConvAvailable();
+// Multiprocessors of the current device (cached; 80 if the query fails).
+int multiprocessors();
 
 }  // namespace delta_cuda

@@ -54,6 +54,17 @@ __device__ __forceinline__ float activate(int act, float x, double leaky, float 
   }
 }
 
+// Output pixel op (b*outH + oy)*outW + ox -> its batch b and the input position (yc, xc) of its window's first tap.
+__device__ __forceinline__ void windowOrigin(int op, int outH, int outW, int strideH, int strideW, int padT, int padL,
+                                             int& b, int& yc, int& xc) {
+  const int outPlane = outH * outW;
+  b = op / outPlane;
+  const int r = op - b * outPlane;
+  const int oy = r / outW;
+  yc = oy * strideH - padT;
+  xc = (r - oy * outW) * strideW - padL;
+}
+
 // list[*count++] = v for every thread of the warp that calls it (the ones active together): one atomicAdd
 // per warp instead of one per element (same-address atomics serialize in L2).
 __device__ __forceinline__ void appendAggregated(int32_t* list, uint32_t* count, int32_t v) {
@@ -64,6 +75,18 @@ __device__ __forceinline__ void appendAggregated(int32_t* list, uint32_t* count,
   if (lane == leader) base = atomicAdd(count, static_cast<uint32_t>(__popc(mask)));
   base = __shfl_sync(mask, base, leader);
   list[base + __popc(mask & ((1u << lane) - 1u))] = v;
+}
+
+// The fused truncation's hand-off: every block that completed its share (output-channel chunk) of candidate group
+// grp calls this, all threads; true in the block that completed the group's last share: the group's rows are all
+// written and visible then (fence, count, fence), and that block truncates them.
+__device__ __forceinline__ bool completesGroup(uint32_t* groups, long long grp, int shares, bool& sLast) {
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) sLast = atomicInc(&groups[grp], static_cast<unsigned>(shares - 1)) == static_cast<unsigned>(shares - 1);
+  __syncthreads();
+  if (sLast) __threadfence();
+  return sLast;
 }
 
 // Truncation of rows [k0, k0 + n) of the exact values e (row k = output pixel pix[k - k0]), by the whole

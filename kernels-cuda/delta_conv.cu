@@ -105,11 +105,7 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
       int b = 0, yc = 0, xc = 0;
       if (tid < ng) {
         const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
-        b = op / outPlane;
-        const int r = op - b * outPlane;
-        const int oy = r / g.outW;
-        yc = oy * g.strideH - g.padT;
-        xc = (r - oy * g.outW) * g.strideW - g.padL;
+        windowOrigin(op, g.outH, g.outW, g.strideH, g.strideW, g.padT, g.padL, b, yc, xc);
         if (cc == 0 && p.macs)
           atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
       }
@@ -169,17 +165,9 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
         }
       }
     }
-    if (fused) {
-      // the last chunk of this group to finish truncates it (its rows are complete: fence, then count)
-      __threadfence();
-      __syncthreads();
-      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(coChunks - 1)) == static_cast<unsigned>(coChunks - 1);
-      __syncthreads();
-      if (sLast) {
-        __threadfence();
-        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
-      }
-    }
+    // the last chunk of this group to finish truncates it
+    if (fused && completesGroup(t.groups, grp, coChunks, sLast))
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
   }
 }
 
@@ -215,11 +203,7 @@ __global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, 
       int b = 0, yc = 0, xc = 0, op = 0;
       if (tid < ng) {
         op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
-        b = op / outPlane;
-        const int r = op - b * outPlane;
-        const int oy = r / g.outW;
-        yc = oy * g.strideH - g.padT;
-        xc = (r - oy * g.outW) * g.strideW - g.padL;
+        windowOrigin(op, g.outH, g.outW, g.strideH, g.strideW, g.padT, g.padL, b, yc, xc);
         if (nt == 0 && p.macs)
           atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, yc, xc)) * g.inC * g.outC);
       }
@@ -280,16 +264,8 @@ __global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, 
         p.e[(k0 + r) * g.outC + col] = activate(p.act, v, p.leaky, p.alpha ? p.alpha[col] : 0.f);
       }
     }
-    if (fused) {
-      __threadfence();
-      __syncthreads();
-      if (tid == 0) sLast = atomicInc(&t.groups[grp], static_cast<unsigned>(nTiles - 1)) == static_cast<unsigned>(nTiles - 1);
-      __syncthreads();
-      if (sLast) {
-        __threadfence();
-        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
-      }
-    }
+    if (fused && completesGroup(t.groups, grp, nTiles, sLast))
+      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
   }
 }
 
@@ -316,12 +292,8 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
     __syncthreads();
     if (tid < ng) {
       const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
-      const int b = op / outPlane;
-      const int r = op - b * outPlane;
-      const int oy = r / g.outW;
-      sP[tid] = op; sB[tid] = b;
-      sY[tid] = oy * g.strideH - g.padT;
-      sX[tid] = (r - oy * g.outW) * g.strideW - g.padL;
+      sP[tid] = op;
+      windowOrigin(op, g.outH, g.outW, g.strideH, g.strideW, g.padT, g.padL, sB[tid], sY[tid], sX[tid]);
       if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
     }
     __syncthreads();
@@ -397,24 +369,19 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
   if (P <= 0 || g.outC <= 0) return cudaSuccess;
   const ConvTruncateParams none{};
   // work items that fill the GPU: a few blocks per multiprocessor
-  static int sms = 0;
-  if (!sms) {
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) sms = 80;
-  }
+  const int sms = multiprocessors();
+  const tc::Geom tcGeom{g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fH, g.fW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL};
   if (g.depthwise) {
     const auto aligned = [](const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; };
     const bool vec4 = g.outC == g.inC && g.outC % 4 == 0 && aligned(p.x) && aligned(p.w) && aligned(p.e);
     const int perPixel = vec4 ? g.outC / 4 : g.outC;
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
-  } else if (convPrecisionSetting() != 0 && tensorCoreConvAvailable() &&
-             tc::usable(tc::Geom{g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fH, g.fW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL},
-                        p.x, p.w, p.e)) {
+  } else if (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e)) {
     // tensor cores (the backend's conv precision): the same kernel and k order as the dense conv's, so a
     // candidate recomputed from unchanged inputs gets the dense run's value bit for bit
     tc::Conv c{};
-    c.g = tc::Geom{g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.fH, g.fW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL};
+    c.g = tcGeom;
     c.x = p.x;
     c.w = p.w;
     c.bias = p.bias;

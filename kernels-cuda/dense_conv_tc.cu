@@ -18,30 +18,13 @@
 #include "dense_conv.cuh"
 #include "conv_gemm_tile.cuh"
 #include "conv_tc_gemm.cuh"
+#include "tc_mma.cuh"
 
 namespace delta_cuda {
 
 namespace {
 
 int gConvPrecision = CP_FP32;  // the JS side sets the backend's choice at init
-
-__device__ __forceinline__ uint32_t toTf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
-}
-
-// acc (16x8, float32) += a (16x8, tf32, row major) * b (8x8, tf32, column major)
-__device__ __forceinline__ void mmaTf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-  __trap();  // the host never picks this kernel below sm_80
-#endif
-}
 
 template <int BM, int BN, int WARPS_M, int WARPS_N, bool kPlain, bool kSplit>
 __global__ void __launch_bounds__(WARPS_M * WARPS_N * 32)
@@ -86,8 +69,8 @@ convGemmTc(const float* __restrict__ x, const float* __restrict__ w, float* __re
         const float v[4] = {As[ks + tc][r], As[ks + tc][r + 8], As[ks + tc + 4][r], As[ks + tc + 4][r + 8]};
 #pragma unroll
         for (int q = 0; q < 4; q++) {
-          aBig[i][q] = toTf32(v[q]);
-          if (kSplit) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
+          aBig[i][q] = tc::toTf32(v[q]);
+          if (kSplit) aSmall[i][q] = tc::toTf32(v[q] - __uint_as_float(aBig[i][q]));
         }
       }
 #pragma unroll
@@ -96,8 +79,8 @@ convGemmTc(const float* __restrict__ x, const float* __restrict__ w, float* __re
         const float v[2] = {Bs[ks + tc][c], Bs[ks + tc + 4][c]};
 #pragma unroll
         for (int q = 0; q < 2; q++) {
-          bBig[j][q] = toTf32(v[q]);
-          if (kSplit) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
+          bBig[j][q] = tc::toTf32(v[q]);
+          if (kSplit) bSmall[j][q] = tc::toTf32(v[q] - __uint_as_float(bBig[j][q]));
         }
       }
 #pragma unroll
@@ -105,10 +88,10 @@ convGemmTc(const float* __restrict__ x, const float* __restrict__ w, float* __re
 #pragma unroll
         for (int j = 0; j < NT; j++) {
           if (kSplit) {  // small terms first: they are added to the smaller partial sums
-            mmaTf32(acc[i][j], aSmall[i], bBig[j]);
-            mmaTf32(acc[i][j], aBig[i], bSmall[j]);
+            tc::mma(acc[i][j], aSmall[i], bBig[j]);
+            tc::mma(acc[i][j], aBig[i], bSmall[j]);
           }
-          mmaTf32(acc[i][j], aBig[i], bBig[j]);
+          tc::mma(acc[i][j], aBig[i], bBig[j]);
         }
     }
     __syncthreads();

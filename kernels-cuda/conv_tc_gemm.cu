@@ -42,14 +42,6 @@ __device__ __forceinline__ void roundTf32(float* p4) {
   *reinterpret_cast<float4*>(p4) = v;
 }
 
-// In-bounds taps of the window at (yc, xc): what delta-cpu counts as MACs per output channel and input channel.
-__device__ __forceinline__ int taps(const Geom& g, int yc, int xc) {
-  int th = 0, tw = 0;
-  for (int kh = 0; kh < g.fH; kh++) th += yc + kh * g.dH >= 0 && yc + kh * g.dH < g.inH;
-  for (int kw = 0; kw < g.fW; kw++) tw += xc + kw * g.dW >= 0 && xc + kw * g.dW < g.inW;
-  return th * tw;
-}
-
 namespace {
 
 // A block: BM rows x BN output channels, WM x WN warps, each warp (BM / WM) x (BN / WN) as 16 x 8 mma tiles.
@@ -97,7 +89,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
       if (r < ng) {
         op = p.cand ? p.cand[k0 + r] : static_cast<int>(k0 + r);
         windowOrigin(op, g.outH, g.outW, g.sH, g.sW, g.padT, g.padL, b, yc, xc);
-        if (nt == 0 && p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(taps(g, yc, xc)) * g.inC * g.outC);
+        if (nt == 0 && p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(inBoundsTaps(yc, xc, g.fH, g.fW, g.dH, g.dW, g.inH, g.inW)) * g.inC * g.outC);
       }
       sB[r] = b; sY[r] = yc; sX[r] = xc; sP[r] = op;
     }

@@ -65,6 +65,21 @@ __device__ __forceinline__ void windowOrigin(int op, int outH, int outW, int str
   xc = (r - oy * outW) * strideW - padL;
 }
 
+// Taps of an fH x fW window (dilation dilH, dilW) at input position (yc, xc) that fall inside the inH x inW
+// input: what delta-cpu counts as MACs per input and output channel of a conv output pixel.
+__device__ __forceinline__ int inBoundsTaps(int yc, int xc, int fH, int fW, int dilH, int dilW, int inH, int inW) {
+  int th = 0, tw = 0;
+  for (int kh = 0; kh < fH; kh++) {
+    const int iy = yc + kh * dilH;
+    th += iy >= 0 && iy < inH;
+  }
+  for (int kw = 0; kw < fW; kw++) {
+    const int ix = xc + kw * dilW;
+    tw += ix >= 0 && ix < inW;
+  }
+  return th * tw;
+}
+
 // list[*count++] = v for every thread of the warp that calls it (the ones active together): one atomicAdd
 // per warp instead of one per element (same-address atomics serialize in L2).
 __device__ __forceinline__ void appendAggregated(int32_t* list, uint32_t* count, int32_t v) {

@@ -56,16 +56,7 @@ __global__ void __launch_bounds__(256) convMark(ConvGeom g, ConvMarkParams m) {
 
 // In-bounds taps of the window at (yc, xc): what delta-cpu counts (taps * inC * outC MACs per pixel).
 __device__ __forceinline__ int windowTaps(const ConvGeom& g, int yc, int xc) {
-  int th = 0, tw = 0;
-  for (int kh = 0; kh < g.fH; kh++) {
-    const int iy = yc + kh * g.dilH;
-    th += iy >= 0 && iy < g.inH;
-  }
-  for (int kw = 0; kw < g.fW; kw++) {
-    const int ix = xc + kw * g.dilW;
-    tw += ix >= 0 && ix < g.inW;
-  }
-  return th * tw;
+  return inBoundsTaps(yc, xc, g.fH, g.fW, g.dilH, g.dilW, g.inH, g.inW);
 }
 
 // Candidates per work item: the largest power of two <= gmax that still gives `target` work items (enough

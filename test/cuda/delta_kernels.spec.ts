@@ -9,7 +9,7 @@
 //
 //   npm run build && node scripts/build-tests.mjs && node test/run-jasmine.cjs test/jasmine-cuda.json
 import * as tf from '@tensorflow/tfjs-core';
-import {kernelSpecs, ODD_CHANNELS, configureHarness, INV_TOL} from '../kernels/harness';
+import {kernelSpecs, ODD_CHANNELS, configureHarness, harness, INV_TOL} from '../kernels/harness';
 import {caseBuilders, CaseMaker} from '../kernels/cases';
 import {noGpuReason, useCuda} from './gpu';
 import {configureDeltaCuda, DEFAULT_CONV_PRECISION} from 'tfjs-backend-delta/cuda';
@@ -77,23 +77,22 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
   ];
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact', 'threshold']);
 
-  // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
-  // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
-  // step performs the dense MACs by design).
   // Under a tensor-core conv precision the delta conv's candidates and its dense runs go through
   // kernels-cuda/conv_tc_gemm.cu (small tiles at these sizes): tf32x3 to float32 accuracy, tf32 to its 10-bit
   // mantissas; one kernel and k order for the seed and every step, so exact mode sees no spurious change.
   for (const [precision, tol] of [['tf32x3', 1e-4], ['tf32', 5e-3]] as const) {
     describe(`conv precision ${precision} (tensor cores)`, () => {
+      let outer = {exactTol: harness.exactTol, invTol: harness.invTol};
       beforeAll(() => {
         if (why) return;
+        outer = {exactTol: harness.exactTol, invTol: harness.invTol};
         configureDeltaCuda({convPrecision: precision});
         configureHarness({exactTol: tol, invTol: Math.max(tol, INV_TOL)});
       });
       afterAll(() => {
         if (why) return;
         configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION});
-        configureHarness({exactTol: 1e-5, invTol: INV_TOL});
+        configureHarness(outer);
       });
       const tcSpecs: Array<[string, CaseMaker]> = [
         ['FusedConv2D relu6 +bias', tcBuilders.convCase('FusedConv2D', 'relu6', true)],
@@ -104,6 +103,9 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
     });
   }
 
+  // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
+  // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
+  // step performs the dense MACs by design).
   describe('conv steps dense + diff pass (denseCrossover 0)', () => {
     let before = 0;
     beforeAll(async () => {

@@ -18,6 +18,22 @@ __device__ __forceinline__ void cpAsync16(float* smem, const float* gmem, bool v
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
 #endif
 }
+// 4-byte copy (.ca: the only form below 16 bytes), zero-filled when !valid.
+__device__ __forceinline__ void cpAsync4(float* smem, const float* gmem, bool valid) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 4 : 0));
+#endif
+}
+// Four 8x8 b16 matrices from shared memory (lane l gives the address of row l % 8 of matrix l / 8; 16-byte aligned).
+__device__ __forceinline__ void ldmatrixX4(float (&v)[4], const float* rowAddr) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(rowAddr));
+  uint32_t r0, r1, r2, r3;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+  v[0] = __uint_as_float(r0); v[1] = __uint_as_float(r1); v[2] = __uint_as_float(r2); v[3] = __uint_as_float(r3);
+#endif
+}
 __device__ __forceinline__ void cpAsyncCommit() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("cp.async.commit_group;\n" ::);
@@ -30,39 +46,34 @@ __device__ __forceinline__ void cpAsyncWait() {
 #endif
 }
 
-// x rounded to TF32 as cvt.rna.tf32.f32 does (to nearest, ties away from zero; Inf/NaN kept), with integer ops.
-__device__ __forceinline__ float roundTf32(float x) {
-  uint32_t u = __float_as_uint(x);
-  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
-  return __uint_as_float(u);
-}
-__device__ __forceinline__ void roundTf32(float* p4) {
-  float4 v = *reinterpret_cast<float4*>(p4);
-  v = make_float4(roundTf32(v.x), roundTf32(v.y), roundTf32(v.z), roundTf32(v.w));
-  *reinterpret_cast<float4*>(p4) = v;
-}
-
 namespace {
 
 // A block: BM rows x BN output channels, WM x WN warps, each warp (BM / WM) x (BN / WN) as 16 x 8 mma tiles.
-// K goes in slices of BK (16 or 32), STAGES slices in flight. kRound (tf32 only): each thread rounds the elements
-// it copied to TF32 in shared memory once (integer ops, = cvt.rna) instead of a cvt per fragment use; same values.
-// Shared (dynamic, smemBytes<...>()): As[STAGES][BM][BK + 4] (row = candidate, k contiguous: the 16-byte
-// copies land whole; fragment reads at pitch 20 / 36 hit banks 20g + t / 4g + t, all distinct), Bs[STAGES][BK][BN + 8]
-// (fragment reads: banks 8t + g). Grid-stride over (candidate group, column tile) items.
-template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, bool kRound>
+// K goes in slices of BK (16 or 32), STAGES slices in flight. VA: floats per A copy (4: 16-byte cp.async of 4 input
+// channels of one tap, needs inC % 4 == 0 and x 16-byte aligned; 1: 4-byte copies, any inC, e.g. a first layer's 3).
+// Shared (dynamic, smemBytes<...>()): As[STAGES][BM][BK + 4] (row = candidate, k contiguous: the copies land whole;
+// A fragments come by ldmatrix, whose 8 row reads at pitch 80 / 144 bytes cover distinct banks), Bs[STAGES][BK][BN + 8] (fragment
+// reads: banks 8t + g). Grid-stride over (candidate group, column tile) items.
+//
+// The copy pipeline runs across items: the slices of a block's next item are copied while the current one's last
+// slices compute and its epilogue writes, so a layer with a short K (a few slices per item: the 24..192-channel
+// pointwise layers) keeps STAGES - 1 slices in flight all the time instead of draining at every item. Each thread
+// always copies the same A rows of an item (its copy index fixes row and k offset), so their window origins live in
+// its registers, computed once per item when its copy cursor enters the item: no shared row table to double-buffer.
+template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, int VA>
 __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int THREADS = WM * WN * 32;
   constexpr int AP = BK + 4, BP = BN + 8;
   constexpr int WTM = BM / WM, WTN = BN / WN, MT = WTM / 16, NT = WTN / 8;
-  constexpr int A_CHUNKS = BM * BK / 4, B_CHUNKS = BK * BN / 4;
+  constexpr int A_PER_ROW = BK / VA, A_ROWS = BM * A_PER_ROW / THREADS, B_CHUNKS = BK * BN / 4;
   static_assert(MT * 16 == WTM && NT * 8 == WTN, "warp tile must be a multiple of 16 x 8");
-  static_assert(A_CHUNKS % THREADS == 0 && B_CHUNKS % THREADS == 0, "copies must split evenly over the threads");
+  static_assert(THREADS % A_PER_ROW == 0 && (BM * A_PER_ROW) % THREADS == 0, "A copies: fixed k offset per thread");
+  static_assert(B_CHUNKS % THREADS == 0, "B copies must split evenly over the threads");
   extern __shared__ __align__(16) float smem[];
   float* const As = smem;
   float* const Bs = smem + STAGES * BM * AP;
-  __shared__ int sB[BM], sY[BM], sX[BM], sP[BM], sProp[BM];
+  __shared__ int sP[BM], sProp[BM];
   __shared__ bool sLast;
 
   const Geom& g = p.g;
@@ -76,95 +87,107 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int wm = (warp % WM) * WTM, wn = (warp / WM) * WTN;
   const int gr = lane >> 2, tc = lane & 3;  // mma fragment coordinates: group row, thread column
+  const int aRow0 = tid / A_PER_ROW, aK = (tid % A_PER_ROW) * VA;  // A copy j: row aRow0 + j * (THREADS / A_PER_ROW)
+  constexpr int A_ROW_STEP = THREADS / A_PER_ROW;
 
+  // the copy cursor: (item, slice) of the next slice to copy, and the window origins of its item's rows
+  long long cItem = blockIdx.x;
+  int cKt = 0;
+  int rowY[A_ROWS], rowX[A_ROWS];
+  long long rowOff[A_ROWS];  // element offset of the row's window origin (b, yc, xc, channel 0); may be < 0
+  auto enterItem = [&](long long item) {
+    const long long grp = item / nTiles;
+    const bool first = item - grp * nTiles == 0;
+    const long long k0 = grp * BM;
+#pragma unroll
+    for (int j = 0; j < A_ROWS; j++) {
+      const int r = aRow0 + j * A_ROW_STEP;
+      int b = 0, yc = -(1 << 28), xc = 0;  // rows past the end: outside every window, zero-filled
+      if (k0 + r < n) {
+        const int op = p.cand ? p.cand[k0 + r] : static_cast<int>(k0 + r);
+        windowOrigin(op, g.outH, g.outW, g.sH, g.sW, g.padT, g.padL, b, yc, xc);
+        if (first && aK == 0 && p.macs)
+          atomicAdd(p.macs, static_cast<unsigned long long>(inBoundsTaps(yc, xc, g.fH, g.fW, g.dH, g.dW, g.inH, g.inW)) * g.inC * g.outC);
+      }
+      rowY[j] = yc;
+      rowX[j] = xc;
+      rowOff[j] = ((static_cast<long long>(b) * g.inH + yc) * g.inW + xc) * g.inC;
+    }
+  };
+  // copies the cursor's slice into stage `stage` (nothing past the block's last item), commits, advances the cursor
+  auto copySlice = [&](int stage) {
+    if (cItem < items) {
+      if (cKt == 0) enterItem(cItem);
+      const int kb = cKt * BK;
+      float* as = As + stage * BM * AP;
+      float* bs = Bs + stage * BK * BP;
+      // this thread's k of the slice: one tap (VA channels of it: inC % VA == 0)
+      const int k = kb + aK;
+      int dy = 0, dx = 0;
+      long long tapOff = 0;
+      const bool kIn = k < K;
+      if (kIn) {
+        const int tap = k / g.inC, ci = k - tap * g.inC;
+        const int kh = tap / g.fW, kw = tap - kh * g.fW;
+        dy = kh * g.dH;
+        dx = kw * g.dW;
+        tapOff = (static_cast<long long>(dy) * g.inW + dx) * g.inC + ci;
+      }
+#pragma unroll
+      for (int j = 0; j < A_ROWS; j++) {
+        const int iy = rowY[j] + dy, ix = rowX[j] + dx;
+        const bool ok = kIn && iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
+        float* dst = as + (aRow0 + j * A_ROW_STEP) * AP + aK;
+        const float* src = ok ? p.x + rowOff[j] + tapOff : p.x;
+        if (VA == 4) cpAsync16(dst, src, ok);
+        else cpAsync4(dst, src, ok);
+      }
+      const int n0 = static_cast<int>(cItem % nTiles) * BN;
+#pragma unroll
+      for (int j = 0; j < B_CHUNKS / THREADS; j++) {
+        const int c = tid + j * THREADS;
+        const int kr = c / (BN / 4), nc = c % (BN / 4);
+        const int kk = kb + kr, col = n0 + nc * 4;
+        const bool ok = kk < K && col < g.outC;  // outC % 4 == 0: the 4 columns are all in or all out
+        cpAsync16(bs + kr * BP + nc * 4, ok ? p.w + static_cast<long long>(kk) * g.outC + col : p.w, ok);
+      }
+      if (++cKt == nk) {
+        cKt = 0;
+        cItem += gridDim.x;
+      }
+    }
+    cpAsyncCommit();  // (empty groups too: the waits count groups)
+  };
+
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; s++) copySlice(s);
+  int stage = 0;  // the stage of the slice computed next
   for (long long item = blockIdx.x; item < items; item += gridDim.x) {
     const long long grp = item / nTiles;
     const int nt = static_cast<int>(item - grp * nTiles);
     const long long k0 = grp * BM;
     const int ng = static_cast<int>(min(static_cast<long long>(BM), n - k0));
     const int n0 = nt * BN;
-    __syncthreads();  // the previous item is done with the shared arrays
-    for (int r = tid; r < BM; r += THREADS) {
-      int b = 0, yc = -(1 << 28), xc = 0, op = 0;  // rows past the end: outside every window, zero-filled
-      if (r < ng) {
-        op = p.cand ? p.cand[k0 + r] : static_cast<int>(k0 + r);
-        windowOrigin(op, g.outH, g.outW, g.sH, g.sW, g.padT, g.padL, b, yc, xc);
-        if (nt == 0 && p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(inBoundsTaps(yc, xc, g.fH, g.fW, g.dH, g.dW, g.inH, g.inW)) * g.inC * g.outC);
-      }
-      sB[r] = b; sY[r] = yc; sX[r] = xc; sP[r] = op;
-    }
-    __syncthreads();
-
-    auto load = [&](int stage, int kb) {
-      float* as = As + stage * BM * AP;
-      float* bs = Bs + stage * BK * BP;
-#pragma unroll
-      for (int j = 0; j < A_CHUNKS / THREADS; j++) {
-        const int c = tid + j * THREADS;
-        const int r = c / (BK / 4), kc = c % (BK / 4);
-        const int k = kb + kc * 4;
-        const float* src = p.x;
-        bool ok = false;
-        if (k < K) {  // inC % 4 == 0: the 4 channels belong to one tap
-          const int tap = k / g.inC, ci = k - tap * g.inC;
-          const int kh = tap / g.fW, kw = tap - kh * g.fW;
-          const int iy = sY[r] + kh * g.dH, ix = sX[r] + kw * g.dW;
-          if (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW) {
-            ok = true;
-            src = p.x + ((static_cast<long long>(sB[r]) * g.inH + iy) * g.inW + ix) * g.inC + ci;
-          }
-        }
-        cpAsync16(as + r * AP + kc * 4, src, ok);
-      }
-#pragma unroll
-      for (int j = 0; j < B_CHUNKS / THREADS; j++) {
-        const int c = tid + j * THREADS;
-        const int kr = c / (BN / 4), nc = c % (BN / 4);
-        const int k = kb + kr, col = n0 + nc * 4;
-        const bool ok = k < K && col < g.outC;  // outC % 4 == 0: the 4 columns are all in or all out
-        cpAsync16(bs + kr * BP + nc * 4, ok ? p.w + static_cast<long long>(k) * g.outC + col : p.w, ok);
-      }
-    };
-
     float acc[MT][NT][4] = {};
-
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; s++) {
-      if (s < nk) load(s, s * BK);
-      cpAsyncCommit();  // (empty groups too: the wait below counts groups)
-    }
     for (int kt = 0; kt < nk; kt++) {
-      cpAsyncWait<STAGES - 2>();  // slice kt has landed (for this thread's copies) ...
-      if (kRound) {  // (this thread's own copies are visible to it after the wait)
-        float* as = As + (kt % STAGES) * BM * AP;
-        float* bs = Bs + (kt % STAGES) * BK * BP;
-#pragma unroll
-        for (int j = 0; j < A_CHUNKS / THREADS; j++) {
-          const int c = tid + j * THREADS;
-          roundTf32(as + (c / (BK / 4)) * AP + (c % (BK / 4)) * 4);
-        }
-#pragma unroll
-        for (int j = 0; j < B_CHUNKS / THREADS; j++) {
-          const int c = tid + j * THREADS;
-          roundTf32(bs + (c / (BN / 4)) * BP + (c % (BN / 4)) * 4);
-        }
-      }
-      __syncthreads();            // ... and for everyone's; slice kt - 1's buffer is free again
-      const int pf = kt + STAGES - 1;
-      if (pf < nk) load(pf % STAGES, pf * BK);
-      cpAsyncCommit();
-      const float* as = As + (kt % STAGES) * BM * AP;
-      const float* bs = Bs + (kt % STAGES) * BK * BP;
+      cpAsyncWait<STAGES - 2>();  // this slice has landed (for this thread's copies) ...
+      __syncthreads();            // ... and for everyone's; the previous slice's buffer is free again
+      copySlice(stage == 0 ? STAGES - 1 : stage - 1);
+      const float* as = As + stage * BM * AP;
+      const float* bs = Bs + stage * BK * BP;
+      stage = stage == STAGES - 1 ? 0 : stage + 1;
 #pragma unroll
       for (int ks = 0; ks < BK; ks += 8) {
         uint32_t aBig[MT][4], bBig[NT][2], aSmall[MT][4], bSmall[NT][2];
 #pragma unroll
         for (int i = 0; i < MT; i++) {
-          const float* a0 = as + (wm + i * 16 + gr) * AP + ks + tc;
-          const float v[4] = {a0[0], a0[8 * AP], a0[4], a0[8 * AP + 4]};
+          // one ldmatrix for the fragment: its four 8x8 b16 matrices are the 8-row x 4-float blocks (rows +0 / +8,
+          // k +0 / +4), and lane (g, t) receives the float at row g, column t of each, the tf32 A layout
+          float v[4];
+          ldmatrixX4(v, as + (wm + i * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * AP + ks + (lane >> 4) * 4);
 #pragma unroll
           for (int q = 0; q < 4; q++) {
-            aBig[i][q] = kRound ? __float_as_uint(v[q]) : toTf32(v[q]);
+            aBig[i][q] = toTf32(v[q]);
             if (kSplit) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
           }
         }
@@ -174,7 +197,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           const float v[2] = {b0[0], b0[4 * BP]};
 #pragma unroll
           for (int q = 0; q < 2; q++) {
-            bBig[j][q] = kRound ? __float_as_uint(v[q]) : toTf32(v[q]);
+            bBig[j][q] = toTf32(v[q]);
             if (kSplit) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
           }
         }
@@ -190,7 +213,6 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           }
       }
     }
-    cpAsyncWait<0>();  // only empty groups are left; the next item's prologue reuses the buffers
 
     // Accumulator fragment (i, j): rows wm + 16i + gr (+8), columns wn + 8j + 2tc (+1).
 #pragma unroll
@@ -213,10 +235,13 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           *reinterpret_cast<float2*>(er + col) = make_float2(v[0], v[1]);
         }
       }
-    // the last column tile of this group to finish truncates it
-    if (fused && completesGroup(t.groups, grp, nTiles, sLast))
-      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+    if (fused) {  // the last column tile of this group to finish truncates it
+      for (int r = tid; r < ng; r += THREADS) sP[r] = p.cand[k0 + r];  // (the previous truncation ended in a barrier)
+      if (completesGroup(t.groups, grp, nTiles, sLast))
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+    }
   }
+  cpAsyncWait<0>();  // only empty groups are left
 #else
   __trap();  // the host never picks this kernel below sm_80
 #endif
@@ -225,12 +250,11 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
 // Candidates below which a step takes the small tiles (enough blocks to fill the GPU with few rows).
 constexpr long long SMALL_ROWS = 4096;
 
-template <int BM, int BN, int WM, int WN, int BK, int STAGES, bool kRound>
+template <int BM, int BN, int WM, int WN, int BK, int STAGES, int VA>
 cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long long rowsBound, int sms, cudaStream_t s) {
   constexpr int bytes = smemBytes<BM, BN, BK, STAGES>();
   constexpr int threads = WM * WN * 32;
-  // kRound rounds in place: tf32x3 needs the float32 values (split runs the cvt path)
-  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, false> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, kRound>;
+  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, VA> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, VA>;
   static int resident[2] = {0, 0};  // blocks per multiprocessor, per split setting
   if (!resident[split]) {  // > 48 KiB of dynamic shared memory needs the opt-in
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
@@ -259,26 +283,28 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
   const Truncate none{};
   const Truncate& tr = t ? *t : none;
   const int sms = multiprocessors();
-  const bool wide = p.g.outC >= 256;
+  const bool wide = p.g.outC >= 256, f = t != nullptr;
+  const bool vecA = p.g.inC % 4 == 0 && aligned16(p.x);  // else 4-byte copies of A (e.g. 3 input channels)
   auto big = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    const bool f = t != nullptr;
+    if (!vecA) return wide ? launchShape<128, 128, 2, 4, 16, 3, 1>(p, tr, f, split, rows, sms, s)
+                           : launchShape<128, 64, 4, 2, 16, 3, 1>(p, tr, f, split, rows, sms, s);
     switch (gVariant) {  // the same values whatever the variant (see setVariant)
-      case 1: return wide ? launchShape<128, 128, 2, 4, 32, 3, false>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 32, 3, false>(p, tr, f, split, rows, sms, s);
-      case 2: return wide ? launchShape<128, 128, 2, 4, 16, 4, false>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 16, 4, false>(p, tr, f, split, rows, sms, s);
-      case 3: return wide ? launchShape<128, 128, 2, 4, 16, 3, true>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 16, 3, true>(p, tr, f, split, rows, sms, s);
-      default: return wide ? launchShape<128, 128, 2, 4, 16, 3, false>(p, tr, f, split, rows, sms, s)
-                           : launchShape<128, 64, 4, 2, 16, 3, false>(p, tr, f, split, rows, sms, s);
+      case 1: return wide ? launchShape<128, 128, 2, 4, 32, 3, 4>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 32, 3, 4>(p, tr, f, split, rows, sms, s);
+      case 2: return wide ? launchShape<128, 128, 2, 4, 16, 4, 4>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 16, 4, 4>(p, tr, f, split, rows, sms, s);
+      default: return wide ? launchShape<128, 128, 2, 4, 16, 3, 4>(p, tr, f, split, rows, sms, s)
+                           : launchShape<128, 64, 4, 2, 16, 3, 4>(p, tr, f, split, rows, sms, s);
     }
   };
   auto small = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    return launchShape<32, 64, 1, 2, 16, 3, false>(p, tr, t != nullptr, split, (rows < SMALL_ROWS ? rows : SMALL_ROWS), sms, s);
+    const long long bound = rows < SMALL_ROWS ? rows : SMALL_ROWS;
+    return vecA ? launchShape<32, 64, 1, 2, 16, 3, 4>(p, tr, f, split, bound, sms, s)
+                : launchShape<32, 64, 1, 2, 16, 3, 1>(p, tr, f, split, bound, sms, s);
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);

@@ -61,7 +61,9 @@ namespace {
 // always copies the same A rows of an item (its copy index fixes row and k offset), so their window origins live in
 // its registers, computed once per item when its copy cursor enters the item: no shared row table to double-buffer.
 template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, int VA>
-__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
+// (Resident blocks asked of the register allocator: 2 for 256 threads or 64 x 64 warp tiles (128 accumulators a
+// thread), else 4.)
+__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM) * (BN / WN) >= 64 * 64 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int THREADS = WM * WN * 32;
   constexpr int AP = BK + 4, BP = BN + 8;
@@ -295,6 +297,8 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
                           : launchShape<128, 64, 4, 2, 32, 3, 4>(p, tr, f, split, rows, sms, s);
       case 2: return wide ? launchShape<128, 128, 2, 4, 16, 4, 4>(p, tr, f, split, rows, sms, s)
                           : launchShape<128, 64, 4, 2, 16, 4, 4>(p, tr, f, split, rows, sms, s);
+      case 3: return wide ? launchShape<128, 128, 2, 2, 16, 3, 4>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 2, 1, 16, 3, 4>(p, tr, f, split, rows, sms, s);
       default: return wide ? launchShape<128, 128, 2, 4, 16, 3, 4>(p, tr, f, split, rows, sms, s)
                            : launchShape<128, 64, 4, 2, 16, 3, 4>(p, tr, f, split, rows, sms, s);
     }

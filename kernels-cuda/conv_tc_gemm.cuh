@@ -72,8 +72,9 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s);
 void setPipelined(bool on);
 bool pipelined();
 // Tile-loop variants of the big tiles, for A/B in benchmarks/cuda-kernels (all compute the same values):
-// 0 = K slices of 16, 3 in flight (default); 1 = slices of 32; 2 = 4 slices in flight. (Run 24 measured these
-// and a third, tf32 rounded once in shared memory: none beat the default.)
+// 0 = K slices of 16, 3 in flight (default); 1 = slices of 32; 2 = 4 slices in flight (run 24: neither beats the
+// default, nor did tf32 rounded once in shared memory); 3 = warp tiles of 64 x 64 (4 or 2 warps a block: half the
+// fragment loads per mma, fewer warps).
 void setVariant(int v);
 
 }  // namespace tc

@@ -18,13 +18,6 @@ __device__ __forceinline__ void cpAsync16(float* smem, const float* gmem, bool v
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
 #endif
 }
-// 4-byte copy (.ca: the only form below 16 bytes), zero-filled when !valid.
-__device__ __forceinline__ void cpAsync4(float* smem, const float* gmem, bool valid) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 4 : 0));
-#endif
-}
 // Four 8x8 b16 matrices from shared memory (lane l gives the address of row l % 8 of matrix l / 8; 16-byte aligned).
 __device__ __forceinline__ void ldmatrixX4(float (&v)[4], const float* rowAddr) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -49,8 +42,7 @@ __device__ __forceinline__ void cpAsyncWait() {
 namespace {
 
 // A block: BM rows x BN output channels, WM x WN warps, each warp (BM / WM) x (BN / WN) as 16 x 8 mma tiles.
-// K goes in slices of BK (16 or 32), STAGES slices in flight. VA: floats per A copy (4: 16-byte cp.async of 4 input
-// channels of one tap, needs inC % 4 == 0 and x 16-byte aligned; 1: 4-byte copies, any inC, e.g. a first layer's 3).
+// K goes in slices of BK (16 or 32), STAGES slices in flight; 16-byte copies of 4 input channels of one tap.
 // Shared (dynamic, smemBytes<...>()): As[STAGES][BM][BK + 4] (row = candidate, k contiguous: the copies land whole;
 // A fragments come by ldmatrix, whose 8 row reads at pitch 80 / 144 bytes cover distinct banks), Bs[STAGES][BK][BN + 8] (fragment
 // reads: banks 8t + g). Grid-stride over (candidate group, column tile) items.
@@ -60,14 +52,15 @@ namespace {
 // pointwise layers) keeps STAGES - 1 slices in flight all the time instead of draining at every item. Each thread
 // always copies the same A rows of an item (its copy index fixes row and k offset), so their window origins live in
 // its registers, computed once per item when its copy cursor enters the item: no shared row table to double-buffer.
-template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, int VA>
-// (Resident blocks asked of the register allocator: 2 for 256 threads or 64 x 64 warp tiles (128 accumulators a
-// thread), else 4.)
-__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM) * (BN / WN) >= 64 * 64 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
+// Item and row indices are 32-bit (rows x outC < 2^31, the hosts check it): a 64-bit division or modulo per slice is
+// a subroutine call, and Nsight Compute showed its branch and instruction-fetch stalls.
+template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES>
+__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int THREADS = WM * WN * 32;
   constexpr int AP = BK + 4, BP = BN + 8;
   constexpr int WTM = BM / WM, WTN = BN / WN, MT = WTM / 16, NT = WTN / 8;
+  constexpr int VA = 4;  // floats per A copy
   constexpr int A_PER_ROW = BK / VA, A_ROWS = BM * A_PER_ROW / THREADS, B_CHUNKS = BK * BN / 4;
   static_assert(MT * 16 == WTM && NT * 8 == WTN, "warp tile must be a multiple of 16 x 8");
   static_assert(THREADS % A_PER_ROW == 0 && (BM * A_PER_ROW) % THREADS == 0, "A copies: fixed k offset per thread");
@@ -80,10 +73,10 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
 
   const Geom& g = p.g;
   const int outPlane = g.outH * g.outW;
-  const long long n = p.cand ? static_cast<long long>(*p.count) : static_cast<long long>(g.batch) * outPlane;
+  const int n = p.cand ? static_cast<int>(*p.count) : g.batch * outPlane;
   if (n < p.minRows || n >= p.maxRows) return;  // another tile shape's step
   const int nTiles = (g.outC + BN - 1) / BN;
-  const long long items = (n + BM - 1) / BM * nTiles;
+  const int items = (n + BM - 1) / BM * nTiles;
   const int K = g.fH * g.fW * g.inC;
   const int nk = (K + BK - 1) / BK;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -93,22 +86,21 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
   constexpr int A_ROW_STEP = THREADS / A_PER_ROW;
 
   // the copy cursor: (item, slice) of the next slice to copy, and the window origins of its item's rows
-  long long cItem = blockIdx.x;
-  int cKt = 0;
+  int cItem = blockIdx.x, cKt = 0, cN0 = 0;
   int rowY[A_ROWS], rowX[A_ROWS];
   long long rowOff[A_ROWS];  // element offset of the row's window origin (b, yc, xc, channel 0); may be < 0
-  auto enterItem = [&](long long item) {
-    const long long grp = item / nTiles;
-    const bool first = item - grp * nTiles == 0;
-    const long long k0 = grp * BM;
+  auto enterItem = [&](int item) {
+    const int grp = item / nTiles, nt = item - grp * nTiles;
+    const int k0 = grp * BM;
+    cN0 = nt * BN;
 #pragma unroll
     for (int j = 0; j < A_ROWS; j++) {
       const int r = aRow0 + j * A_ROW_STEP;
       int b = 0, yc = -(1 << 28), xc = 0;  // rows past the end: outside every window, zero-filled
       if (k0 + r < n) {
-        const int op = p.cand ? p.cand[k0 + r] : static_cast<int>(k0 + r);
+        const int op = p.cand ? p.cand[k0 + r] : k0 + r;
         windowOrigin(op, g.outH, g.outW, g.sH, g.sW, g.padT, g.padL, b, yc, xc);
-        if (first && aK == 0 && p.macs)
+        if (nt == 0 && aK == 0 && p.macs)
           atomicAdd(p.macs, static_cast<unsigned long long>(inBoundsTaps(yc, xc, g.fH, g.fW, g.dH, g.dW, g.inH, g.inW)) * g.inC * g.outC);
       }
       rowY[j] = yc;
@@ -141,15 +133,13 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
         const bool ok = kIn && iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
         float* dst = as + (aRow0 + j * A_ROW_STEP) * AP + aK;
         const float* src = ok ? p.x + rowOff[j] + tapOff : p.x;
-        if (VA == 4) cpAsync16(dst, src, ok);
-        else cpAsync4(dst, src, ok);
+        cpAsync16(dst, src, ok);
       }
-      const int n0 = static_cast<int>(cItem % nTiles) * BN;
 #pragma unroll
       for (int j = 0; j < B_CHUNKS / THREADS; j++) {
         const int c = tid + j * THREADS;
         const int kr = c / (BN / 4), nc = c % (BN / 4);
-        const int kk = kb + kr, col = n0 + nc * 4;
+        const int kk = kb + kr, col = cN0 + nc * 4;
         const bool ok = kk < K && col < g.outC;  // outC % 4 == 0: the 4 columns are all in or all out
         cpAsync16(bs + kr * BP + nc * 4, ok ? p.w + static_cast<long long>(kk) * g.outC + col : p.w, ok);
       }
@@ -164,11 +154,10 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
 #pragma unroll
   for (int s = 0; s < STAGES - 1; s++) copySlice(s);
   int stage = 0;  // the stage of the slice computed next
-  for (long long item = blockIdx.x; item < items; item += gridDim.x) {
-    const long long grp = item / nTiles;
-    const int nt = static_cast<int>(item - grp * nTiles);
-    const long long k0 = grp * BM;
-    const int ng = static_cast<int>(min(static_cast<long long>(BM), n - k0));
+  for (int item = blockIdx.x; item < items; item += gridDim.x) {
+    const int grp = item / nTiles, nt = item - grp * nTiles;
+    const int k0 = grp * BM;
+    const int ng = min(BM, n - k0);
     const int n0 = nt * BN;
     float acc[MT][NT][4] = {};
     for (int kt = 0; kt < nk; kt++) {
@@ -223,7 +212,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
       for (int h = 0; h < 2; h++) {
         const int r = wm + i * 16 + gr + h * 8;
         if (r >= ng) continue;
-        float* er = p.e + (k0 + r) * g.outC;
+        float* er = p.e + static_cast<long long>(k0 + r) * g.outC;
 #pragma unroll
         for (int j = 0; j < NT; j++) {
           const int col = n0 + wn + j * 8 + tc * 2;
@@ -252,11 +241,11 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 || (BM / WM)
 // Candidates below which a step takes the small tiles (enough blocks to fill the GPU with few rows).
 constexpr long long SMALL_ROWS = 4096;
 
-template <int BM, int BN, int WM, int WN, int BK, int STAGES, int VA>
+template <int BM, int BN, int WM, int WN, int BK, int STAGES>
 cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long long rowsBound, int sms, cudaStream_t s) {
   constexpr int bytes = smemBytes<BM, BN, BK, STAGES>();
   constexpr int threads = WM * WN * 32;
-  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, VA> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, VA>;
+  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES>;
   static int resident[2] = {0, 0};  // blocks per multiprocessor, per split setting
   if (!resident[split]) {  // > 48 KiB of dynamic shared memory needs the opt-in
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
@@ -286,29 +275,26 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
   const Truncate& tr = t ? *t : none;
   const int sms = multiprocessors();
   const bool wide = p.g.outC >= 256, f = t != nullptr;
-  const bool vecA = p.g.inC % 4 == 0 && aligned16(p.x);  // else 4-byte copies of A (e.g. 3 input channels)
+  // K slices of 32 from K = 96 (run 25: 3-12% faster there, slower on the 24- and 48-channel layers); the slice
+  // size does not change the k order, hence not the values
+  const int K = p.g.fH * p.g.fW * p.g.inC;
+  const int variant = gVariant ? gVariant : (K >= 96 ? 2 : 1);
   auto big = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    if (!vecA) return wide ? launchShape<128, 128, 2, 4, 16, 3, 1>(p, tr, f, split, rows, sms, s)
-                           : launchShape<128, 64, 4, 2, 16, 3, 1>(p, tr, f, split, rows, sms, s);
-    switch (gVariant) {  // the same values whatever the variant (see setVariant)
-      case 1: return wide ? launchShape<128, 128, 2, 4, 32, 3, 4>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 32, 3, 4>(p, tr, f, split, rows, sms, s);
-      case 2: return wide ? launchShape<128, 128, 2, 4, 16, 4, 4>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 16, 4, 4>(p, tr, f, split, rows, sms, s);
-      case 3: return wide ? launchShape<128, 128, 2, 2, 16, 3, 4>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 2, 1, 16, 3, 4>(p, tr, f, split, rows, sms, s);
-      default: return wide ? launchShape<128, 128, 2, 4, 16, 3, 4>(p, tr, f, split, rows, sms, s)
-                           : launchShape<128, 64, 4, 2, 16, 3, 4>(p, tr, f, split, rows, sms, s);
+    switch (variant) {  // the same values whatever the variant (see setVariant)
+      case 2: return wide ? launchShape<128, 128, 2, 4, 32, 3>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 32, 3>(p, tr, f, split, rows, sms, s);
+      case 3: return wide ? launchShape<128, 128, 2, 4, 16, 4>(p, tr, f, split, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 16, 4>(p, tr, f, split, rows, sms, s);
+      default: return wide ? launchShape<128, 128, 2, 4, 16, 3>(p, tr, f, split, rows, sms, s)
+                           : launchShape<128, 64, 4, 2, 16, 3>(p, tr, f, split, rows, sms, s);
     }
   };
   auto small = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    const long long bound = rows < SMALL_ROWS ? rows : SMALL_ROWS;
-    return vecA ? launchShape<32, 64, 1, 2, 16, 3, 4>(p, tr, f, split, bound, sms, s)
-                : launchShape<32, 64, 1, 2, 16, 3, 1>(p, tr, f, split, bound, sms, s);
+    return launchShape<32, 64, 1, 2, 16, 3>(p, tr, f, split, rows < SMALL_ROWS ? rows : SMALL_ROWS, sms, s);
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);

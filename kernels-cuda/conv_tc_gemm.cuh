@@ -6,9 +6,10 @@
 // Why another kernel beside dense_conv_tc.cu's convGemmTc: that one stages each K slice through registers
 // (scalar loads, one slice in flight), so on the H100 it is load-latency bound and barely faster than the
 // float32 SIMT kernel. Here every slice is copied global -> shared with 16-byte cp.async (4 input channels
-// of one tap, or 4 output channels of one filter row; 4-byte copies of x when inC % 4 != 0, e.g. a first layer's
-// 3 channels), STAGES slices in flight across the block's items, zero-fill for padding and for rows / columns past
-// the end. Needs outC % 4 == 0 and a 16-byte aligned w (usable()).
+// of one tap, or 4 output channels of one filter row), STAGES slices in flight across the block's items, zero-fill
+// for padding and for rows / columns past the end. Needs inC % 4 == 0, outC % 4 == 0 and 16-byte aligned x, w
+// (usable()). (4-byte copies for inC % 4 != 0 were tried on the first layer, 3 channels: slower than
+// dense_conv_tc.cu's staged kernel, run 25.)
 //
 // Values: each output sums k in increasing order of 8-wide mma steps (tf32: one product per term; tf32x3:
 // small*big + big*small + big*big, dense_conv_tc.cu explains the split); a row's value does not depend on
@@ -54,11 +55,9 @@ struct Truncate {
 };
 
 inline bool aligned16(const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; }
-// The layouts this kernel reads with 16-byte copies of w (x: 16-byte copies when inC % 4 == 0 and x is aligned,
-// else 4-byte ones; e only needs 8 bytes: float2 stores).
+// The layouts this kernel reads with 16-byte copies (e only needs 8 bytes: float2 stores).
 inline bool usable(const Geom& g, const void* x, const void* w, const void* e) {
-  (void)x;
-  return g.outC % 4 == 0 && aligned16(w) && (reinterpret_cast<uintptr_t>(e) & 7) == 0;
+  return g.inC % 4 == 0 && g.outC % 4 == 0 && aligned16(x) && aligned16(w) && (reinterpret_cast<uintptr_t>(e) & 7) == 0;
 }
 
 // Launches the tile shape(s) for the rows: a dense run (p.cand null) gets the shape that suits its row count;
@@ -72,9 +71,8 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s);
 void setPipelined(bool on);
 bool pipelined();
 // Tile-loop variants of the big tiles, for A/B in benchmarks/cuda-kernels (all compute the same values):
-// 0 = K slices of 16, 3 in flight (default); 1 = slices of 32; 2 = 4 slices in flight (run 24: neither beats the
-// default, nor did tf32 rounded once in shared memory); 3 = warp tiles of 64 x 64 (4 or 2 warps a block: half the
-// fragment loads per mma, fewer warps).
+// 0 = the default: K slices of 32 from K = 96, else 16, 3 in flight; 1 = slices of 16; 2 = slices of 32; 3 = slices
+// of 16, 4 in flight. (Runs 24-25 also tried tf32 rounded once in shared memory and 64 x 64 warp tiles: slower.)
 void setVariant(int v);
 
 }  // namespace tc

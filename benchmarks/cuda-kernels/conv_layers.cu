@@ -64,10 +64,10 @@ int main(int argc, char** argv) {
   printf("device %s, B=%d, input %dx%d (HxW)\n", prop.name, B, H, W);
   std::vector<Layer> layers;
   for (const Layer& l : posenetLayers(H, W)) if (only.empty() || l.name.find(only) != std::string::npos) layers.push_back(l);
-  // variant: conv_tc_gemm.cuh setVariant (1 = K slices of 32, 2 = 4 slices in flight, 3 = 64 x 64 warp tiles)
+  // variant: conv_tc_gemm.cuh setVariant (0 = default, 1 = K slices of 16, 2 = slices of 32, 3 = 4 slices in flight)
   struct Mode { const char* name; int precision; bool pipelined; int variant; };
   const Mode modes[] = {{"fp32", CP_FP32, true, 0}, {"tf32-staged", CP_TF32, false, 0}, {"tf32", CP_TF32, true, 0},
-                        {"tf32-bk32", CP_TF32, true, 1}, {"tf32-4stages", CP_TF32, true, 2}, {"tf32-warp64", CP_TF32, true, 3},
+                        {"tf32-bk16", CP_TF32, true, 1}, {"tf32-bk32", CP_TF32, true, 2}, {"tf32-4stages", CP_TF32, true, 3},
                         {"tf32x3-staged", CP_TF32X3, false, 0}, {"tf32x3", CP_TF32X3, true, 0}};
   const int NM = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));

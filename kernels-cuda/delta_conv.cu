@@ -17,6 +17,7 @@
 #include "delta_common.cuh"
 #include "delta_conv.cuh"
 #include "conv_tc_gemm.cuh"
+#include "conv_small_k.cuh"
 
 namespace delta_cuda {
 namespace {
@@ -368,9 +369,12 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     const int perPixel = vec4 ? g.outC / 4 : g.outC;
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
-  } else if (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e)) {
-    // tensor cores (the backend's conv precision): the same kernel and k order as the dense conv's, so a
-    // candidate recomputed from unchanged inputs gets the dense run's value bit for bit
+  } else if (smallk::usable(tcGeom) ||
+             (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e))) {
+    // Few input channels (the first layer): conv_small_k.cu, which the dense conv also takes for such a layer,
+    // in float32 whatever the precision setting. Else tensor cores (the backend's conv precision): the same
+    // kernel and k order as the dense conv's. Either way a candidate recomputed from unchanged inputs gets the
+    // dense run's value bit for bit.
     tc::Conv c{};
     c.g = tcGeom;
     c.x = p.x;
@@ -386,6 +390,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     c.macs = p.macs;
     tc::Truncate tt{};
     if (t) tt = tc::Truncate{t->vals, t->thr, t->list, t->listCount, t->nonFinite, t->groups};
+    if (smallk::usable(tcGeom)) return smallk::launch(c, t ? &tt : nullptr, stream);
     return tc::launch(c, t ? &tt : nullptr, convPrecisionSetting() == 1, stream);
   } else {
     // both launched; each reads the candidate count on the device and only one of them works

@@ -251,6 +251,7 @@ cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeo
   // Enough 128 x 64 tiles to fill the GPU (>= ~2 waves of 132 SMs)? Otherwise smaller tiles.
   const bool bigTiles = ((M + 127) / 128) * ((g.OC + 63) / 64) >= 264;
   cudaError_t tcErr = cudaSuccess;
+  if (launchConv2dSmallK(x, w, y, g, e, s, &tcErr)) return tcErr;
   if (launchConv2dTensorCore(x, w, y, g, e, s, plain, bigTiles, &tcErr)) return tcErr;
   if (bigTiles) return launchGemm<128, 64, 16, 8, 4>(x, w, y, g, e, s, plain);
   return launchGemm<64, 32, 16, 4, 2>(x, w, y, g, e, s, plain);

@@ -44,6 +44,11 @@ bool tensorCoreConvAvailable();
 bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
                             bool plain, bool bigTiles, cudaError_t* err);
 
+// Launches conv_small_k.cuh's kernel when the layer is one it takes (few input channels: the first layer of an
+// image model), whatever the precision setting (returns false otherwise; *err gets the launch status).
+bool launchConv2dSmallK(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                        cudaError_t* err);
+
 cudaError_t launchConv2d(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s);
 // The 3x3 depthwise kernel that computes 4 outputs of a row per thread (on by default; off: the one-output
 // kernel, for A/B in benchmarks/cuda-kernels).

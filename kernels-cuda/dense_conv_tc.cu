@@ -18,6 +18,7 @@
 #include "dense_conv.cuh"
 #include "conv_gemm_tile.cuh"
 #include "conv_tc_gemm.cuh"
+#include "conv_small_k.cuh"
 #include "tc_mma.cuh"
 
 namespace delta_cuda {
@@ -143,27 +144,44 @@ void setConvPrecision(int p) { gConvPrecision = p; }
 int convPrecisionSetting() { return gConvPrecision; }
 bool tensorCoreConvAvailable() { return deviceMajor() >= 8; }
 
+namespace {
+// The launch record of the kernels shared with the delta conv (conv_tc_gemm.cuh, conv_small_k.cuh) for a dense
+// run: every output pixel is a row. They speak delta_common.cuh's activation codes (the same functions, tfjs-cpu
+// expressions).
+tc::Conv denseRecord(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e) {
+  static const int32_t kAct[] = {0 /*linear*/, 1 /*relu*/, 2 /*relu6*/, 4 /*prelu*/, 3 /*leakyrelu*/, 5 /*elu*/, 6 /*sigmoid*/};
+  tc::Conv p{};
+  p.g = tc::Geom{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL};
+  p.x = x;
+  p.w = w;
+  p.bias = e.bias;
+  p.alpha = e.alpha;
+  p.alphaSize = e.alphaSize > 0 ? e.alphaSize : 1;
+  p.act = e.act >= 0 && e.act < 7 ? kAct[e.act] : 0;
+  p.leaky = e.leaky;
+  p.e = y;
+  return p;
+}
+}  // namespace
+
+bool launchConv2dSmallK(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
+                        cudaError_t* err) {
+  if (g.mult != 1) return false;
+  const tc::Conv p = denseRecord(x, w, y, g, e);
+  if (!smallk::usable(p.g)) return false;
+  *err = smallk::launch(p, nullptr, s);
+  return true;
+}
+
 bool launchConv2dTensorCore(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& e, cudaStream_t s,
                             bool plain, bool bigTiles, cudaError_t* err) {
   if (gConvPrecision == CP_FP32 || !tensorCoreConvAvailable()) return false;
   const bool split = gConvPrecision == CP_TF32X3;
-  const tc::Geom tg{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL};
+  const tc::Conv p = denseRecord(x, w, y, g, e);
   // The pipelined kernel from 4096 rows (below, the staged one here is faster: run 20 of
   // benchmarks/results/cuda-kernels-h100). Both sum the same tf32 products in the same order: the same values.
   const long long rows = static_cast<long long>(g.N) * g.OH * g.OW;
-  if (g.mult == 1 && rows >= 4096 && tc::pipelined() && tc::usable(tg, x, w, y)) {
-    // the pipelined kernel speaks delta_common.cuh's activation codes (same functions, tfjs-cpu expressions)
-    static const int32_t kAct[] = {0 /*linear*/, 1 /*relu*/, 2 /*relu6*/, 4 /*prelu*/, 3 /*leakyrelu*/, 5 /*elu*/, 6 /*sigmoid*/};
-    tc::Conv p{};
-    p.g = tg;
-    p.x = x;
-    p.w = w;
-    p.bias = e.bias;
-    p.alpha = e.alpha;
-    p.alphaSize = e.alphaSize > 0 ? e.alphaSize : 1;
-    p.act = e.act >= 0 && e.act < 7 ? kAct[e.act] : 0;
-    p.leaky = e.leaky;
-    p.e = y;
+  if (g.mult == 1 && rows >= 4096 && tc::pipelined() && tc::usable(p.g, x, w, y)) {
     *err = tc::launch(p, nullptr, split, s);
     return true;
   }

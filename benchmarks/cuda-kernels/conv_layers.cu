@@ -6,7 +6,7 @@
 // bench cannot give: an A/B of kernels on the same buffers, without the host's per-call work.
 //
 //   nvcc -O3 -std=c++17 -arch=sm_90 -o conv_layers benchmarks/cuda-kernels/conv_layers.cu \
-//     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu
+//     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu kernels-cuda/conv_small_k.cu
 //   ./conv_layers [B] [H] [W] [json-out] [layer-name-part]     (default 32 577 769: vtest.avi's 769x577)
 #include <algorithm>
 #include <cmath>
@@ -17,6 +17,7 @@
 #include <cuda_runtime.h>
 #include "../../kernels-cuda/dense_conv.cuh"
 #include "../../kernels-cuda/conv_tc_gemm.cuh"
+#include "../../kernels-cuda/conv_small_k.cuh"
 
 using namespace delta_cuda;
 
@@ -65,10 +66,12 @@ int main(int argc, char** argv) {
   std::vector<Layer> layers;
   for (const Layer& l : posenetLayers(H, W)) if (only.empty() || l.name.find(only) != std::string::npos) layers.push_back(l);
   // variant: conv_tc_gemm.cuh setVariant (0 = default, 1 = K slices of 16, 2 = slices of 32, 3 = 4 slices in flight)
-  struct Mode { const char* name; int precision; bool pipelined; int variant; };
-  const Mode modes[] = {{"fp32", CP_FP32, true, 0}, {"tf32-staged", CP_TF32, false, 0}, {"tf32", CP_TF32, true, 0},
-                        {"tf32-bk16", CP_TF32, true, 1}, {"tf32-bk32", CP_TF32, true, 2}, {"tf32-4stages", CP_TF32, true, 3},
-                        {"tf32x3-staged", CP_TF32X3, false, 0}, {"tf32x3", CP_TF32X3, true, 0}};
+  // smallK: conv_small_k.cuh takes the layers with few input channels (conv0); off: the GEMM kernels as before
+  struct Mode { const char* name; int precision; bool pipelined; int variant; bool smallK; };
+  const Mode modes[] = {{"fp32", CP_FP32, true, 0, true}, {"tf32-staged", CP_TF32, false, 0, true}, {"tf32", CP_TF32, true, 0, true},
+                        {"tf32-bk16", CP_TF32, true, 1, true}, {"tf32-bk32", CP_TF32, true, 2, true}, {"tf32-4stages", CP_TF32, true, 3, true},
+                        {"tf32x3-staged", CP_TF32X3, false, 0, true}, {"tf32x3", CP_TF32X3, true, 0, true},
+                        {"fp32-noSmallK", CP_FP32, true, 0, false}, {"tf32-noSmallK", CP_TF32, true, 0, false}};
   const int NM = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));
   cudaStream_t st;
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
       setConvPrecision(modes[mi].precision);
       tc::setPipelined(modes[mi].pipelined);
       tc::setVariant(modes[mi].variant);
+      smallk::setEnabled(modes[mi].smallK);
       auto run = [&]() { CK(l.depthwise ? launchDepthwise(dx, dw, dy, g, ep, st) : launchConv2d(dx, dw, dy, g, ep, st)); };
       for (int i = 0; i < WARMUP; i++) run();
       CK(cudaStreamSynchronize(st));

@@ -13,7 +13,9 @@ export DELTA_CUDA_BUILD=/tmp/dcb
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
 buildLayers() {  # $1 = source root, $2 = binary
   local o=/tmp/cl-$(basename $2); mkdir -p $o
-  for f in benchmarks/cuda-kernels/conv_layers.cu kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu; do
+  for f in benchmarks/cuda-kernels/conv_layers.cu kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu \
+           kernels-cuda/conv_small_k.cu; do
+    [ -f $1/$f ] || continue  # an older tree may not have every file
     nvcc -O3 -std=c++17 -arch=sm_90 -c $1/$f -o $o/$(basename $f .cu).o & done
   wait; nvcc -arch=sm_90 -o $2 $o/*.o
 }

@@ -103,6 +103,23 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
     });
   }
 
+  // Layers with few input channels (the RGB first layer: inC <= 4, small K) run kernels-cuda/conv_small_k.cu for
+  // their dense runs and their delta steps alike, in float32 whatever the conv precision: under tf32 they must
+  // match cpu to float32 rounding (EXACT tolerance), seed and every step (before, the seed ran the tf32 staged
+  // kernel and the steps the SIMT one: tf32 error and spurious changes in exact mode).
+  describe('conv precision tf32: layers with few input channels stay float32 (conv_small_k)', () => {
+    beforeAll(() => { if (!why) configureDeltaCuda({convPrecision: 'tf32'}); });
+    afterAll(() => { if (!why) configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION}); });
+    const smallK = caseBuilders({
+      seedPrefix: 'cuda-small-k', perSpec: 4, chainCases: 1, channels: [1, 3, 4],
+      convIn: [1, 2, 3, 4], convOut: [3, 8, 24, 37, 70], depthwiseIn: [4],
+    });
+    for (const [group, make] of [
+      ['FusedConv2D relu6 +bias (first layer, tf32)', smallK.convCase('FusedConv2D', 'relu6', true)],
+      ['FusedConv2D prelu +bias (first layer, tf32)', smallK.convCase('FusedConv2D', 'prelu', true)],
+    ] as Array<[string, CaseMaker]>) kernelSpecs(group, make(group), ['exact', 'threshold']);
+  });
+
   // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every
   // conv step that can take it (inputs that are tensors: the chain's depthwise); MAC checks exempt (a dense
   // step performs the dense MACs by design).

@@ -50,6 +50,11 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     // tiles), K = 180 (not a multiple of 16), dilation; a strided 1x1 with a partial column tile (Cout 44)
     {x: [2, 40, 60, 20], f: [3, 3, 20, 256], s: 1, pad: 'same', d: 2},
     {x: [1, 70, 66, 36], f: [1, 1, 36, 44], s: 2, pad: 'valid'},
+    // few input channels (kernels-cuda/conv_small_k.cu, float32 under every precision): outC 37 = two passes of 32
+    // output channels, the last partial; inC 4; a dilated 1-channel filter
+    {x: [2, 23, 29, 1], f: [5, 5, 1, 37], s: 1, pad: 'same'},
+    {x: [1, 40, 36, 4], f: [3, 3, 4, 16], s: 2, pad: 'same'},
+    {x: [1, 31, 17, 2], f: [3, 3, 2, 70], s: 1, pad: 'same', d: 2},
   ];
   // fp32: the SIMT kernel (the default; below sm_80 every precision runs this kernel)
   describe('conv precision fp32', () => {
@@ -105,6 +110,17 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     expect(err.tf32).toBeGreaterThan(1e-5);   // TF32 products: the tensor cores ran
     expect(err.tf32).toBeLessThan(5e-3);
   });
+  it('conv precision tf32: a layer with few input channels (RGB first layer) stays float32 (conv_small_k.cu)', async () => {
+    for (const p of ['tf32', 'tf32x3', 'fp32'] as const) {
+      configureDeltaCuda({convPrecision: p});
+      await check(() => tf.fused.conv2d({
+        x: rnd(95, [2, 57, 49, 3]) as tf.Tensor4D, filter: rnd(96, [3, 3, 3, 24]) as tf.Tensor4D, strides: 2, pad: 'same',
+        bias: rnd(97, [24]), activation: 'relu6',
+      }), CONV_TOL);
+    }
+    configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION});
+  });
+
   it('configureDeltaCuda rejects an unknown conv precision', () => {
     expect(() => configureDeltaCuda({convPrecision: 'fp16' as ConvPrecision})).toThrowError(/unknown conv precision "fp16"/);
   });

@@ -8,6 +8,7 @@ namespace smallk {
 namespace {
 
 bool gEnabled = true;
+bool gWide = false;
 
 // Output channels per pass (OCB: accumulators per thread; 8..32) and the filter's padded width in shared memory.
 struct Shape {
@@ -22,7 +23,7 @@ Shape shapeOf(const tc::Geom& g) {
 }
 
 template <int OCB>
-__global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, bool fused) {
+__global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, bool fused, bool vec4) {
   extern __shared__ __align__(16) float smem[];
   __shared__ int sPix[ROWS], sProp[32];
   const tc::Geom& g = p.g;
@@ -65,7 +66,13 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
         const int ix = xc + kw * g.dW;
         const bool in = rowIn && ix >= 0 && ix < g.inW;
         const float* xp = p.x + (in ? ((b * g.inH + iy) * g.inW + ix) * g.inC : 0);
-        for (int ci = 0; ci < g.inC; ci++, a += ROWS) *a = in ? __ldg(xp + ci) : 0.f;
+        int ci = 0;
+        if (vec4)  // inC % 4 == 0, x 16-byte aligned: 16-byte loads
+          for (; ci < g.inC; ci += 4, a += 4 * ROWS) {
+            const float4 v = in ? __ldg(reinterpret_cast<const float4*>(xp + ci)) : make_float4(0.f, 0.f, 0.f, 0.f);
+            a[0] = v.x; a[ROWS] = v.y; a[2 * ROWS] = v.z; a[3 * ROWS] = v.w;
+          }
+        for (; ci < g.inC; ci++, a += ROWS) *a = in ? __ldg(xp + ci) : 0.f;
       }
     }
     // (a thread reads back only its own column of As: no barrier before the multiply)
@@ -114,12 +121,26 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
 }  // namespace
 
 bool usable(const tc::Geom& g) {
-  if (!gEnabled || g.inC < 1 || g.inC > MAX_IN_CHANNELS || g.outC < 1 || g.fH < 1 || g.fW < 1) return false;
+  if (!gEnabled || g.inC < 1 || (g.inC > MAX_IN_CHANNELS && !gWide) || g.outC < 1 || g.fH < 1 || g.fW < 1) return false;
   if (static_cast<long long>(g.fH) * g.fW * g.inC > MAX_K) return false;
   const long long rows = static_cast<long long>(g.batch) * g.outH * g.outW;
   if (rows * g.outC >= (1ll << 31) || static_cast<long long>(g.batch) * g.inH * g.inW * g.inC >= (1ll << 31)) return false;
-  return shapeOf(g).bytes <= MAX_SMEM;
+  return shapeOf(g).bytes <= (gWide ? MAX_SMEM_WIDE : MAX_SMEM);
 }
+
+namespace {
+template <int OCB>
+cudaError_t launchOcb(const tc::Conv& p, const tc::Truncate& t, bool fused, bool vec4, unsigned grid, size_t bytes, cudaStream_t s) {
+  static bool optedIn = false;  // > 48 KiB of dynamic shared memory needs the opt-in (the wide variant only)
+  if (bytes > 48 * 1024 && !optedIn) {
+    const cudaError_t err = cudaFuncSetAttribute(convSmallK<OCB>, cudaFuncAttributeMaxDynamicSharedMemorySize, MAX_SMEM_WIDE);
+    if (err != cudaSuccess) return err;
+    optedIn = true;
+  }
+  convSmallK<OCB><<<grid, ROWS, bytes, s>>>(p, t, fused, vec4);
+  return cudaGetLastError();
+}
+}  // namespace
 
 cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s) {
   const long long rows = static_cast<long long>(p.g.batch) * p.g.outH * p.g.outW;
@@ -131,17 +152,18 @@ cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s) {
   const unsigned grid = gridFor((rows + ROWS - 1) / ROWS, 1, static_cast<unsigned>(std::max<long long>(1, perSm) * multiprocessors()));
   const size_t bytes = static_cast<size_t>(sh.bytes);
   const tc::Truncate& tr = t ? *t : none;
+  const bool vec4 = p.g.inC % 4 == 0 && tc::aligned16(p.x);
   switch (sh.ocb) {
-    case 8: convSmallK<8><<<grid, ROWS, bytes, s>>>(p, tr, t != nullptr); break;
-    case 16: convSmallK<16><<<grid, ROWS, bytes, s>>>(p, tr, t != nullptr); break;
-    case 24: convSmallK<24><<<grid, ROWS, bytes, s>>>(p, tr, t != nullptr); break;
-    default: convSmallK<32><<<grid, ROWS, bytes, s>>>(p, tr, t != nullptr); break;
+    case 8: return launchOcb<8>(p, tr, t != nullptr, vec4, grid, bytes, s);
+    case 16: return launchOcb<16>(p, tr, t != nullptr, vec4, grid, bytes, s);
+    case 24: return launchOcb<24>(p, tr, t != nullptr, vec4, grid, bytes, s);
+    default: return launchOcb<32>(p, tr, t != nullptr, vec4, grid, bytes, s);
   }
-  return cudaGetLastError();
 }
 
 void setEnabled(bool on) { gEnabled = on; }
 bool enabled() { return gEnabled; }
+void setWide(bool on) { gWide = on; }
 
 }  // namespace smallk
 }  // namespace delta_cuda

@@ -29,6 +29,7 @@ constexpr int ROWS = 128;         // rows per work item = threads per block
 constexpr int MAX_IN_CHANNELS = 4;
 constexpr int MAX_K = 64;         // fH * fW * inC
 constexpr int MAX_SMEM = 48 * 1024;
+constexpr int MAX_SMEM_WIDE = 96 * 1024;
 
 // The layers this kernel takes (both the dense conv and the delta conv ask this, so that a layer's dense run
 // and its delta steps use the same kernel): inC <= 4, K <= 64, the filter and the row tile within 48 KiB of
@@ -40,6 +41,9 @@ cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s);
 // Off: layers go to the GEMM kernels as before (A/B in benchmarks/cuda-kernels; default on).
 void setEnabled(bool on);
 bool enabled();
+// Experiment (off by default; benchmarks/cuda-kernels A/B): also take layers with more input channels when K <= 64
+// (the 24- and 48-channel pointwise layers), with up to 96 KiB of shared memory.
+void setWide(bool on);
 
 }  // namespace smallk
 }  // namespace delta_cuda

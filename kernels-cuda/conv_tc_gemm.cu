@@ -1,5 +1,6 @@
 // Kernel and launcher of conv_tc_gemm.cuh (see there for the contract).
 #include "conv_tc_gemm.cuh"
+#include <type_traits>
 #include "delta_common.cuh"
 #include "tc_mma.cuh"
 
@@ -205,27 +206,48 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
       }
     }
 
-    // Accumulator fragment (i, j): rows wm + 16i + gr (+8), columns wn + 8j + 2tc (+1).
+    // Accumulator fragment (i, j): rows wm + 16i + gr (+8), columns wn + 8j + 2tc (+1). A thread's columns depend on
+    // j only: their bias (and prelu alpha) are loaded once per item and column pair, and the activation is a template
+    // argument (one switch per item instead of a switch, a modulo and two loads per value: for the short-K layers the
+    // epilogue is most of an item's instructions). Same operations per value as before: the same results.
+    auto storeTile = [&](auto actTag) {
+      constexpr int ACT = decltype(actTag)::value;
 #pragma unroll
-    for (int i = 0; i < MT; i++)
+      for (int j = 0; j < NT; j++) {
+        const int col = n0 + wn + j * 8 + tc * 2;
+        if (col >= g.outC) continue;  // outC even: col + 1 is in too
+        float bias[2] = {0.f, 0.f}, alpha[2] = {0.f, 0.f};
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const int r = wm + i * 16 + gr + h * 8;
-        if (r >= ng) continue;
-        float* er = p.e + static_cast<long long>(k0 + r) * g.outC;
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-          const int col = n0 + wn + j * 8 + tc * 2;
-          if (col >= g.outC) continue;  // outC even: col + 1 is in too
-          float v[2] = {acc[i][j][h * 2], acc[i][j][h * 2 + 1]};
-#pragma unroll
-          for (int q = 0; q < 2; q++) {
-            if (p.bias) v[q] = __fadd_rn(v[q], p.bias[col + q]);
-            v[q] = activate(p.act, v[q], p.leaky, p.alpha ? p.alpha[(col + q) % p.alphaSize] : 0.f);
-          }
-          *reinterpret_cast<float2*>(er + col) = make_float2(v[0], v[1]);
+        for (int q = 0; q < 2; q++) {
+          if (p.bias) bias[q] = __ldg(p.bias + col + q);
+          if (ACT == ACT_PRELU && p.alpha) alpha[q] = __ldg(p.alpha + (col + q) % p.alphaSize);
         }
+#pragma unroll
+        for (int i = 0; i < MT; i++)
+#pragma unroll
+          for (int h = 0; h < 2; h++) {
+            const int r = wm + i * 16 + gr + h * 8;
+            if (r >= ng) continue;
+            float v[2] = {acc[i][j][h * 2], acc[i][j][h * 2 + 1]};
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+              if (p.bias) v[q] = __fadd_rn(v[q], bias[q]);
+              v[q] = activate(ACT, v[q], p.leaky, alpha[q]);
+            }
+            *reinterpret_cast<float2*>(p.e + static_cast<long long>(k0 + r) * g.outC + col) = make_float2(v[0], v[1]);
+          }
       }
+    };
+    switch (p.act) {
+      case ACT_RELU: storeTile(std::integral_constant<int, ACT_RELU>{}); break;
+      case ACT_RELU6: storeTile(std::integral_constant<int, ACT_RELU6>{}); break;
+      case ACT_LEAKYRELU: storeTile(std::integral_constant<int, ACT_LEAKYRELU>{}); break;
+      case ACT_PRELU: storeTile(std::integral_constant<int, ACT_PRELU>{}); break;
+      case ACT_ELU: storeTile(std::integral_constant<int, ACT_ELU>{}); break;
+      case ACT_SIGMOID: storeTile(std::integral_constant<int, ACT_SIGMOID>{}); break;
+      case ACT_TANH: storeTile(std::integral_constant<int, ACT_TANH>{}); break;
+      default: storeTile(std::integral_constant<int, ACT_LINEAR>{}); break;
+    }
     if (fused) {  // the last column tile of this group to finish truncates it
       for (int r = tid; r < ng; r += THREADS) sP[r] = p.cand[k0 + r];  // (the previous truncation ended in a barrier)
       if (completesGroup(t.groups, grp, nTiles, sLast))

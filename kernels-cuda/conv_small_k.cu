@@ -1,6 +1,7 @@
 // Kernel and launcher of conv_small_k.cuh (see there for the contract).
 #include "conv_small_k.cuh"
 #include <algorithm>
+#include <cstdlib>
 #include "delta_common.cuh"
 
 namespace delta_cuda {
@@ -8,7 +9,8 @@ namespace smallk {
 namespace {
 
 bool gEnabled = true;
-bool gWide = false;
+// DELTA_CUDA_SMALLK_WIDE=1: the wide variant for a whole process (an end-to-end A/B through the model bench)
+bool gWide = [] { const char* v = std::getenv("DELTA_CUDA_SMALLK_WIDE"); return v && v[0] == '1'; }();
 
 // Output channels per pass (OCB: accumulators per thread; 8..32) and the filter's padded width in shared memory.
 struct Shape {

@@ -42,7 +42,8 @@ cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s);
 void setEnabled(bool on);
 bool enabled();
 // Experiment (off by default; benchmarks/cuda-kernels A/B): also take layers with more input channels when K <= 64
-// (the 24- and 48-channel pointwise layers), with up to 96 KiB of shared memory.
+// (the 24- and 48-channel pointwise layers), with up to 96 KiB of shared memory. Environment DELTA_CUDA_SMALLK_WIDE=1
+// turns it on at load (the model bench's A/B).
 void setWide(bool on);
 
 }  // namespace smallk

@@ -21,7 +21,10 @@ Shape shapeOf(const tc::Geom& g) {
   const long long K = static_cast<long long>(g.fH) * g.fW * g.inC;
   const int ocb = g.outC <= 32 ? (g.outC + 7) / 8 * 8 : 32;
   const int ocp = (g.outC + ocb - 1) / ocb * ocb;
-  return {ocb, ocp, static_cast<long long>(sizeof(float)) * (K * ocp + K * ROWS + static_cast<long long>(ROWS) * (ocb + 1))};
+  // one pass (outC <= 32): the output tile reuses the inputs' space
+  const long long tile = static_cast<long long>(ROWS) * (ocb + 1);
+  const long long rest = ocp == ocb ? std::max(K * ROWS, tile) : K * ROWS + tile;
+  return {ocb, ocp, static_cast<long long>(sizeof(float)) * (K * ocp + rest)};
 }
 
 template <int OCB>
@@ -33,7 +36,9 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
   const int OCP = (g.outC + OCB - 1) / OCB * OCB;
   float* const Ws = smem;            // [K][OCP]: the filter, columns past outC zero (OCP % 4 == 0: float4 reads)
   float* const As = smem + K * OCP;  // [K][ROWS]: column r = row r's inputs
-  float* const Os = As + K * ROWS;   // [ROWS][OCB + 1]: one pass's output tile (odd pitch: no bank conflicts)
+  // [ROWS][OCB + 1]: one pass's output tile (odd pitch: no bank conflicts); over As when there is one pass only
+  const bool onePass = OCP == OCB;
+  float* const Os = onePass ? As : As + K * ROWS;
   const int tid = threadIdx.x;
   for (int i = tid; i < K * OCP; i += ROWS) {
     const int k = i / OCP, c = i - k * OCP;
@@ -96,6 +101,7 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
         }
       }
       const int nc = min(OCB, g.outC - c0);
+      if (onePass) __syncthreads();  // every thread is done with As
 #pragma unroll
       for (int j = 0; j < OCB; j++) {
         if (j < nc) {
@@ -108,9 +114,14 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
       __syncthreads();
       // The item's rows are consecutive rows of e: consecutive threads store consecutive floats.
       float* er = p.e + static_cast<long long>(k0) * g.outC + c0;
+      // element i = r * nc + j of the tile; (r, j) advanced without a division per element
+      const int dr = ROWS / nc, dj = ROWS - dr * nc;
+      int r = tid / nc, j = tid - r * nc;
       for (int i = tid; i < ng * nc; i += ROWS) {
-        const int r = i / nc, j = i - r * nc;
         er[static_cast<long long>(r) * g.outC + j] = Os[r * (OCB + 1) + j];
+        r += dr;
+        j += dj;
+        if (j >= nc) { j -= nc; r++; }
       }
       __syncthreads();  // Os is free for the next pass; every row of the item is written (truncation reads them)
     }
@@ -127,15 +138,15 @@ bool usable(const tc::Geom& g) {
   if (static_cast<long long>(g.fH) * g.fW * g.inC > MAX_K) return false;
   const long long rows = static_cast<long long>(g.batch) * g.outH * g.outW;
   if (rows * g.outC >= (1ll << 31) || static_cast<long long>(g.batch) * g.inH * g.inW * g.inC >= (1ll << 31)) return false;
-  return shapeOf(g).bytes <= (gWide ? MAX_SMEM_WIDE : MAX_SMEM);
+  return shapeOf(g).bytes <= MAX_SMEM;
 }
 
 namespace {
 template <int OCB>
 cudaError_t launchOcb(const tc::Conv& p, const tc::Truncate& t, bool fused, bool vec4, unsigned grid, size_t bytes, cudaStream_t s) {
-  static bool optedIn = false;  // > 48 KiB of dynamic shared memory needs the opt-in (the wide variant only)
-  if (bytes > 48 * 1024 && !optedIn) {
-    const cudaError_t err = cudaFuncSetAttribute(convSmallK<OCB>, cudaFuncAttributeMaxDynamicSharedMemorySize, MAX_SMEM_WIDE);
+  static bool optedIn = false;  // > 48 KiB of shared memory in all needs the opt-in
+  if (bytes > 47 * 1024 && !optedIn) {
+    const cudaError_t err = cudaFuncSetAttribute(convSmallK<OCB>, cudaFuncAttributeMaxDynamicSharedMemorySize, MAX_SMEM);
     if (err != cudaSuccess) return err;
     optedIn = true;
   }

@@ -28,11 +28,10 @@ namespace smallk {
 constexpr int ROWS = 128;         // rows per work item = threads per block
 constexpr int MAX_IN_CHANNELS = 4;
 constexpr int MAX_K = 64;         // fH * fW * inC
-constexpr int MAX_SMEM = 48 * 1024;
-constexpr int MAX_SMEM_WIDE = 96 * 1024;
+constexpr int MAX_SMEM = 95 * 1024;  // dynamic shared memory (opted in above 48 KiB), less the kernel's static 640 bytes
 
 // The layers this kernel takes (both the dense conv and the delta conv ask this, so that a layer's dense run
-// and its delta steps use the same kernel): inC <= 4, K <= 64, the filter and the row tile within 48 KiB of
+// and its delta steps use the same kernel): inC <= 4, K <= 64, the filter and the row tile within 95 KiB of
 // shared memory, 32-bit sizes.
 bool usable(const tc::Geom& g);
 // p.minRows / maxRows are ignored; t == nullptr: values only. Call only when usable(p.g).
@@ -42,8 +41,8 @@ cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s);
 void setEnabled(bool on);
 bool enabled();
 // Experiment (off by default; benchmarks/cuda-kernels A/B): also take layers with more input channels when K <= 64
-// (the 24- and 48-channel pointwise layers), with up to 96 KiB of shared memory. Environment DELTA_CUDA_SMALLK_WIDE=1
-// turns it on at load (the model bench's A/B).
+// (the 24- and 48-channel pointwise layers; run 27: slower than the tensor-core kernel there). Environment
+// DELTA_CUDA_SMALLK_WIDE=1 turns it on at load (the model bench's A/B).
 void setWide(bool on);
 
 }  // namespace smallk

@@ -9,7 +9,7 @@
 // of one tap, or 4 output channels of one filter row), STAGES slices in flight across the block's items, zero-fill
 // for padding and for rows / columns past the end. Needs inC % 4 == 0, outC % 4 == 0 and 16-byte aligned x, w
 // (usable()). (4-byte copies for inC % 4 != 0 were tried on the first layer, 3 channels: slower than
-// dense_conv_tc.cu's staged kernel, run 25.)
+// dense_conv_tc.cu's staged kernel, run 25; such layers take conv_small_k.cuh's float32 kernel now.)
 //
 // Values: each output sums k in increasing order of 8-wide mma steps (tf32: one product per term; tf32x3:
 // small*big + big*small + big*big, dense_conv_tc.cu explains the split); a row's value does not depend on

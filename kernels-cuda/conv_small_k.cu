@@ -1,7 +1,6 @@
 // Kernel and launcher of conv_small_k.cuh (see there for the contract).
 #include "conv_small_k.cuh"
 #include <algorithm>
-#include <cstdlib>
 #include "delta_common.cuh"
 
 namespace delta_cuda {
@@ -9,8 +8,6 @@ namespace smallk {
 namespace {
 
 bool gEnabled = true;
-// DELTA_CUDA_SMALLK_WIDE=1: the wide variant for a whole process (an end-to-end A/B through the model bench)
-bool gWide = [] { const char* v = std::getenv("DELTA_CUDA_SMALLK_WIDE"); return v && v[0] == '1'; }();
 
 // Output channels per pass (OCB: accumulators per thread; 8..32) and the filter's padded width in shared memory.
 struct Shape {
@@ -134,7 +131,7 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
 }  // namespace
 
 bool usable(const tc::Geom& g) {
-  if (!gEnabled || g.inC < 1 || (g.inC > MAX_IN_CHANNELS && !gWide) || g.outC < 1 || g.fH < 1 || g.fW < 1) return false;
+  if (!gEnabled || g.inC < 1 || g.inC > MAX_IN_CHANNELS || g.outC < 1 || g.fH < 1 || g.fW < 1) return false;
   if (static_cast<long long>(g.fH) * g.fW * g.inC > MAX_K) return false;
   const long long rows = static_cast<long long>(g.batch) * g.outH * g.outW;
   if (rows * g.outC >= (1ll << 31) || static_cast<long long>(g.batch) * g.inH * g.inW * g.inC >= (1ll << 31)) return false;
@@ -176,7 +173,6 @@ cudaError_t launch(const tc::Conv& p, const tc::Truncate* t, cudaStream_t s) {
 
 void setEnabled(bool on) { gEnabled = on; }
 bool enabled() { return gEnabled; }
-void setWide(bool on) { gWide = on; }
 
 }  // namespace smallk
 }  // namespace delta_cuda

@@ -369,8 +369,8 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     const int perPixel = vec4 ? g.outC / 4 : g.outC;
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
-  } else if (smallk::usable(tcGeom) ||
-             (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e))) {
+  } else if (const bool smallK = smallk::usable(tcGeom);
+             smallK || (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e))) {
     // Few input channels (the first layer): conv_small_k.cu, which the dense conv also takes for such a layer,
     // in float32 whatever the precision setting. Else tensor cores (the backend's conv precision): the same
     // kernel and k order as the dense conv's. Either way a candidate recomputed from unchanged inputs gets the
@@ -390,7 +390,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     c.macs = p.macs;
     tc::Truncate tt{};
     if (t) tt = tc::Truncate{t->vals, t->thr, t->list, t->listCount, t->nonFinite, t->groups};
-    if (smallk::usable(tcGeom)) return smallk::launch(c, t ? &tt : nullptr, stream);
+    if (smallK) return smallk::launch(c, t ? &tt : nullptr, stream);
     return tc::launch(c, t ? &tt : nullptr, convPrecisionSetting() == 1, stream);
   } else {
     // both launched; each reads the candidate count on the device and only one of them works

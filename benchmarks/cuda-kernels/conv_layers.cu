@@ -67,14 +67,11 @@ int main(int argc, char** argv) {
   for (const Layer& l : posenetLayers(H, W)) if (only.empty() || l.name.find(only) != std::string::npos) layers.push_back(l);
   // variant: conv_tc_gemm.cuh setVariant (0 = default, 1 = K slices of 16, 2 = slices of 32, 3 = 4 slices in flight)
   // smallK: conv_small_k.cuh takes the layers with few input channels (conv0); off: the GEMM kernels as before
-  // smallKWide: conv_small_k.cuh setWide (also the layers with K <= 64 and more input channels: pw1, pw2)
-  struct Mode { const char* name; int precision; bool pipelined; int variant; bool smallK; bool smallKWide; };
-  const Mode modes[] = {{"fp32", CP_FP32, true, 0, true, false}, {"tf32-staged", CP_TF32, false, 0, true, false},
-                        {"tf32", CP_TF32, true, 0, true, false}, {"tf32-bk16", CP_TF32, true, 1, true, false},
-                        {"tf32-bk32", CP_TF32, true, 2, true, false}, {"tf32-4stages", CP_TF32, true, 3, true, false},
-                        {"tf32x3-staged", CP_TF32X3, false, 0, true, false}, {"tf32x3", CP_TF32X3, true, 0, true, false},
-                        {"fp32-noSmallK", CP_FP32, true, 0, false, false}, {"tf32-noSmallK", CP_TF32, true, 0, false, false},
-                        {"tf32-smallKwide", CP_TF32, true, 0, true, true}};
+  struct Mode { const char* name; int precision; bool pipelined; int variant; bool smallK; };
+  const Mode modes[] = {{"fp32", CP_FP32, true, 0, true}, {"tf32-staged", CP_TF32, false, 0, true}, {"tf32", CP_TF32, true, 0, true},
+                        {"tf32-bk16", CP_TF32, true, 1, true}, {"tf32-bk32", CP_TF32, true, 2, true}, {"tf32-4stages", CP_TF32, true, 3, true},
+                        {"tf32x3-staged", CP_TF32X3, false, 0, true}, {"tf32x3", CP_TF32X3, true, 0, true},
+                        {"fp32-noSmallK", CP_FP32, true, 0, false}, {"tf32-noSmallK", CP_TF32, true, 0, false}};
   const int NM = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));
   cudaStream_t st;
@@ -110,7 +107,6 @@ int main(int argc, char** argv) {
       tc::setPipelined(modes[mi].pipelined);
       tc::setVariant(modes[mi].variant);
       smallk::setEnabled(modes[mi].smallK);
-      smallk::setWide(modes[mi].smallKWide);
       auto run = [&]() { CK(l.depthwise ? launchDepthwise(dx, dw, dy, g, ep, st) : launchConv2d(dx, dw, dy, g, ep, st)); };
       for (int i = 0; i < WARMUP; i++) run();
       CK(cudaStreamSynchronize(st));

@@ -55,8 +55,10 @@ namespace {
 // its registers, computed once per item when its copy cursor enters the item: no shared row table to double-buffer.
 // Item and row indices are 32-bit (rows x outC < 2^31, the hosts check it): a 64-bit division or modulo per slice is
 // a subroutine call, and Nsight Compute showed its branch and instruction-fetch stalls.
-template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES>
-__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t, bool fused) {
+// kFused: a delta step (fused truncation); a separate instance, so that the dense run's registers stay its own.
+template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, bool kFused>
+__global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t) {
+  constexpr bool fused = kFused;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   constexpr int THREADS = WM * WN * 32;
   constexpr int AP = BK + 4, BP = BN + 8;
@@ -70,7 +72,6 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
   float* const As = smem;
   float* const Bs = smem + STAGES * BM * AP;
   __shared__ int sP[BM], sProp[BM];
-  __shared__ bool sLast;
 
   const Geom& g = p.g;
   const int outPlane = g.outH * g.outW;
@@ -238,26 +239,158 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
           }
       }
     };
-    switch (p.act) {
-      case ACT_RELU: storeTile(std::integral_constant<int, ACT_RELU>{}); break;
-      case ACT_RELU6: storeTile(std::integral_constant<int, ACT_RELU6>{}); break;
-      case ACT_LEAKYRELU: storeTile(std::integral_constant<int, ACT_LEAKYRELU>{}); break;
-      case ACT_PRELU: storeTile(std::integral_constant<int, ACT_PRELU>{}); break;
-      case ACT_ELU: storeTile(std::integral_constant<int, ACT_ELU>{}); break;
-      case ACT_SIGMOID: storeTile(std::integral_constant<int, ACT_SIGMOID>{}); break;
-      case ACT_TANH: storeTile(std::integral_constant<int, ACT_TANH>{}); break;
-      default: storeTile(std::integral_constant<int, ACT_LINEAR>{}); break;
+    // A delta step (fused truncation): every value is compared with the propagated one while it is in registers, and
+    // the row's verdict (delta_common.cuh ROW_* flags) gathers in sProp over the block's warps. A layer whose output
+    // channels fit one column tile writes its changed rows into vals right here (no pass through e); otherwise the
+    // tile stores its values in e and ORs the verdict into the row's word of t.groups, and commitFlaggedRows (launched
+    // after the GEMM) copies the rows some tile flagged. Either way a row is propagated whole, when any of its values
+    // changed by more than the threshold (or is not finite): delta-cpu's rule.
+    auto fusedTile = [&](auto actTag) {
+      constexpr int ACT = decltype(actTag)::value;
+      int rowFlag[MT][2] = {};
+#pragma unroll
+      for (int j = 0; j < NT; j++) {
+        const int col = n0 + wn + j * 8 + tc * 2;
+        if (col >= g.outC) continue;
+        float bias[2] = {0.f, 0.f}, alpha[2] = {0.f, 0.f};
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+          if (p.bias) bias[q] = __ldg(p.bias + col + q);
+          if (ACT == ACT_PRELU && p.alpha) alpha[q] = __ldg(p.alpha + (col + q) % p.alphaSize);
+        }
+#pragma unroll
+        for (int i = 0; i < MT; i++)
+#pragma unroll
+          for (int h = 0; h < 2; h++) {
+            const int r = wm + i * 16 + gr + h * 8;
+            if (r >= ng) continue;
+            float v[2] = {acc[i][j][h * 2], acc[i][j][h * 2 + 1]};
+            const float2 old = *reinterpret_cast<const float2*>(t.vals + static_cast<long long>(sP[r]) * g.outC + col);
+            const float o[2] = {old.x, old.y};
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+              if (p.bias) v[q] = __fadd_rn(v[q], bias[q]);
+              v[q] = activate(ACT, v[q], p.leaky, alpha[q]);
+              if (!isfinite(v[q])) rowFlag[i][h] |= ROW_CHANGED | ROW_NONFINITE;
+              else if (valueChanged(v[q], o[q], t.thr)) rowFlag[i][h] |= ROW_CHANGED;
+            }
+            if (nTiles == 1) {
+              acc[i][j][h * 2] = v[0];  // kept for the write-back below
+              acc[i][j][h * 2 + 1] = v[1];
+            } else {
+              *reinterpret_cast<float2*>(p.e + static_cast<long long>(k0 + r) * g.outC + col) = make_float2(v[0], v[1]);
+            }
+          }
+      }
+      // the four lanes of a fragment row (tc = 0..3) hold its columns: OR their verdicts, one shared atomic per warp row
+#pragma unroll
+      for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+          int f = rowFlag[i][h];
+          f |= __shfl_xor_sync(0xffffffffu, f, 1);
+          f |= __shfl_xor_sync(0xffffffffu, f, 2);
+          if (tc == 0 && f) atomicOr(&sProp[wm + i * 16 + gr + h * 8], f);
+        }
+      __syncthreads();  // every verdict of the tile is in
+      if (nTiles == 1) {
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+          const int col = n0 + wn + j * 8 + tc * 2;
+          if (col >= g.outC) continue;
+#pragma unroll
+          for (int i = 0; i < MT; i++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+              const int r = wm + i * 16 + gr + h * 8;
+              if (r >= ng || !(sProp[r] & ROW_CHANGED)) continue;
+              *reinterpret_cast<float2*>(t.vals + static_cast<long long>(sP[r]) * g.outC + col) =
+                  make_float2(acc[i][j][h * 2], acc[i][j][h * 2 + 1]);
+            }
+        }
+        appendFlaggedRows(sProp, sP, ng, t.list, t.listCount, t.nonFinite);
+      } else {
+        for (int r = tid; r < ng; r += THREADS)
+          if (sProp[r]) atomicOr(t.groups + k0 + r, static_cast<uint32_t>(sProp[r]));
+      }
+    };
+    auto epilogue = [&](auto actTag) {
+      if constexpr (fused) fusedTile(actTag);
+      else storeTile(actTag);
+    };
+    if constexpr (fused) {
+      // this item's rows and fresh verdicts (the K loop's barriers ordered every use of the previous item's)
+      for (int r = tid; r < BM; r += THREADS) {
+        sP[r] = r < ng ? p.cand[k0 + r] : 0;
+        sProp[r] = 0;
+      }
+      __syncthreads();
     }
-    if (fused) {  // the last column tile of this group to finish truncates it
-      for (int r = tid; r < ng; r += THREADS) sP[r] = p.cand[k0 + r];  // (the previous truncation ended in a barrier)
-      if (completesGroup(t.groups, grp, nTiles, sLast))
-        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+    switch (p.act) {
+      case ACT_RELU: epilogue(std::integral_constant<int, ACT_RELU>{}); break;
+      case ACT_RELU6: epilogue(std::integral_constant<int, ACT_RELU6>{}); break;
+      case ACT_LEAKYRELU: epilogue(std::integral_constant<int, ACT_LEAKYRELU>{}); break;
+      case ACT_PRELU: epilogue(std::integral_constant<int, ACT_PRELU>{}); break;
+      case ACT_ELU: epilogue(std::integral_constant<int, ACT_ELU>{}); break;
+      case ACT_SIGMOID: epilogue(std::integral_constant<int, ACT_SIGMOID>{}); break;
+      case ACT_TANH: epilogue(std::integral_constant<int, ACT_TANH>{}); break;
+      default: epilogue(std::integral_constant<int, ACT_LINEAR>{}); break;
     }
   }
   cpAsyncWait<0>();  // only empty groups are left
 #else
   __trap();  // the host never picks this kernel below sm_80
 #endif
+}
+
+// The second half of a multi-tile delta step's truncation: candidate rows whose word in flags has ROW_CHANGED (set by
+// some column tile of convTcGemm) get their values copied from e into vals and their pixel appended to the update list;
+// every word is left zero for the next step. A block takes 32 candidates at a time: warp 0 reads their words (one
+// atomicAdd for their list slots), then the whole block copies the changed rows, 8 bytes per thread and element, so
+// that many loads are in flight (a warp copying its rows one after the other was latency-bound: ~100 us per layer).
+__global__ void __launch_bounds__(256) commitFlaggedRows(const float* __restrict__ e, const int32_t* cand, const uint32_t* count,
+                                                         uint32_t* flags, float* __restrict__ vals, int C, int32_t* list,
+                                                         uint32_t* listCount, uint32_t* nonFinite) {
+  __shared__ int sK[32], sPix[32];
+  __shared__ int sRows;
+  const int n = static_cast<int>(*count);
+  const int lane = threadIdx.x & 31;
+  const int C2 = C / 2;  // outC is even (a multiple of 4)
+  for (int base = blockIdx.x * 32; base < n; base += gridDim.x * 32) {
+    if (threadIdx.x < 32) {
+      const int k = base + lane;
+      uint32_t f = 0;
+      int pix = 0;
+      if (k < n) {
+        f = flags[k];
+        if (f) {
+          flags[k] = 0;
+          pix = cand[k];
+        }
+      }
+      const unsigned m = __ballot_sync(0xffffffffu, (f & ROW_CHANGED) != 0);
+      uint32_t slot = 0;
+      if (lane == 0 && m) slot = atomicAdd(listCount, static_cast<uint32_t>(__popc(m)));
+      slot = __shfl_sync(0xffffffffu, slot, 0);
+      if (f & ROW_CHANGED) {
+        const int pos = __popc(m & ((1u << lane) - 1u));
+        list[slot + pos] = pix;
+        sK[pos] = k;
+        sPix[pos] = pix;
+      }
+      if (__any_sync(0xffffffffu, (f & ROW_NONFINITE) != 0) && lane == 0) atomicOr(nonFinite, 1u);
+      if (lane == 0) sRows = __popc(m);
+    }
+    __syncthreads();
+    const int rows = sRows;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < rows * C2; i += blockDim.x) {
+      const int r = i / C2, c = i - r * C2;
+      reinterpret_cast<float2*>(vals + static_cast<long long>(sPix[r]) * C)[c] =
+          __ldcg(reinterpret_cast<const float2*>(e + static_cast<long long>(sK[r]) * C) + c);
+    }
+    __syncthreads();  // sK, sPix, sRows are reused
+  }
 }
 
 // Candidates below which a step takes the small tiles (enough blocks to fill the GPU with few rows).
@@ -267,18 +400,20 @@ template <int BM, int BN, int WM, int WN, int BK, int STAGES>
 cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long long rowsBound, int sms, cudaStream_t s) {
   constexpr int bytes = smemBytes<BM, BN, BK, STAGES>();
   constexpr int threads = WM * WN * 32;
-  auto kernel = split ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES>;
-  static int resident[2] = {0, 0};  // blocks per multiprocessor, per split setting
-  if (!resident[split]) {  // > 48 KiB of dynamic shared memory needs the opt-in
+  auto kernel = split ? (fused ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, true> : convTcGemm<BM, BN, WM, WN, true, BK, STAGES, false>)
+                      : (fused ? convTcGemm<BM, BN, WM, WN, false, BK, STAGES, true> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, false>);
+  const int v = (split ? 2 : 0) + (fused ? 1 : 0);
+  static int resident[4] = {0, 0, 0, 0};  // blocks per multiprocessor, per (split, fused) instance
+  if (!resident[v]) {  // > 48 KiB of dynamic shared memory needs the opt-in
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    if (err == cudaSuccess) err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident[split], kernel, threads, bytes);
+    if (err == cudaSuccess) err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident[v], kernel, threads, bytes);
     if (err != cudaSuccess) return err;
-    if (resident[split] < 1) resident[split] = 1;
+    if (resident[v] < 1) resident[v] = 1;
   }
   // grid-stride over the items with as many blocks as fit at once (more would only queue behind them)
   const long long items = (rowsBound + BM - 1) / BM * ((p.g.outC + BN - 1) / BN);
-  const unsigned grid = gridFor(items, 1, static_cast<unsigned>(resident[split] * sms));
-  kernel<<<grid, threads, bytes, s>>>(p, t, fused);
+  const unsigned grid = gridFor(items, 1, static_cast<unsigned>(resident[v] * sms));
+  kernel<<<grid, threads, bytes, s>>>(p, t);
   return cudaGetLastError();
 }
 
@@ -320,8 +455,15 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);
-  if (err != cudaSuccess || rows < SMALL_ROWS) return err;
-  return big(SMALL_ROWS, rows + 1);
+  if (err == cudaSuccess && rows >= SMALL_ROWS) err = big(SMALL_ROWS, rows + 1);
+  // a delta step whose working shape has several column tiles flagged its rows: commit them (with one tile every
+  // flag stayed zero and this launch finds nothing to do)
+  if (err == cudaSuccess && t && p.g.outC > 64) {
+    commitFlaggedRows<<<gridFor(rows, 32, static_cast<unsigned>(16 * sms)), 256, 0, s>>>(
+        p.e, p.cand, p.count, t->groups, t->vals, p.g.outC, t->list, t->listCount, t->nonFinite);
+    err = cudaGetLastError();
+  }
+  return err;
 }
 
 }  // namespace tc

@@ -104,6 +104,36 @@ __device__ __forceinline__ bool completesGroup(uint32_t* groups, long long grp, 
   return sLast;
 }
 
+// The truncation rule for one value: exact value e against the propagated v, compared in double as delta-cpu does.
+__device__ __forceinline__ bool valueChanged(float e, float v, double thr) {
+  return !(fabs(static_cast<double>(e) - static_cast<double>(v)) <= thr);
+}
+
+// Row flags of a register-held truncation: bit ROW_CHANGED = propagate the row (a value changed by more than the
+// threshold, or is not finite), bit ROW_NONFINITE = a value is NaN/Inf.
+constexpr int ROW_CHANGED = 1, ROW_NONFINITE = 2;
+
+// After a barrier, every thread of the block: warp 0 appends the pixels pix[q] of the rows q < n whose flag has
+// ROW_CHANGED to list (one atomicAdd per 32 rows) and raises nonFinite when a row has ROW_NONFINITE.
+__device__ __forceinline__ void appendFlaggedRows(const int* flags, const int* pix, int n, int32_t* list, uint32_t* listCount,
+                                                  uint32_t* nonFinite) {
+  if (threadIdx.x >= 32) return;
+  const int lane = threadIdx.x;
+  bool bad = false;
+  for (int q0 = 0; q0 < n; q0 += 32) {
+    const int q = q0 + lane;
+    const int f = q < n ? flags[q] : 0;
+    bad |= (f & ROW_NONFINITE) != 0;
+    const unsigned m = __ballot_sync(0xffffffffu, (f & ROW_CHANGED) != 0);
+    if (!m) continue;
+    uint32_t base = 0;
+    if (lane == 0) base = atomicAdd(listCount, static_cast<uint32_t>(__popc(m)));
+    base = __shfl_sync(0xffffffffu, base, 0);
+    if (f & ROW_CHANGED) list[base + __popc(m & ((1u << lane) - 1u))] = pix[q];
+  }
+  if (__any_sync(0xffffffffu, bad) && lane == 0) atomicOr(nonFinite, 1u);
+}
+
 // Truncation of rows [k0, k0 + n) of the exact values e (row k = output pixel pix[k - k0]), by the whole
 // block (one warp per pixel, channels over the lanes): a pixel is propagated when max_c |e - vals| > thr in
 // double (as delta-cpu), or when a value is NaN/Inf; then vals is updated in place and the pixel appended

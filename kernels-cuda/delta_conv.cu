@@ -266,6 +266,10 @@ constexpr int DW_THREADS = 256;
 
 // vec4: multiplier 1, channels % 4 == 0, 16-byte aligned buffers: a thread computes 4 channels with float4
 // loads (each channel's taps in the same order: the same values as the scalar path).
+// Delta steps whose item fits the block (every channel of its candidates one value group per thread: channels <= 1024
+// with vec4, <= 256 without) truncate from registers: each thread compares its values with the propagated ones, the
+// row's verdict gathers in shared memory, and changed rows are written into vals directly (no pass through e: the
+// step costs about a dense pass over its candidates plus one read of their old values).
 __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
                                                                bool vec4) {
   __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
@@ -285,10 +289,16 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
     if (tid < ng) {
       const int op = p.cand ? p.cand[k0 + tid] : static_cast<int>(k0 + tid);
       sP[tid] = op;
+      sProp[tid] = 0;
       windowOrigin(op, g.outH, g.outW, g.strideH, g.strideW, g.padT, g.padL, sB[tid], sY[tid], sX[tid]);
       if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
     }
     __syncthreads();
+    // register truncation (see above): this thread's one value group, kept for the write-back
+    const bool inReg = fused && ng * perPixel <= DW_THREADS;
+    bool held = false;
+    int hq = 0, hc = 0;
+    float hv[4] = {0.f, 0.f, 0.f, 0.f};
     if (vec4) {
       const int C4 = g.outC / 4;
       for (int e = tid; e < ng * C4; e += DW_THREADS) {
@@ -317,7 +327,23 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
           if (p.bias) r[j] = __fadd_rn(r[j], p.bias[c + j]);
           r[j] = activate(p.act, r[j], p.leaky, p.alpha ? p.alpha[c + j] : 0.f);
         }
-        *reinterpret_cast<float4*>(p.e + (k0 + q) * g.outC + c) = make_float4(r[0], r[1], r[2], r[3]);
+        if (inReg) {
+          const float4 old = *reinterpret_cast<const float4*>(t.vals + static_cast<long long>(sP[q]) * g.outC + c);
+          const float o[4] = {old.x, old.y, old.z, old.w};
+          int f = 0;
+#pragma unroll
+          for (int j = 0; j < 4; j++) {
+            if (!isfinite(r[j])) f |= ROW_CHANGED | ROW_NONFINITE;
+            else if (valueChanged(r[j], o[j], t.thr)) f |= ROW_CHANGED;
+            hv[j] = r[j];
+          }
+          if (f) atomicOr(&sProp[q], f);
+          held = true;
+          hq = q;
+          hc = c;
+        } else {
+          *reinterpret_cast<float4*>(p.e + (k0 + q) * g.outC + c) = make_float4(r[0], r[1], r[2], r[3]);
+        }
       }
     } else {
     for (int e = tid; e < ng * g.outC; e += DW_THREADS) {
@@ -337,10 +363,29 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
         }
       }
       if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
-      p.e[(k0 + q) * g.outC + o] = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+      const float r = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+      if (inReg) {
+        const float old = t.vals[static_cast<long long>(sP[q]) * g.outC + o];
+        const int f = !isfinite(r) ? ROW_CHANGED | ROW_NONFINITE : valueChanged(r, old, t.thr) ? ROW_CHANGED : 0;
+        if (f) atomicOr(&sProp[q], f);
+        held = true;
+        hq = q;
+        hc = o;
+        hv[0] = r;
+      } else {
+        p.e[(k0 + q) * g.outC + o] = r;
+      }
     }
     }
-    if (fused) {
+    if (inReg) {
+      __syncthreads();  // every value of the item compared: the rows' verdicts are final
+      if (held && (sProp[hq] & ROW_CHANGED)) {
+        float* v = t.vals + static_cast<long long>(sP[hq]) * g.outC + hc;
+        if (vec4) *reinterpret_cast<float4*>(v) = make_float4(hv[0], hv[1], hv[2], hv[3]);
+        else *v = hv[0];
+      }
+      appendFlaggedRows(sProp, sP, ng, t.list, t.listCount, t.nonFinite);
+    } else if (fused) {
       __syncthreads();  // the block wrote every channel of its rows
       truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
     }

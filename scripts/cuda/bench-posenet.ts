@@ -45,17 +45,44 @@ const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; 
   {name: 't0.01/0.005', inputThreshold: 0.01, threshold: 0.005},
   {name: 't0.02/0.01', inputThreshold: 0.02, threshold: 0.01},
   {name: 't0.06/0.03', inputThreshold: 0.06, threshold: 0.03},
+  {name: 't0.02/0.05', inputThreshold: 0.02, threshold: 0.05},
+  {name: 't0.04/0.1', inputThreshold: 0.04, threshold: 0.1},
   {name: 'dense-kernels+replay', inputThreshold: 0, threshold: 0, planeOff: true, replay: true},
   {name: 'exact+replay', inputThreshold: 0, threshold: 0, replay: true},
   {name: 't0.01/0.005+replay', inputThreshold: 0.01, threshold: 0.005, replay: true},
   {name: 't0.02/0.01+replay', inputThreshold: 0.02, threshold: 0.01, replay: true},
   {name: 't0.06/0.03+replay', inputThreshold: 0.06, threshold: 0.03, replay: true},
+  // calibrate()'s global settings q = 0.01 and 0.02 for posenet (input q x range 2, activations q x the median layer
+  // output scale 5.46 measured on pose_1): benchmarks/results/calibration/h100, 3.8x and 6.1x fewer MACs at 257x257
+  {name: 't0.02/0.05+replay', inputThreshold: 0.02, threshold: 0.05, replay: true},
+  {name: 't0.04/0.1+replay', inputThreshold: 0.04, threshold: 0.1, replay: true},
 ];
+// BENCH_PLANE: variants of the data plane's cost model, each over every setting: 'label:key=value,key=value;label2:...'
+// (keys: the CudaDataPlane fields denseCrossover, denseCrossoverDepthwise, fullUpdateAbove, denseWithoutMarkAbove, skipDiffAbove, measureEvery,
+// diffedDenseAbove, denseBelowElements). Default: one variant, the plane's defaults ('default').
+const PLANE_KEYS = ['denseCrossover', 'denseCrossoverDepthwise', 'fullUpdateAbove', 'denseWithoutMarkAbove', 'skipDiffAbove', 'measureEvery',
+  'diffedDenseAbove', 'denseBelowElements'] as const;
+type PlaneVariant = {label: string; options: Partial<Record<typeof PLANE_KEYS[number], number>>};
+const PLANE_VARIANTS: PlaneVariant[] = (process.env.BENCH_PLANE || 'default:').split(';').filter(Boolean).map((v) => {
+  const [label, body = ''] = v.split(':');
+  const options: PlaneVariant['options'] = {};
+  for (const kv of body.split(',').filter(Boolean)) {
+    const [k, x] = kv.split('=');
+    if (!(PLANE_KEYS as readonly string[]).includes(k) || !Number.isFinite(Number(x))) throw new Error(`BENCH_PLANE: bad option ${kv}`);
+    options[k as typeof PLANE_KEYS[number]] = Number(x);
+  }
+  return {label, options};
+});
+// BENCH_CLIPS: which clips run (default both)
+const CLIPS = (process.env.BENCH_CLIPS || 'vtest,pose_1').split(',');
 // BENCH_SETTINGS: a regexp of setting names to run ('dense' always runs: the agreement reference).
 // BENCH_PRECISIONS: conv precisions (configureDeltaCuda convPrecision), each over every setting; agreement is
-// always against fp32 dense (the first precision listed must be fp32 for that, the default 'fp32').
+// always against fp32 dense (run first, whatever the list).
 const SETTINGS_RE = process.env.BENCH_SETTINGS ? new RegExp(process.env.BENCH_SETTINGS) : null;
 const PRECISIONS = (process.env.BENCH_PRECISIONS || 'fp32').split(',') as ConvPrecision[];
+// the agreement reference (dense, fp32) runs first whatever BENCH_PRECISIONS asks; fp32 runs the other settings only
+// when listed
+const RUN_PRECISIONS: ConvPrecision[] = PRECISIONS[0] === 'fp32' ? PRECISIONS : ['fp32', ...PRECISIONS.filter((x) => x !== 'fp32')];
 const HEATMAP = 'MobilenetV1/heatmap_2/BiasAdd';
 const spec = MODELS['posenet'];
 
@@ -130,6 +157,10 @@ function argmaxCells(hm: Float32Array, B: number, H: number, W: number, K: numbe
 
 interface Row {
   clip: string; size: string; batch: number; setting: string; precision: ConvPrecision;
+  /** BENCH_PLANE variant: its label and the plane options it set. */
+  plane: string; planeOptions: PlaneVariant['options'];
+  /** Per layer over the timed frames (settled counts): the share of dense MACs performed, mean active share, modes. */
+  layers: Array<{name: string; kernel: string; performed: number; active: number; modes: Record<string, number>}>;
   msMedian: number; msP90: number; msMean: number; msWithDownloadMedian: number;
   /** The data plane's counters per timed frame (mean): step kinds, launches, copies. */
   timedPlane: Record<string, number> | null;
@@ -168,8 +199,16 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
     for (let t = 0; t < WARM + TIMED; t++) inputs.push(batchInput(frames, t, B, h, w));
     let exactCells: Int32Array[] = [];
     let dims: number[] = [];
-    for (const precision of PRECISIONS) for (const setting of SETTINGS) {
+    const planeFields = b.plane as unknown as Record<string, number>;
+    const planeDefaults = Object.fromEntries(PLANE_KEYS.map((k) => [k, planeFields[k]]));
+    for (const precision of RUN_PRECISIONS) for (const setting of SETTINGS) for (const variant of PLANE_VARIANTS) {
       if (SETTINGS_RE && setting.name !== 'dense' && !SETTINGS_RE.test(setting.name)) continue;
+      if (!PRECISIONS.includes(precision) && setting.name !== 'dense') continue;
+      // BENCH_NO_REFERENCE=1: no dense fp32 reference (no agreement figures; e.g. under a profiler, only the settings asked)
+      if (setting.name === 'dense' && process.env.BENCH_NO_REFERENCE === '1' && !(SETTINGS_RE?.test('dense'))) continue;
+      // the reference (fp32 dense) runs once, under the plane's defaults; the plane-off settings do not depend on it
+      if ((setting.name === 'dense' || setting.planeOff) && variant !== PLANE_VARIANTS[0]) continue;
+      Object.assign(planeFields, planeDefaults, setting.name === 'dense' || setting.planeOff ? {} : variant.options);
       configureDeltaCuda({convPrecision: precision});
       delta.reset();
       delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
@@ -185,6 +224,8 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       const ms: number[] = [], msDl: number[] = [];
       const cells: Int32Array[] = [];
       let dense = 0, performed = 0, activeSum = 0, activeN = 0;
+      const layerBefore = new Map<string, {d: number; p: number}>();
+      let layerRows: Row['layers'] = [];
       const modes: Record<string, number> = {};
       const planeStats = () => ({...(b.plane as unknown as {stats: Record<string, number>}).stats});
       let timed0: Record<string, number> = {};
@@ -210,6 +251,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           const st = delta.stats({all: true});
           dense -= st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
           performed -= st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
+          for (const l of st.layers) layerBefore.set(l.name, {d: l.totalDenseMacs, p: l.totalPerformedMacs});
         }
         if (t >= WARM) {
           ms.push(t1 - t0);
@@ -226,6 +268,11 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         dense += st.layers.reduce((a, l) => a + l.totalDenseMacs, 0);
         performed += st.layers.reduce((a, l) => a + l.totalPerformedMacs, 0);
         for (const l of st.layers) if (l.counts.delta > 0) { activeSum += l.meanActiveFraction; activeN++; }
+        layerRows = st.layers.map((l) => {
+          const b0 = layerBefore.get(l.name) ?? {d: 0, p: 0};
+          const d = l.totalDenseMacs - b0.d, p = l.totalPerformedMacs - b0.p;
+          return {name: l.name, kernel: l.kernel, performed: d > 0 ? p / d : 0, active: l.meanActiveFraction, modes: {...l.counts} as Record<string, number>};
+        });
       }
       // A frame with no change: the last frame's values again, as a new tensor (read once: both measurements below).
       const last = inputs[WARM + TIMED - 1];
@@ -341,6 +388,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
           JSON.stringify(Object.fromEntries(Object.entries(noChangeSplit.addon).map(([k, e]) => [k, `${e.ms.toFixed(4)}/${e.calls}`]))));
       }
       plane.hasDeltaKernel = hasDeltaKernel;
+      Object.assign(planeFields, planeDefaults);
       const replayStats = runner ? runner.stats() : null;
       runner?.dispose();
       const reference = setting.name === 'dense' && precision === 'fp32';
@@ -358,19 +406,22 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         }
         agree = ok / n;
       }
-      const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision, msMedian: median(ms), msP90: p90(ms),
+      const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision,
+        plane: setting.name === 'dense' || setting.planeOff ? '-' : variant.label,
+        planeOptions: setting.name === 'dense' || setting.planeOff ? {} : variant.options,
+        layers: layerRows, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),
         meanActive: activeN ? activeSum / activeN : null, noChangeMs, noChangeRepeatMs, noChangeMacs, noChangeSkippedRuns, noChangePlane, noChangeSplit, noChangeProbeAB: probeAB, layerModes: modes, cpuKernels: b.cpuFallbacks(),
         replay: replayStats};
       rows.push(row);
-      console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name}: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
+      console.log(`${clip} ${w}x${h} B=${B} ${precision} ${setting.name} [${row.plane}]: ${row.msMedian.toFixed(2)} ms (p90 ${row.msP90.toFixed(2)}; ` +
           `+download ${row.msWithDownloadMedian.toFixed(2)}), agree ${agree === null ? '-' : agree.toFixed(3)}, ceiling ` +
           `${row.ceiling.toFixed(2)}x, no-change ${noChangeMs!.toFixed(2)} ms ` +
           `(then ${noChangeRepeatMs!.toFixed(2)}; MACs ${noChangeMacs!.performed}/${noChangeMacs!.dense}, skipped ${noChangeSkippedRuns}; ` +
           `plane ${JSON.stringify(noChangePlane)}), modes ${JSON.stringify(modes)}`);
     }
-    configureDeltaCuda({convPrecision: PRECISIONS[0]});
+    configureDeltaCuda({convPrecision: RUN_PRECISIONS[0]});
     // Per-kernel profile of one frame at 0.02/0.01 (each kernel timed with a device synchronize).
     if (process.env.BENCH_PROFILE !== '0' && (B === 1 || B === Math.max(...BATCHES))) {
       delta.reset();
@@ -403,11 +454,11 @@ async function main() {
   const rows: Row[] = [];
   const profiles: Record<string, unknown> = {}, layerProfiles: Record<string, unknown> = {};
   const t0 = Date.now();
-  await benchClip('vtest', 769, 577, rows, profiles, layerProfiles);
-  await benchClip('pose_1', 577, 577, rows, profiles, layerProfiles);
+  if (CLIPS.includes('vtest')) await benchClip('vtest', 769, 577, rows, profiles, layerProfiles);
+  if (CLIPS.includes('pose_1')) await benchClip('pose_1', 577, 577, rows, profiles, layerProfiles);
   const result = {
     date: new Date().toISOString(), device: info.devices[0], driverVersion: info.driverVersion, node: process.version,
-    warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS, precisions: PRECISIONS,
+    warmup: WARM, timed: TIMED, batches: BATCHES, settings: SETTINGS, precisions: PRECISIONS, planeVariants: PLANE_VARIANTS,
     frames: FRAMES_FROM ? `257x257 packs of ${FRAMES_FROM} resized bilinearly` : 'the bundle\'s packs at full size',
     timing: 'ms per batch: model.execute + device synchronize (input uploaded before; outputs on the GPU); ' +
         'msWithDownload adds await data() of every output',

@@ -111,7 +111,7 @@ export interface CudaUpdate {
  * noise at input threshold 0: 22% of vtest's pixels; a lighting change). Otherwise its recompute stays cheap (few
  * input channels) and sparse.
  */
-export const cudaPlaneOptions = {denseCrossover: 0.1, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
+export const cudaPlaneOptions = {denseCrossover: 0.1, denseCrossoverDepthwise: null as number | null, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
   measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, skipDiffAbove: 0.5, diffedDenseAbove: 0.1};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
@@ -201,6 +201,8 @@ export class CudaPlane implements DataPlane {
    * kernel + a diff pass. 0: always dense, > 1: never (tests). Default: cudaPlaneOptions.denseCrossover.
    */
   denseCrossover = cudaPlaneOptions.denseCrossover;
+  /** The same for depthwise convs; null: denseCrossover. Default: cudaPlaneOptions.denseCrossoverDepthwise. */
+  denseCrossoverDepthwise: number | null = cudaPlaneOptions.denseCrossoverDepthwise;
   /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
   denseBelowElements = cudaPlaneOptions.denseBelowElements;
   /** Dense steps of slots last above this fraction skip the mark and diff every pixel (< 0: always, > 1: never). */
@@ -936,7 +938,7 @@ export class CudaPlane implements DataPlane {
    * denseCrossover: 0 = always dense (when possible), > 1 = never; small outputs (denseBelowElements) always dense.
    */
   private preferDense(st: CudaSlotState): boolean {
-    const f = this.denseCrossover;
+    const f = st.op.depthwise && this.denseCrossoverDepthwise !== null ? this.denseCrossoverDepthwise : this.denseCrossover;
     if (f <= 0) return true;
     if (f > 1) return false;
     if (st.op.pixels * st.op.channels < this.denseBelowElements) return true;

@@ -216,6 +216,66 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
     tf.dispose([w, bias]);
   });
 
+  it('denseCrossoverDepthwise: depthwise convs take their own crossover while the other convs keep theirs; values equal dense cpu', async () => {
+    const wc = tf.tensor4d(Array.from({length: 9 * 3 * 8}, (_, k) => Math.sin(k * 0.7) * 0.3), [3, 3, 3, 8]);
+    const wd = tf.tensor4d(Array.from({length: 9 * 8}, (_, k) => Math.cos(k * 0.3) * 0.3), [3, 3, 8, 1]);
+    const wp = tf.tensor4d(Array.from({length: 8 * 8}, (_, k) => Math.sin(k * 1.3) * 0.3), [1, 1, 8, 8]);
+    const net = (x: tf.Tensor4D) => tf.tidy(() => {
+      const a = tf.fused.conv2d({x, filter: wc, strides: 1, pad: 'same', activation: 'relu'});
+      const d = tf.fused.depthwiseConv2d({x: a, filter: wd, strides: 1, pad: 'same', activation: 'relu'});
+      return tf.fused.conv2d({x: d, filter: wp, strides: 1, pad: 'same'});
+    });
+    // one input pixel changes per frame: every sparse step touches a few pixels, a dense one all of them
+    const base = Float32Array.from({length: 16 * 16 * 3}, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+    const frames = [0, 1, 2, 3].map((f) => { const v = base.slice(); if (f > 0) v[(f * 151) % v.length] += 0.5; return v; });
+    const outputs = async () => {
+      const out: Float32Array[] = [];
+      for (const v of frames) {
+        const x = tf.tensor4d(v, [1, 16, 16, 3]);
+        const y = net(x);
+        out.push(Float32Array.from(await y.data() as Float32Array));
+        tf.dispose([x, y]);
+      }
+      return out;
+    };
+    const saved = {c: b.plane.denseCrossover, d: b.plane.denseCrossoverDepthwise};
+    try {
+      b.plane.denseCrossover = 2;           // convs: never dense
+      b.plane.denseCrossoverDepthwise = 0;  // depthwise convs: always dense (when the backend has the kernel)
+      const dense0 = b.plane.stats.denseSteps;
+      const got = await outputs();
+      await delta.settleStats();
+      const layers = delta.stats().layers.filter((l) => l.mode !== 'fallback');
+      const dw = layers.filter((l) => l.kernel.includes('Depthwise'));
+      const convs = layers.filter((l) => !l.kernel.includes('Depthwise'));
+      expect(dw.length).toBe(1);
+      expect(convs.length).toBe(2);
+      expect(b.plane.stats.denseSteps - dense0).toBe(3);  // the depthwise slot's three steps
+      // the dense step counts the whole layer (in-bounds taps; the layer's denseMacs counts padding taps too)
+      expect(dw[0].performedMacs).toBeGreaterThan(0.9 * dw[0].denseMacs);
+      // the first conv recomputes the few pixels the changed input reaches; the 1x1 conv after the dense depthwise
+      // step gets a full update from it (the plane's fullUpdateAbove) and runs dense too
+      expect(convs[0].performedMacs).withContext(convs[0].name).toBeLessThan(convs[0].denseMacs / 4);
+      expect(convs[1].performedMacs).withContext(convs[1].name).toBe(convs[1].denseMacs);
+      // null: depthwise convs follow denseCrossover again (here: never dense)
+      b.plane.denseCrossoverDepthwise = null;
+      delta.reset();
+      const dense1 = b.plane.stats.denseSteps;
+      const again = await outputs();
+      expect(b.plane.stats.denseSteps - dense1).toBe(0);
+      await tf.setBackend('cpu');
+      const ref = await outputs();
+      await tf.setBackend(NAME);
+      got.forEach((g, f) => expect(Array.from(g)).withContext(`frame ${f}`).toEqual(Array.from(ref[f])));
+      again.forEach((g, f) => expect(Array.from(g)).withContext(`frame ${f}, null`).toEqual(Array.from(ref[f])));
+    } finally {
+      b.plane.denseCrossover = saved.c;
+      b.plane.denseCrossoverDepthwise = saved.d;
+      if (tf.getBackend() !== NAME) await tf.setBackend(NAME);
+      tf.dispose([wc, wd, wp]);
+    }
+  });
+
   it('calibrate() finds the same thresholds, MAC ratio and metric as on delta-cpu (sparse cost model)', async () => {
     const w = [8, 8, 8].map((c, i) => tf.tensor4d(Array.from({length: 9 * (i === 0 ? 3 : 8) * c}, (_, k) => Math.sin(k * 1.7 + i) * 0.4),
         [3, 3, i === 0 ? 3 : 8, c]));

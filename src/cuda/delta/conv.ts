@@ -53,6 +53,7 @@ export class ConvOp implements CudaDeltaOp {
   readonly varying: readonly number[];
   readonly fusesTruncation = true;
   readonly footprint: number;
+  readonly depthwise: boolean;
   /** kernels-cuda/delta_conv.cuh ConvGeom. */
   readonly geom: Int32Array;
   private readonly xi: number;
@@ -65,6 +66,7 @@ export class ConvOp implements CudaDeltaOp {
   constructor(call: CallView) {
     const info = convInfo(call);
     const depthwise = call.kernel.includes('Depthwise');
+    this.depthwise = depthwise;
     this.geom = Int32Array.from([
       info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
       info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,

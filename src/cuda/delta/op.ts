@@ -48,6 +48,8 @@ export interface CudaDeltaOp {
   readonly varying: readonly number[];
   /** Output pixels one changed input pixel can reach (convs; the cost model's bound on a diffed input's candidates). */
   readonly footprint?: number;
+  /** A depthwise conv (the cost model may give it its own crossover: its recompute costs more per pixel). */
+  readonly depthwise?: boolean;
   /** Dense run: every output pixel into dst ([pixels, channels]). */
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void;
   /** Marks the output pixels that input i's changed pixels (list, count word) reach. */

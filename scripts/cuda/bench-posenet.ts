@@ -207,8 +207,9 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
       // BENCH_NO_REFERENCE=1: no dense fp32 reference (no agreement figures; e.g. under a profiler, only the settings asked)
       if (setting.name === 'dense' && process.env.BENCH_NO_REFERENCE === '1' && !(SETTINGS_RE?.test('dense'))) continue;
       // the reference (fp32 dense) runs once, under the plane's defaults; the plane-off settings do not depend on it
-      if ((setting.name === 'dense' || setting.planeOff) && variant !== PLANE_VARIANTS[0]) continue;
-      Object.assign(planeFields, planeDefaults, setting.name === 'dense' || setting.planeOff ? {} : variant.options);
+      const planeFree = setting.name === 'dense' || setting.planeOff === true;
+      if (planeFree && variant !== PLANE_VARIANTS[0]) continue;
+      Object.assign(planeFields, planeDefaults, planeFree ? {} : variant.options);
       configureDeltaCuda({convPrecision: precision});
       delta.reset();
       delta.configure({inputThreshold: setting.inputThreshold, threshold: setting.threshold,
@@ -407,8 +408,7 @@ async function benchClip(clip: string, w: number, h: number, rows: Row[], profil
         agree = ok / n;
       }
       const row: Row = {clip, size: `${w}x${h}`, batch: B, setting: setting.name, precision,
-        plane: setting.name === 'dense' || setting.planeOff ? '-' : variant.label,
-        planeOptions: setting.name === 'dense' || setting.planeOff ? {} : variant.options,
+        plane: planeFree ? '-' : variant.label, planeOptions: planeFree ? {} : variant.options,
         layers: layerRows, msMedian: median(ms), msP90: p90(ms),
         msMean: ms.reduce((a, v) => a + v, 0) / Math.max(1, ms.length), timedPlane,
         msWithDownloadMedian: median(msDl), agreement: agree, ceiling: dense / Math.max(1, performed),

@@ -7,7 +7,7 @@
 // The specs load the compiled modules from dist/ (npm run build) by path, since src/cuda is not a public
 // entry point yet: build/test/cuda/ -> ../../../dist/cjs/...
 import {spawnSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import * as native from '../../../dist/cjs/cuda/native';
 import {sparsify as cpuSparsify} from '../../../dist/cjs/cpu/plane';
@@ -30,6 +30,13 @@ describe('delta-cuda addon (no GPU needed)', () => {
     const built = process.env.DELTA_CUDA_BUILT_ARCHS;
     if (built) {
       expect(b.archs).toBe(built.replace(/;/g, ' '));
+      // (a build for chosen GPUs: CI, the offline bundle) the default that npm install builds is still the fat binary
+      // (the repository's file; the offline bundle's copy sits beside its data)
+      const file = [join(__dirname, '..', '..', '..', 'binding', 'CMakeLists.txt'),
+        ...(process.env.DELTA_CUDA_DATA ? [join(process.env.DELTA_CUDA_DATA, '..', 'src', 'binding', 'CMakeLists.txt')] : [])].find(existsSync);
+      expect(file).withContext('binding/CMakeLists.txt').toBeDefined();
+      const list = /set\(CMAKE_CUDA_ARCHITECTURES ([^)]*)\)/.exec(readFileSync(file ?? '', 'utf8'))?.[1] ?? '';
+      expect(list.split(/\s+/)).toEqual(jasmine.arrayContaining(['75-real', '90-real', '90-virtual']));
       return;
     }
     expect(b.archs).toContain('90-real');

@@ -2,9 +2,12 @@
 //
 //   deltaConvMark(geom, list, listCountH, listCountOff, stamp, gen, cand, ctrH, ctrOff)
 //   deltaConvCompute(geom, x, w, bias|0, alpha|0, act, leaky, cand|0, ctrH|0, ctrOff, e
-//                    [, vals, thr, list, groups])
+//                    [, vals, thr, list, groups [, stamp|0, gen [, countH|0, countOff]]])
 // With vals (a delta step) the truncation is fused: propagated pixels update vals and go to list, counts to
-// the entry's OUT / NONFINITE words; groups: the slot's per-group arrival counters ([outPixels], zeroed at seed).
+// the entry's OUT / NONFINITE words; groups: the slot's per-group arrival counters ([outPixels], zeroed at seed);
+// stamp, gen: the step's mark (stamp[pixel] == gen for its candidates), which lets a depthwise step work on row segments;
+// count: the word holding the number of candidates when it is not the entry's CAND (a mark-free step: cand is its input's
+// update list), copied into CAND by the kernel.
 // geom: Int32Array(16) [batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilH, dilW, padT,
 // padL, depthwise]. ctr: the step's counter entry (CAND for mark; CAND read and MACS added by compute);
 // compute with cand = 0 runs every output pixel (a dense run) and needs no counters.
@@ -81,6 +84,17 @@ Napi::Value ConvCompute(const Napi::CallbackInfo& info) {
       t.listCount = ctr + counters::OUT;
       t.nonFinite = ctr + counters::NONFINITE;
       t.groups = bufArg<uint32_t>(info, 14, P * 4);
+      // this step's mark stamps (optional): the depthwise kernel may then take candidates as row segments
+      p.stamp = info.Length() > 15 ? optBufArg<const uint32_t>(info, 15, P * 4) : nullptr;
+      if (p.stamp) {
+        p.gen = static_cast<uint32_t>(numArg(info, 16, 0));
+        if (p.gen == 0) throw std::runtime_error("delta-cuda: deltaConvCompute: generation must be nonzero");
+      }
+      // a mark-free step: the candidates are the input's update list, their count in its word (not the entry's CAND)
+      if (info.Length() > 17 && !(info[17].IsNumber() && info[17].As<Napi::Number>().Uint32Value() == 0)) {
+        p.count = wordArg(info, 17);
+        p.countCopy = ctr + counters::CAND;
+      }
     }
     check(launchConvCompute(g, p, fused ? &t : nullptr, Runtime::get().stream()), "deltaConvCompute launch");
     return info.Env().Undefined();

@@ -42,6 +42,7 @@ __global__ void __launch_bounds__(ROWS) convSmallK(tc::Conv p, tc::Truncate t, b
     Ws[i] = c < g.outC ? __ldg(p.w + k * g.outC + c) : 0.f;
   }
   const int n = p.cand ? static_cast<int>(*p.count) : g.batch * g.outH * g.outW;
+  noteCandidates(p.countCopy, p.count);
   const int items = (n + ROWS - 1) / ROWS;
   for (int item = blockIdx.x; item < items; item += gridDim.x) {
     const int k0 = item * ROWS;

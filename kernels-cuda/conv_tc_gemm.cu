@@ -76,6 +76,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
   const Geom& g = p.g;
   const int outPlane = g.outH * g.outW;
   const int n = p.cand ? static_cast<int>(*p.count) : g.batch * outPlane;
+  if (p.minRows == 0) noteCandidates(p.countCopy, p.count);  // (once per step: the launch whose range starts at 0)
   if (n < p.minRows || n >= p.maxRows) return;  // another tile shape's step
   const int nTiles = (g.outC + BN - 1) / BN;
   const int items = (n + BM - 1) / BM * nTiles;

@@ -40,6 +40,7 @@ struct Conv {
   double leaky;
   const int32_t* cand;    // candidate output pixels, or null: every output pixel, row k = pixel k
   const uint32_t* count;  // device word: candidates (ignored without cand)
+  uint32_t* countCopy;    // or null: block 0 copies *count here (a mark-free step's CAND word)
   long long minRows, maxRows;  // this launch works when minRows <= rows < maxRows (tile shapes launched together)
   float* e;               // [rows, outC]
   unsigned long long* macs;  // device counter of multiply-accumulates (in-bounds taps x inC x outC), or null

@@ -109,6 +109,12 @@ __device__ __forceinline__ bool valueChanged(float e, float v, double thr) {
   return !(fabs(static_cast<double>(e) - static_cast<double>(v)) <= thr);
 }
 
+// A mark-free step (a 1x1 conv with stride 1 and no padding: its input's update list is its candidate list) reads
+// the candidates' count from the input's word; block 0 records it as the step's CAND word (stats, the cost model).
+__device__ __forceinline__ void noteCandidates(uint32_t* copy, const uint32_t* count) {
+  if (copy && blockIdx.x == 0 && threadIdx.x == 0) *copy = *count;
+}
+
 // Row flags of a register-held truncation: bit ROW_CHANGED = propagate the row (a value changed by more than the
 // threshold, or is not finite), bit ROW_NONFINITE = a value is NaN/Inf.
 constexpr int ROW_CHANGED = 1, ROW_NONFINITE = 2;

@@ -14,6 +14,8 @@
 // rows while they are hot in L2, updates the values in place and appends the update list: no separate
 // launch, no second pass over the candidates.
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include "delta_common.cuh"
 #include "delta_conv.cuh"
 #include "conv_tc_gemm.cuh"
@@ -80,6 +82,7 @@ __global__ void __launch_bounds__(CO) convCompute(ConvGeom g, ConvComputeParams 
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
+  noteCandidates(p.countCopy, p.count);
   if (gemmLaunched && n >= GEMM_MIN) return;  // convGemm's step
   const int coChunks = (g.outC + CO - 1) / CO;
   // Few candidates: fewer per work item (down to 1) so that every launched block gets work (latency, not
@@ -180,7 +183,7 @@ __global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, 
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
-  if (n < GEMM_MIN) return;  // convCompute's step
+  if (n < GEMM_MIN) return;  // convCompute's step (which notes the count)
   const int nTiles = (g.outC + GN - 1) / GN;
   const long long items = (n + GM - 1) / GM * nTiles;
   const int K = g.fH * g.fW * g.inC;
@@ -261,24 +264,92 @@ __global__ void __launch_bounds__(GT) convGemm(ConvGeom g, ConvComputeParams p, 
   }
 }
 
-constexpr int DW_G = 16;      // most candidates per depthwise work item
+constexpr int DW_G = 32;       // most candidates per depthwise work item
 constexpr int DW_THREADS = 256;
+constexpr int DW_GPT = 4;      // value groups a thread keeps in registers (register truncation)
+
+// One value group of a depthwise output: channels c..c+3 (vec4) of the candidate whose window starts at (yc, xc) of
+// batch plane xb (already offset to channel 0), taps in the cpu order, out-of-bounds taps skipped; then bias and the
+// activation. 3x3 windows load all taps first (predicated, no branch between the loads: 9 loads in flight), larger
+// ones loop. Same fmaf sequence either way, so the same values as the dense run.
+__device__ __forceinline__ float4 depthwiseValue4(const ConvGeom& g, const ConvComputeParams& p, const float* xb, int yc, int xc, int c) {
+  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  auto tap = [&](const float4& xv, const float4& wv) {
+    acc.x = fmaf(xv.x, wv.x, acc.x);
+    acc.y = fmaf(xv.y, wv.y, acc.y);
+    acc.z = fmaf(xv.z, wv.z, acc.z);
+    acc.w = fmaf(xv.w, wv.w, acc.w);
+  };
+  if (g.fH == 3 && g.fW == 3) {
+    float4 xv[9];
+    bool ok[9];
+#pragma unroll
+    for (int t = 0; t < 9; t++) {
+      const int iy = yc + (t / 3) * g.dilH, ix = xc + (t % 3) * g.dilW;
+      ok[t] = iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
+      xv[t] = ok[t] ? *reinterpret_cast<const float4*>(xb + (static_cast<long long>(iy) * g.inW + ix) * g.inC)
+                    : make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+#pragma unroll
+    for (int t = 0; t < 9; t++) {
+      const float4 wv = __ldg(reinterpret_cast<const float4*>(p.w + t * g.outC + c));
+      if (ok[t]) tap(xv[t], wv);
+    }
+  } else {
+    for (int kh = 0; kh < g.fH; kh++) {
+      const int iy = yc + kh * g.dilH;
+      if (iy < 0 || iy >= g.inH) continue;
+      for (int kw = 0; kw < g.fW; kw++) {
+        const int ix = xc + kw * g.dilW;
+        if (ix < 0 || ix >= g.inW) continue;
+        tap(*reinterpret_cast<const float4*>(xb + (static_cast<long long>(iy) * g.inW + ix) * g.inC),
+            __ldg(reinterpret_cast<const float4*>(p.w + (kh * g.fW + kw) * g.outC + c)));
+      }
+    }
+  }
+  float r[4] = {acc.x, acc.y, acc.z, acc.w};
+#pragma unroll
+  for (int j = 0; j < 4; j++) {
+    if (p.bias) r[j] = __fadd_rn(r[j], p.bias[c + j]);
+    r[j] = activate(p.act, r[j], p.leaky, p.alpha ? p.alpha[c + j] : 0.f);
+  }
+  return make_float4(r[0], r[1], r[2], r[3]);
+}
+
+// The scalar form (any multiplier, any channel count): output channel o reads input channel o / mult.
+__device__ __forceinline__ float depthwiseValue1(const ConvGeom& g, const ConvComputeParams& p, const float* xb, int yc, int xc, int o) {
+  float acc = 0.f;
+  for (int kh = 0; kh < g.fH; kh++) {
+    const int iy = yc + kh * g.dilH;
+    if (iy < 0 || iy >= g.inH) continue;
+    for (int kw = 0; kw < g.fW; kw++) {
+      const int ix = xc + kw * g.dilW;
+      if (ix < 0 || ix >= g.inW) continue;
+      acc = fmaf(xb[(static_cast<long long>(iy) * g.inW + ix) * g.inC], __ldg(p.w + (kh * g.fW + kw) * g.outC + o), acc);
+    }
+  }
+  if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
+  return activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
+}
 
 // vec4: multiplier 1, channels % 4 == 0, 16-byte aligned buffers: a thread computes 4 channels with float4
 // loads (each channel's taps in the same order: the same values as the scalar path).
-// Delta steps whose item fits the block (every channel of its candidates one value group per thread: channels <= 1024
-// with vec4, <= 256 without) truncate from registers: each thread compares its values with the propagated ones, the
-// row's verdict gathers in shared memory, and changed rows are written into vals directly (no pass through e: the
-// step costs about a dense pass over its candidates plus one read of their old values).
+// A work item is up to DW_G candidates x every channel. Delta steps whose item fits the block's registers (at most
+// DW_GPT value groups per thread: channels <= 4096 with vec4, <= 1024 without) truncate from registers: each thread
+// compares its values with the propagated ones, the row's verdict gathers in shared memory, and changed rows are written
+// into vals directly (no pass through e: the step costs about a dense pass over its candidates plus one read of their
+// old values). Items of several candidates per block (run 32 had 2 of 512 channels, latency-bound) and 3x3 taps
+// loaded together keep the loads in flight.
 __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvComputeParams p, ConvTruncateParams t, bool fused, int target,
                                                                bool vec4) {
   __shared__ int sB[DW_G], sY[DW_G], sX[DW_G], sP[DW_G], sProp[DW_G];
   const int outPlane = g.outH * g.outW;
   const long long P = static_cast<long long>(g.batch) * outPlane;
   const long long n = p.cand ? static_cast<long long>(*p.count) : P;
-  // about one (candidate, channel) per thread, fewer candidates per item when that leaves blocks idle
-  const int perPixel = vec4 ? g.outC / 4 : g.outC;  // threads per candidate
-  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_THREADS / perPixel)), target);
+  noteCandidates(p.countCopy, p.count);
+  const int perPixel = vec4 ? g.outC / 4 : g.outC;  // value groups per candidate
+  // up to DW_GPT groups per thread, fewer candidates per item when that leaves blocks idle
+  const int ge = groupSize(n, 1, max(1, min(DW_G, DW_GPT * DW_THREADS / perPixel)), target);
   const long long items = (n + ge - 1) / ge;
   const int mult = g.outC / g.inC;
   const int tid = threadIdx.x;
@@ -294,102 +365,208 @@ __global__ void __launch_bounds__(DW_THREADS) depthwiseCompute(ConvGeom g, ConvC
       if (p.macs) atomicAdd(p.macs, static_cast<unsigned long long>(windowTaps(g, sY[tid], sX[tid])) * g.outC);
     }
     __syncthreads();
-    // register truncation (see above): this thread's one value group, kept for the write-back
-    const bool inReg = fused && ng * perPixel <= DW_THREADS;
-    bool held = false;
-    int hq = 0, hc = 0;
-    float hv[4] = {0.f, 0.f, 0.f, 0.f};
-    if (vec4) {
-      const int C4 = g.outC / 4;
-      for (int e = tid; e < ng * C4; e += DW_THREADS) {
-        const int q = e / C4;
-        const int c = (e - q * C4) * 4;
-        const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + c;
-        const int yc = sY[q], xc = sX[q];
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        for (int kh = 0; kh < g.fH; kh++) {
-          const int iy = yc + kh * g.dilH;
-          if (iy < 0 || iy >= g.inH) continue;
-          for (int kw = 0; kw < g.fW; kw++) {
-            const int ix = xc + kw * g.dilW;
-            if (ix < 0 || ix >= g.inW) continue;
-            const float4 xv = *reinterpret_cast<const float4*>(xb + (static_cast<long long>(iy) * g.inW + ix) * g.inC);
-            const float4 wv = __ldg(reinterpret_cast<const float4*>(p.w + (kh * g.fW + kw) * g.outC + c));
-            acc.x = fmaf(xv.x, wv.x, acc.x);
-            acc.y = fmaf(xv.y, wv.y, acc.y);
-            acc.z = fmaf(xv.z, wv.z, acc.z);
-            acc.w = fmaf(xv.w, wv.w, acc.w);
+    const int groups = ng * perPixel;
+    const long long planeSize = static_cast<long long>(g.inH) * g.inW * g.inC;
+    if (fused && groups <= DW_GPT * DW_THREADS) {
+      // register truncation (see above): this thread's value groups, kept for the write-back
+      float4 hv[DW_GPT];
+#pragma unroll
+      for (int j = 0; j < DW_GPT; j++) {
+        const int e = tid + j * DW_THREADS;
+        if (e >= groups) break;
+        const int q = e / perPixel;
+        const int c = (e - q * perPixel) * (vec4 ? 4 : 1);
+        const long long at = static_cast<long long>(sP[q]) * g.outC + c;
+        int f = 0;
+        if (vec4) {
+          hv[j] = depthwiseValue4(g, p, p.x + sB[q] * planeSize + c, sY[q], sX[q], c);
+          const float4 old = *reinterpret_cast<const float4*>(t.vals + at);
+          const float r[4] = {hv[j].x, hv[j].y, hv[j].z, hv[j].w}, o[4] = {old.x, old.y, old.z, old.w};
+#pragma unroll
+          for (int k = 0; k < 4; k++) {
+            if (!isfinite(r[k])) f |= ROW_CHANGED | ROW_NONFINITE;
+            else if (valueChanged(r[k], o[k], t.thr)) f |= ROW_CHANGED;
+          }
+        } else {
+          hv[j].x = depthwiseValue1(g, p, p.x + sB[q] * planeSize + c / mult, sY[q], sX[q], c);
+          f = !isfinite(hv[j].x) ? ROW_CHANGED | ROW_NONFINITE : valueChanged(hv[j].x, t.vals[at], t.thr) ? ROW_CHANGED : 0;
+        }
+        if (f) atomicOr(&sProp[q], f);
+      }
+      __syncthreads();  // every value of the item compared: the rows' verdicts are final
+#pragma unroll
+      for (int j = 0; j < DW_GPT; j++) {
+        const int e = tid + j * DW_THREADS;
+        if (e >= groups) break;
+        const int q = e / perPixel;
+        if (!(sProp[q] & ROW_CHANGED)) continue;
+        const int c = (e - q * perPixel) * (vec4 ? 4 : 1);
+        float* v = t.vals + static_cast<long long>(sP[q]) * g.outC + c;
+        if (vec4) *reinterpret_cast<float4*>(v) = hv[j];
+        else *v = hv[j].x;
+      }
+      appendFlaggedRows(sProp, sP, ng, t.list, t.listCount, t.nonFinite);
+    } else {
+      for (int e = tid; e < groups; e += DW_THREADS) {
+        const int q = e / perPixel;
+        const int c = (e - q * perPixel) * (vec4 ? 4 : 1);
+        float* dst = p.e + (k0 + q) * g.outC + c;
+        if (vec4) *reinterpret_cast<float4*>(dst) = depthwiseValue4(g, p, p.x + sB[q] * planeSize + c, sY[q], sX[q], c);
+        else *dst = depthwiseValue1(g, p, p.x + sB[q] * planeSize + c / mult, sY[q], sX[q], c);
+      }
+      if (fused) {
+        __syncthreads();  // the block wrote every channel of its rows
+        truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+      }
+    }
+  }
+}
+
+// Row segments (3x3 depthwise, multiplier 1, channels % 4 == 0, stride S and dilation D in both axes): the candidates
+// are taken as segments of SEG consecutive output pixels of a row, and a thread computes 4 channels of a whole segment
+// the way the dense kernel (dense_conv.cu depthwise3x3Vec4Rows) does, so each input float4 of a filter row is loaded
+// once for the (up to 3) outputs that read it: (SEG - 1) * S + 2 * D + 1 loads per filter row instead of 3 * SEG.
+// Per-candidate items gather 9 taps per output and ran at ~4x the dense kernel's time per pixel (L2-bound, runs 30-33).
+// A segment is handled by its leader, the candidate of the segment with the smallest column (this step's mark stamps
+// say which pixels are candidates); other candidates leave at once. Only candidate pixels are compared, written and
+// counted (the rest of the segment's values are computed and dropped), so the step is delta-cpu's per pixel, and each
+// value is the dense kernel's (same taps, same order, same fmaf). Truncation from registers as in depthwiseCompute.
+constexpr int SEG = 4;         // output pixels per segment (the dense kernel's outputs per thread)
+constexpr int SEG_CHUNK = 32;  // candidates a block examines at a time (one warp's leader test)
+constexpr int SEG_MAX_GROUPS = 32;  // float4 groups per pixel (128 channels) up to which the host picks segments
+
+template <int S, int D>
+__global__ void __launch_bounds__(DW_THREADS) depthwiseSegments(ConvGeom g, ConvComputeParams p, ConvTruncateParams t) {
+  constexpr int SPAN = (SEG - 1) * S + 2 * D + 1;
+  __shared__ int sSeg[SEG_CHUNK], sMask[SEG_CHUNK];  // leaders: the segment's first pixel, its candidate pixels (bits)
+  __shared__ int sPix[SEG_CHUNK * SEG], sFlag[SEG_CHUNK * SEG];
+  __shared__ int sNum;
+  const int n = static_cast<int>(*p.count);
+  noteCandidates(p.countCopy, p.count);
+  const int C4 = g.outC / 4;
+  const int spi = min(SEG_CHUNK, DW_THREADS / C4);  // segments computed together (C4 <= DW_THREADS: host)
+  const int tid = threadIdx.x, lane = tid & 31;
+  const float4* x4 = reinterpret_cast<const float4*>(p.x);
+  const float4* w4 = reinterpret_cast<const float4*>(p.w);
+  for (int base = blockIdx.x * SEG_CHUNK; base < n; base += gridDim.x * SEG_CHUNK) {
+    __syncthreads();  // the previous chunk is done with the shared arrays
+    if (tid < 32) {
+      const int k = base + lane;
+      int seg = 0, mask = 0;
+      if (k < n) {
+        const int op = p.cand[k];
+        const int row = op / g.outW, ox = op - row * g.outW, sx = ox - ox % SEG;
+        const uint32_t* st = p.stamp + static_cast<long long>(row) * g.outW;
+        bool lead = true;
+        for (int x = sx; x < ox; x++) lead = lead && st[x] != p.gen;
+        if (lead) {
+          seg = row * g.outW + sx;
+#pragma unroll
+          for (int j = 0; j < SEG; j++)
+            if (sx + j < g.outW && (sx + j == ox || st[sx + j] == p.gen)) mask |= 1 << j;
+          if (p.macs) {
+            const int oy = row % g.outH;
+            unsigned long long m = 0;
+            for (int j = 0; j < SEG; j++)
+              if (mask >> j & 1) m += windowTaps(g, oy * S - g.padT, (sx + j) * S - g.padL);
+            atomicAdd(p.macs, m * g.outC);
           }
         }
-        float r[4] = {acc.x, acc.y, acc.z, acc.w};
+      }
+      const unsigned lead = __ballot_sync(0xffffffffu, mask != 0);
+      if (mask) {
+        const int q = __popc(lead & ((1u << lane) - 1u));
+        sSeg[q] = seg;
+        sMask[q] = mask;
+      }
+      if (lane == 0) sNum = __popc(lead);
+    }
+    __syncthreads();
+    const int num = sNum;
+    for (int s0 = 0; s0 < num; s0 += spi) {
+      const int ns = min(spi, num - s0);
+      if (tid < ns * SEG) {
+        const int q = s0 + tid / SEG, j = tid % SEG;
+        sFlag[tid] = 0;
+        sPix[tid] = sSeg[q] + j;  // appended only when flagged (never for pixels outside the mask)
+      }
+      __syncthreads();
+      const int si = tid / C4, c4 = tid - si * C4;
+      const bool active = si < ns;
+      int mask = 0, px = 0;
+      float4 acc[SEG];
+      if (active) {
+        mask = sMask[s0 + si];
+        px = sSeg[s0 + si];
+        const int row = px / g.outW, ox0 = px - row * g.outW;
+        const int b = row / g.outH, oh = row - b * g.outH;
+        const int ih0 = oh * S - g.padT, iw0 = ox0 * S - g.padL;
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-          if (p.bias) r[j] = __fadd_rn(r[j], p.bias[c + j]);
-          r[j] = activate(p.act, r[j], p.leaky, p.alpha ? p.alpha[c + j] : 0.f);
+        for (int j = 0; j < SEG; j++) acc[j] = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+        for (int kh = 0; kh < 3; kh++) {
+          const int ih = ih0 + kh * D;
+          if (ih < 0 || ih >= g.inH) continue;
+          const float4* xr = x4 + (static_cast<long long>(b) * g.inH + ih) * g.inW * C4 + c4;
+          float4 xv[SPAN];
+#pragma unroll
+          for (int q = 0; q < SPAN; q++) {
+            const int iw = iw0 + q;
+            xv[q] = iw >= 0 && iw < g.inW ? xr[static_cast<long long>(iw) * C4] : make_float4(0.f, 0.f, 0.f, 0.f);
+          }
+#pragma unroll
+          for (int kw = 0; kw < 3; kw++) {
+            const float4 wv = __ldg(w4 + (kh * 3 + kw) * C4 + c4);
+#pragma unroll
+            for (int j = 0; j < SEG; j++) {
+              const int q = j * S + kw * D, iw = iw0 + q;
+              if (iw < 0 || iw >= g.inW) continue;  // skipped, as the cpu does
+              acc[j].x = fmaf(xv[q].x, wv.x, acc[j].x);
+              acc[j].y = fmaf(xv[q].y, wv.y, acc[j].y);
+              acc[j].z = fmaf(xv[q].z, wv.z, acc[j].z);
+              acc[j].w = fmaf(xv[q].w, wv.w, acc[j].w);
+            }
+          }
         }
-        if (inReg) {
-          const float4 old = *reinterpret_cast<const float4*>(t.vals + static_cast<long long>(sP[q]) * g.outC + c);
+        const int c = c4 * 4;
+#pragma unroll
+        for (int j = 0; j < SEG; j++) {
+          if (!(mask >> j & 1)) continue;
+          float r[4] = {acc[j].x, acc[j].y, acc[j].z, acc[j].w};
+          const float4 old = *reinterpret_cast<const float4*>(t.vals + static_cast<long long>(px + j) * g.outC + c);
           const float o[4] = {old.x, old.y, old.z, old.w};
           int f = 0;
 #pragma unroll
-          for (int j = 0; j < 4; j++) {
-            if (!isfinite(r[j])) f |= ROW_CHANGED | ROW_NONFINITE;
-            else if (valueChanged(r[j], o[j], t.thr)) f |= ROW_CHANGED;
-            hv[j] = r[j];
+          for (int k = 0; k < 4; k++) {
+            if (p.bias) r[k] = __fadd_rn(r[k], p.bias[c + k]);
+            r[k] = activate(p.act, r[k], p.leaky, p.alpha ? p.alpha[c + k] : 0.f);
+            if (!isfinite(r[k])) f |= ROW_CHANGED | ROW_NONFINITE;
+            else if (valueChanged(r[k], o[k], t.thr)) f |= ROW_CHANGED;
           }
-          if (f) atomicOr(&sProp[q], f);
-          held = true;
-          hq = q;
-          hc = c;
-        } else {
-          *reinterpret_cast<float4*>(p.e + (k0 + q) * g.outC + c) = make_float4(r[0], r[1], r[2], r[3]);
+          acc[j] = make_float4(r[0], r[1], r[2], r[3]);
+          if (f) atomicOr(&sFlag[si * SEG + j], f);
         }
       }
-    } else {
-    for (int e = tid; e < ng * g.outC; e += DW_THREADS) {
-      const int q = e / g.outC;
-      const int o = e - q * g.outC;
-      const int ci = o / mult;
-      const float* xb = p.x + static_cast<long long>(sB[q]) * g.inH * g.inW * g.inC + ci;
-      const int yc = sY[q], xc = sX[q];
-      float acc = 0.f;
-      for (int kh = 0; kh < g.fH; kh++) {
-        const int iy = yc + kh * g.dilH;
-        if (iy < 0 || iy >= g.inH) continue;
-        for (int kw = 0; kw < g.fW; kw++) {
-          const int ix = xc + kw * g.dilW;
-          if (ix < 0 || ix >= g.inW) continue;
-          acc = fmaf(xb[(static_cast<long long>(iy) * g.inW + ix) * g.inC], __ldg(p.w + (kh * g.fW + kw) * g.outC + o), acc);
-        }
+      __syncthreads();  // every channel of the segments compared: the pixels' verdicts are final
+      if (active) {
+#pragma unroll
+        for (int j = 0; j < SEG; j++)
+          if ((mask >> j & 1) && (sFlag[si * SEG + j] & ROW_CHANGED))
+            *reinterpret_cast<float4*>(t.vals + static_cast<long long>(px + j) * g.outC + c4 * 4) = acc[j];
       }
-      if (p.bias) acc = __fadd_rn(acc, p.bias[o]);
-      const float r = activate(p.act, acc, p.leaky, p.alpha ? p.alpha[o] : 0.f);
-      if (inReg) {
-        const float old = t.vals[static_cast<long long>(sP[q]) * g.outC + o];
-        const int f = !isfinite(r) ? ROW_CHANGED | ROW_NONFINITE : valueChanged(r, old, t.thr) ? ROW_CHANGED : 0;
-        if (f) atomicOr(&sProp[q], f);
-        held = true;
-        hq = q;
-        hc = o;
-        hv[0] = r;
-      } else {
-        p.e[(k0 + q) * g.outC + o] = r;
-      }
-    }
-    }
-    if (inReg) {
-      __syncthreads();  // every value of the item compared: the rows' verdicts are final
-      if (held && (sProp[hq] & ROW_CHANGED)) {
-        float* v = t.vals + static_cast<long long>(sP[hq]) * g.outC + hc;
-        if (vec4) *reinterpret_cast<float4*>(v) = make_float4(hv[0], hv[1], hv[2], hv[3]);
-        else *v = hv[0];
-      }
-      appendFlaggedRows(sProp, sP, ng, t.list, t.listCount, t.nonFinite);
-    } else if (fused) {
-      __syncthreads();  // the block wrote every channel of its rows
-      truncateRows(t.vals, p.e, k0, ng, sP, g.outC, t.thr, t.list, t.listCount, t.nonFinite, sProp);
+      appendFlaggedRows(sFlag, sPix, ns * SEG, t.list, t.listCount, t.nonFinite);
+      __syncthreads();  // sFlag, sPix are reused
     }
   }
+}
+
+// DELTA_CUDA_DW_SEGMENTS=0 keeps every depthwise delta step on per-candidate items (an A/B switch for benchmarks).
+bool depthwiseSegmentsOn() {
+  static const bool on = [] {
+    const char* v = std::getenv("DELTA_CUDA_DW_SEGMENTS");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return on;
 }
 
 }  // namespace
@@ -412,7 +589,16 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     const auto aligned = [](const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; };
     const bool vec4 = g.outC == g.inC && g.outC % 4 == 0 && aligned(p.x) && aligned(p.w) && aligned(p.e);
     const int perPixel = vec4 ? g.outC / 4 : g.outC;
-    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
+    // a delta step with this step's stamps: row segments where they measured faster (run 35, posenet on pose_1 at 32
+    // streams: stride 1 with <= 128 channels 173 -> 108 and 96 -> 80 us; stride 2, and 256-512 channels (2-4 segments
+    // per block round, three barriers each), were slower than the items: 40 -> 47, 58 -> 77, 50-75 -> 107-118 us)
+    if (t && p.stamp && depthwiseSegmentsOn() && vec4 && aligned(t->vals) && g.fH == 3 && g.fW == 3 && g.strideH == 1 &&
+        g.strideW == 1 && g.dilH == g.dilW && perPixel <= SEG_MAX_GROUPS) {
+      const unsigned grid = gridFor(P, SEG_CHUNK, static_cast<unsigned>(16 * sms));
+      if (g.dilH == 1) { depthwiseSegments<1, 1><<<grid, DW_THREADS, 0, stream>>>(g, p, *t); return cudaGetLastError(); }
+      if (g.dilH == 2) { depthwiseSegments<1, 2><<<grid, DW_THREADS, 0, stream>>>(g, p, *t); return cudaGetLastError(); }
+    }
+    depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_GPT * DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
   } else if (const bool smallK = smallk::usable(tcGeom);
              smallK || (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e))) {
@@ -431,6 +617,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     c.leaky = p.leaky;
     c.cand = p.cand;
     c.count = p.count;
+    c.countCopy = p.countCopy;
     c.e = p.e;
     c.macs = p.macs;
     tc::Truncate tt{};

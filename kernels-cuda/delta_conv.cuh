@@ -43,6 +43,9 @@ struct ConvComputeParams {
   const uint32_t* count;  // device word: candidates (ignored without cand)
   float* e;               // [k, outC]: exact values of the candidates (row k = cand[k])
   unsigned long long* macs;  // device counter of multiply-accumulates, or nullptr
+  uint32_t* countCopy;    // or nullptr: block 0 copies *count here (a mark-free step's CAND word)
+  const uint32_t* stamp;  // this step's mark stamps ([outPixels], == gen: a candidate), or nullptr: not given
+  uint32_t gen;
 };
 
 // Truncation fused into the compute (delta_truncate.cuh semantics, per candidate): the block that completes

@@ -59,9 +59,9 @@ const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; 
 ];
 // BENCH_PLANE: variants of the data plane's cost model, each over every setting: 'label:key=value,key=value;label2:...'
 // (keys: the CudaDataPlane fields denseCrossover, denseCrossoverDepthwise, fullUpdateAbove, denseWithoutMarkAbove, skipDiffAbove, measureEvery,
-// diffedDenseAbove, denseBelowElements). Default: one variant, the plane's defaults ('default').
+// diffedDenseAbove, denseBelowElements; markFree 0/1). Default: one variant, the plane's defaults ('default').
 const PLANE_KEYS = ['denseCrossover', 'denseCrossoverDepthwise', 'fullUpdateAbove', 'denseWithoutMarkAbove', 'skipDiffAbove', 'measureEvery',
-  'diffedDenseAbove', 'denseBelowElements'] as const;
+  'diffedDenseAbove', 'denseBelowElements', 'markFree'] as const;
 type PlaneVariant = {label: string; options: Partial<Record<typeof PLANE_KEYS[number], number>>};
 const PLANE_VARIANTS: PlaneVariant[] = (process.env.BENCH_PLANE || 'default:').split(';').filter(Boolean).map((v) => {
   const [label, body = ''] = v.split(':');

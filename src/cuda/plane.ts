@@ -112,7 +112,7 @@ export interface CudaUpdate {
  * input channels) and sparse.
  */
 export const cudaPlaneOptions = {denseCrossover: 0.1, denseCrossoverDepthwise: null as number | null, denseBelowElements: 0, denseWithoutMarkAbove: 0, fullUpdateAbove: 0,
-  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, skipDiffAbove: 0.5, diffedDenseAbove: 0.1};
+  measureEvery: Number(process.env.DELTA_CUDA_MEASURE_EVERY) || 8, skipDiffAbove: 0.5, diffedDenseAbove: 0.1, markFree: true};
 
 export const CUDA_DELTA_KERNELS: readonly string[] = [...CONV_KERNELS, ...POINTWISE_KERNELS];
 const CONV = new Set(CONV_KERNELS);
@@ -203,6 +203,8 @@ export class CudaPlane implements DataPlane {
   denseCrossover = cudaPlaneOptions.denseCrossover;
   /** The same for depthwise convs; null: denseCrossover. Default: cudaPlaneOptions.denseCrossoverDepthwise. */
   denseCrossoverDepthwise: number | null = cudaPlaneOptions.denseCrossoverDepthwise;
+  /** Sparse steps of 1x1 convs take their changed input pixels as candidates without a mark launch (ConvOp.markFree). */
+  markFree = cudaPlaneOptions.markFree;
   /** Conv outputs with fewer elements run dense steps whatever their activity (cost model; 0: off). */
   denseBelowElements = cudaPlaneOptions.denseBelowElements;
   /** Dense steps of slots last above this fraction skip the mark and diff every pixel (< 0: always, > 1: never). */
@@ -225,6 +227,8 @@ export class CudaPlane implements DataPlane {
   /** Identity lists per pixel count, shared by the slots of that size (users); freed with their last user. */
   private readonly fullLists = new Map<number, {list: Handle; count: Handle; users: Set<CudaSlotState>}>();
   readonly stats = {seeds: 0, backendSeeds: 0, steps: 0, denseSteps: 0, unmarkedDenseSteps: 0, passThroughSteps: 0, fullUpdates: 0, emptySteps: 0, launches: 0,
+    /** sparse steps of 1x1 convs that took their input's list as candidates (no mark launch: ConvOp.markFree) */
+    markFreeSteps: 0,
     /** full-update steps that skipped their diff pass (measureEvery) */
     unmeasuredSteps: 0,
     /** outputs handed out as aliases of vals (no copy) */
@@ -760,12 +764,21 @@ export class CudaPlane implements DataPlane {
       return {...r, deferredCounts: this.deferred(words.then((w) =>
           ({activePixels: op.pixels, macs: op.denseMacs, nonFinite: probedNonFinite || w[COUNTER.NONFINITE] !== 0})))};
     }
+    // a sparse step of a markFree op with one changed input takes that input's list as its candidates (no mark)
+    let markFree: {list: Handle; count: CountWord} | null = null;
     if (!unmarked) {
+      const marking = changes.filter((c, i) => c && op.varying.includes(i)).length;
       changes.forEach((c, i) => {
         if (!c || !op.varying.includes(i)) return;
         const count: CountWord = i === probed ? {handle: this.probeState, offset: 12} :
           c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} : c.update!.count;
-        op.mark(this.k, i, c.kind === 'diff' ? st.inLists[i]! : c.update!.list, count, b);
+        const list = c.kind === 'diff' ? st.inLists[i]! : c.update!.list;
+        if (this.markFree && op.markFree && op.fusesTruncation && !denseStep && marking === 1) {
+          markFree = {list, count};
+          this.stats.markFreeSteps++;
+          return;
+        }
+        op.mark(this.k, i, list, count, b);
         this.stats.launches++;
       });
     }
@@ -787,7 +800,8 @@ export class CudaPlane implements DataPlane {
       this.stats.denseSteps++;
       if (unmarked) this.stats.unmarkedDenseSteps++;
     } else if (op.fusesTruncation) {
-      op.compute(this.k, b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
+      const mf = markFree as {list: Handle; count: CountWord} | null;
+      op.compute(this.k, mf ? {...b, cand: mf.list, candCount: mf.count} : b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
       this.stats.launches++;
     } else {
       op.compute(this.k, b);

@@ -33,6 +33,24 @@ import {leakNetwork} from './leak_network';
 const NAME = 'delta-cuda-emulated-spec';
 const register = () => registerEmulatedCuda(NAME);
 
+
+/** 16x16x3 frames: a base, then one input pixel changed per frame (sparse steps touch a few pixels, dense ones all). */
+const ONE_PIXEL_FRAMES = (() => {
+  const base = Float32Array.from({length: 16 * 16 * 3}, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+  return [0, 1, 2, 3].map((f) => { const v = base.slice(); if (f > 0) v[(f * 151) % v.length] += 0.5; return v; });
+})();
+
+/** net on each frame ([1, 16, 16, 3]) on the current backend, outputs read back. */
+async function outputsOf(net: (x: tf.Tensor4D) => tf.Tensor, frames: Float32Array[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const v of frames) {
+    const x = tf.tensor4d(v, [1, 16, 16, 3]);
+    const y = net(x);
+    out.push(Float32Array.from(await y.data() as Float32Array));
+    tf.dispose([x, y]);
+  }
+  return out;
+}
 describe('delta-cuda backend on the emulated addon (no GPU)', () => {
   let b: EmulatedCudaBackend;
   let before: string;
@@ -226,18 +244,7 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
       return tf.fused.conv2d({x: d, filter: wp, strides: 1, pad: 'same'});
     });
     // one input pixel changes per frame: every sparse step touches a few pixels, a dense one all of them
-    const base = Float32Array.from({length: 16 * 16 * 3}, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
-    const frames = [0, 1, 2, 3].map((f) => { const v = base.slice(); if (f > 0) v[(f * 151) % v.length] += 0.5; return v; });
-    const outputs = async () => {
-      const out: Float32Array[] = [];
-      for (const v of frames) {
-        const x = tf.tensor4d(v, [1, 16, 16, 3]);
-        const y = net(x);
-        out.push(Float32Array.from(await y.data() as Float32Array));
-        tf.dispose([x, y]);
-      }
-      return out;
-    };
+    const outputs = () => outputsOf(net, ONE_PIXEL_FRAMES);
     const saved = {c: b.plane.denseCrossover, d: b.plane.denseCrossoverDepthwise};
     try {
       b.plane.denseCrossover = 2;           // convs: never dense
@@ -273,6 +280,43 @@ describe('delta-cuda backend on the emulated addon (no GPU)', () => {
       b.plane.denseCrossoverDepthwise = saved.d;
       if (tf.getBackend() !== NAME) await tf.setBackend(NAME);
       tf.dispose([wc, wd, wp]);
+    }
+  });
+
+  it('1x1 convs take their changed input pixels as candidates (no mark launch); values, MACs and active pixels as on delta-cpu', async () => {
+    const wc = tf.tensor4d(Array.from({length: 9 * 3 * 8}, (_, k) => Math.sin(k * 0.7) * 0.3), [3, 3, 3, 8]);
+    const w1 = tf.tensor4d(Array.from({length: 8 * 8}, (_, k) => Math.sin(k * 1.3) * 0.3), [1, 1, 8, 8]);
+    const w2 = tf.tensor4d(Array.from({length: 8 * 12}, (_, k) => Math.cos(k * 0.9) * 0.3), [1, 1, 8, 12]);
+    const bias = tf.tensor1d(Array.from({length: 12}, (_, k) => 0.05 * k - 0.2));
+    const wd = tf.tensor4d(Array.from({length: 9 * 12}, (_, k) => Math.cos(k * 0.3) * 0.3), [3, 3, 12, 1]);
+    const net = (x: tf.Tensor4D) => tf.tidy(() => {
+      const a = tf.fused.conv2d({x, filter: wc, strides: 1, pad: 'same', activation: 'relu'});
+      const p1 = tf.fused.conv2d({x: a, filter: w1, strides: 1, pad: 'same'});
+      const p2 = tf.fused.conv2d({x: p1, filter: w2, bias, strides: 1, pad: 'valid', activation: 'relu6'});
+      return tf.depthwiseConv2d(p2, wd, 1, 'same');
+    });
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      delta.reset();
+      const out = await outputsOf(net, ONE_PIXEL_FRAMES);
+      await delta.settleStats();
+      return {out, layers: delta.stats().layers.map((l) => ({kernel: l.kernel, macs: l.totalPerformedMacs, active: l.activeFraction, mean: l.meanActiveFraction}))};
+    };
+    const crossover = b.plane.denseCrossover;
+    b.plane.denseCrossover = 2;  // every step sparse
+    try {
+      const free0 = b.plane.stats.markFreeSteps;
+      const got = await run(NAME);
+      expect(b.plane.stats.markFreeSteps - free0).toBe(6);  // the two 1x1 convs' three steps each
+      const cpu = await run('delta-cpu');
+      expect(got.layers).toEqual(cpu.layers);
+      await tf.setBackend('cpu');
+      const ref = await outputsOf(net, ONE_PIXEL_FRAMES);
+      got.out.forEach((g, f) => expect(Array.from(g)).withContext(`frame ${f}`).toEqual(Array.from(ref[f])));
+    } finally {
+      b.plane.denseCrossover = crossover;
+      await tf.setBackend(NAME);
+      tf.dispose([wc, w1, w2, bias, wd]);
     }
   });
 

@@ -9,8 +9,8 @@
 //
 //   npm run build && node scripts/build-tests.mjs && node test/run-jasmine.cjs test/jasmine-cuda.json
 import * as tf from '@tensorflow/tfjs-core';
-import {kernelSpecs, ODD_CHANNELS, configureHarness, harness, INV_TOL} from '../kernels/harness';
-import {caseBuilders, CaseMaker} from '../kernels/cases';
+import {kernelSpecs, ODD_CHANNELS, configureHarness, harness, INV_TOL, Geometry, geometryLabel} from '../kernels/harness';
+import {caseBuilders, CaseMaker, footprint, weights} from '../kernels/cases';
 import {noGpuReason, useCuda} from './gpu';
 import {configureDeltaCuda, DEFAULT_CONV_PRECISION} from 'tfjs-backend-delta/cuda';
 
@@ -123,6 +123,36 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
       ['FusedConv2D relu6 +bias (first layer, tf32)', smallK.convCase('FusedConv2D', 'relu6', true)],
       ['FusedConv2D prelu +bias (first layer, tf32)', smallK.convCase('FusedConv2D', 'prelu', true)],
     ] as Array<[string, CaseMaker]>) kernelSpecs(group, kernelTakes(make)(group), ['exact', 'threshold']);
+  });
+
+  // 3x3 depthwise steps at stride 1 with multiplier 1 and 4..128 channels (% 4) take their candidates as row segments
+  // of 4 output pixels (kernels-cuda/delta_conv.cu depthwiseSegments: a segment's leader computes it like the dense
+  // kernel, only candidate pixels are compared and written): odd widths (segments cut by the row's end), batch 2,
+  // channel counts from one float4 to 128 (1..32 segments a block round), dilation 2, fused relu6 + bias and plain;
+  // the stride-2 cases beside them run the per-candidate items (both took segments in run 35, when stride 2 did too).
+  describe('depthwise 3x3 delta steps as row segments', () => {
+    const seg = caseBuilders({seedPrefix: 'cuda-dw-seg', perSpec: 6, chainCases: 1, channels: [4], convIn: [4], convOut: [4],
+      depthwiseIn: [4, 8, 40, 128]});
+    const segmentCase = (fused: boolean): CaseMaker => seg.cases(6, (_i, rng, seed) => {
+      const [s, d] = rng.pick<[number, number]>([[1, 1], [2, 1], [1, 2], [1, 1]]);
+      const g: Geometry = {batch: rng.bool(0.5) ? 2 : 1, h: rng.int(9, 20), w: rng.int(9, 23), fh: 3, fw: 3, strides: [s, s],
+        dilations: [d, d], pad: rng.pick<Geometry['pad']>(['same', 'valid', 1]), dimRoundingMode: undefined};
+      const cin = rng.pick([4, 8, 40, 128]);
+      const filterShape = [3, 3, cin, 1];
+      const consts: Record<string, {shape: number[]; values: Float32Array}> = {filter: {shape: filterShape, values: weights(rng, filterShape, 9)}};
+      if (fused) consts.bias = {shape: [cin], values: rng.array(cin, -0.5, 0.5)};
+      const kernel = fused ? 'FusedDepthwiseConv2D' : 'DepthwiseConv2dNative';
+      return {
+        label: `${kernel}${fused ? ' relu6 +bias' : ''} ${geometryLabel(g)} cin ${cin} (row segments)`, seed, kernels: [kernel],
+        inputShapes: [[g.batch, g.h, g.w, cin]], consts, footprint: footprint(g),
+        op: (c, [x]) => fused ?
+          tf.fused.depthwiseConv2d({x: x as tf.Tensor4D, filter: c.filter as tf.Tensor4D, strides: g.strides, pad: g.pad as 'same' | 'valid' | number,
+            dilations: g.dilations, bias: c.bias, activation: 'relu6'}) :
+          tf.depthwiseConv2d(x as tf.Tensor4D, c.filter as tf.Tensor4D, g.strides, g.pad as 'same' | 'valid' | number, 'NHWC', g.dilations),
+      };
+    });
+    for (const [group, make] of [['DepthwiseConv2dNative', segmentCase(false)], ['FusedDepthwiseConv2D relu6 +bias', segmentCase(true)]] as const)
+      kernelSpecs(`${group} (row segments)`, make(`${group} (row segments)`), ['exact', 'threshold']);
   });
 
   // The cost model's dense path (the backend's dense kernel + a diff pass over the candidates) forced on every

@@ -230,13 +230,16 @@ export class EmulatedAddon {
   }
 
   deltaConvCompute(g: Int32Array, xH: Handle, wH: Handle, biasH: Handle, alphaH: Handle, act: number, leaky: number,
-                   candH: Handle, ctrH: Handle, ctrOff: number, eH: Handle, vals?: Handle, thr?: number, list?: Handle, groups?: Handle) {
+                   candH: Handle, ctrH: Handle, ctrOff: number, eH: Handle, vals?: Handle, thr?: number, list?: Handle, groups?: Handle,
+                   _stamp?: Handle, _gen?: number, countH?: Handle, countOff?: number) {
     this.count('deltaConvCompute');
     const [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padT, padL, depthwise] = g;
     const X = this.f32(xH), W = this.f32(wH), E = this.f32(eH);
     const bias = biasH ? this.f32(biasH) : null, alpha = alphaH ? this.f32(alphaH) : null;
     const cand = candH ? this.i32(candH) : null;
     const ctr = ctrH ? this.u32(ctrH) : null, c0 = ctrOff / 4;
+    // a mark-free step: the candidates' count is the input's word; the kernel records it as CAND
+    if (cand && countH) ctr![c0] = this.u32(countH)[countOff! / 4];
     const n = cand ? ctr![c0] : batch * outH * outW;
     const acc = new Float32Array(outC);
     let macs = 0;

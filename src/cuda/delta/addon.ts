@@ -18,7 +18,8 @@ export interface DeltaKernels {
                 cand: Handle, ctrH: Handle, ctrOff: number): void;
   deltaConvCompute(geom: Int32Array, x: Handle, w: Handle, bias: Handle, alpha: Handle, act: number, leaky: number,
                    cand: Handle, ctrH: Handle, ctrOff: number, e: Handle,
-                   vals?: Handle, thr?: number, list?: Handle, groups?: Handle): void;
+                   vals?: Handle, thr?: number, list?: Handle, groups?: Handle, stamp?: Handle, gen?: number,
+                   countH?: Handle, countOff?: number): void;
   deltaPixelMark(list: Handle, listCountH: Handle, listCountOff: number, all: number, pixels: number, stamp: Handle,
                  gen: number, cand: Handle, ctrH: Handle, ctrOff: number): void;
   deltaPointwise(op: number, act: number, leaky: number, a: Handle, aElems: number, modeA: number, b: Handle, bElems: number,

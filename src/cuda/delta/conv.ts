@@ -54,6 +54,7 @@ export class ConvOp implements CudaDeltaOp {
   readonly fusesTruncation = true;
   readonly footprint: number;
   readonly depthwise: boolean;
+  readonly markFree: boolean;
   /** kernels-cuda/delta_conv.cuh ConvGeom. */
   readonly geom: Int32Array;
   private readonly xi: number;
@@ -84,6 +85,8 @@ export class ConvOp implements CudaDeltaOp {
     this.ai = actName === 'prelu' ? idx('preluActivationWeights') : -1;
     this.leaky = Number(call.attrs['leakyreluAlpha'] ?? 0);
     this.varying = [this.xi];
+    this.markFree = info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+        info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
     // outputs along one axis whose window (f taps, dilation d, stride s) holds a given input position
     const reach = (f: number, d: number, s: number) => Math.min(f, Math.ceil(((f - 1) * d + 1) / s));
     this.footprint = reach(info.filterHeight, info.dilationHeight, info.strideHeight) *
@@ -91,11 +94,16 @@ export class ConvOp implements CudaDeltaOp {
     this.denseMacs = denseTaps(this.geom) * (depthwise ? info.outChannels : info.inChannels * info.outChannels);
   }
 
-  private launch(k: DeltaAddon, inputs: readonly Handle[], cand: Handle, ctr: CountWord | null, e: Handle, t?: FusedTruncation) {
+  private launch(k: DeltaAddon, inputs: readonly Handle[], cand: Handle, ctr: CountWord | null, e: Handle, t?: FusedTruncation,
+                 b?: StepBuffers) {
     const args = [this.geom, inputs[this.xi], inputs[this.wi], this.bi >= 0 ? inputs[this.bi] : 0,
       this.ai >= 0 ? inputs[this.ai] : 0, this.act, this.leaky, cand, ctr ? ctr.handle : 0, ctr ? ctr.offset : 0, e] as const;
-    if (t) k.deltaConvCompute(...args, t.vals, t.thr, t.list, t.groups);
-    else k.deltaConvCompute(...args);
+    if (!t) return k.deltaConvCompute(...args);
+    // a mark-free step: the count of its candidates (the input's list) is in the input's word, and no stamps were written
+    if (b?.candCount) return k.deltaConvCompute(...args, t.vals, t.thr, t.list, t.groups, 0, 0, b.candCount.handle, b.candCount.offset);
+    // the step's stamps: a depthwise step may then recompute its candidates as row segments (kernels-cuda/delta_conv.cu)
+    if (b && this.depthwise) return k.deltaConvCompute(...args, t.vals, t.thr, t.list, t.groups, b.stamp, b.gen);
+    k.deltaConvCompute(...args, t.vals, t.thr, t.list, t.groups);
   }
 
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void {
@@ -107,6 +115,6 @@ export class ConvOp implements CudaDeltaOp {
   }
 
   compute(k: DeltaAddon, b: StepBuffers, t?: FusedTruncation): void {
-    this.launch(k, b.inputs, b.cand, b.ctr, b.e, t);
+    this.launch(k, b.inputs, b.cand, b.ctr, b.e, t, b);
   }
 }

@@ -26,6 +26,11 @@ export interface StepBuffers {
   readonly ctr: CountWord;
   /** Exact values of the candidates, [k, channels] (plane scratch). */
   readonly e: Handle;
+  /**
+   * A mark-free step (ops with `markFree`): cand is the changed input's list and this word holds its count (the
+   * kernel copies it into the entry's CAND word); the stamps were not written.
+   */
+  readonly candCount?: CountWord;
 }
 
 /** Truncation fused into the compute (ops with `fusesTruncation`). */
@@ -50,6 +55,11 @@ export interface CudaDeltaOp {
   readonly footprint?: number;
   /** A depthwise conv (the cost model may give it its own crossover: its recompute costs more per pixel). */
   readonly depthwise?: boolean;
+  /**
+   * Output pixel p reads input pixel p alone (a 1x1 conv, stride 1, no padding): the changed input pixels are the
+   * candidates, so a sparse step with one changed input needs no mark (StepBuffers.candCount).
+   */
+  readonly markFree?: boolean;
   /** Dense run: every output pixel into dst ([pixels, channels]). */
   dense(k: DeltaAddon, inputs: readonly Handle[], dst: Handle): void;
   /** Marks the output pixels that input i's changed pixels (list, count word) reach. */

@@ -22,5 +22,5 @@ for m in 0 1 all; do
 done
 cd $R && tar czf $OUT0/logs.tgz --exclude='*.node' . ; cd - >/dev/null
 grep -E "passed|failed|[0-9]s$" $R/test-all.txt | tail -3
-for m in 0 1 all; do python3 carry/ncu-frame.py $R/ncu-$m.csv --list 2>/dev/null | grep -E "frame|depthwise" | head -15; done
+for m in 0 1 all; do python3 benchmarks/cuda-kernels/ncu-frame.py $R/ncu-$m.csv --list 2>/dev/null | grep -E "frame|depthwise" | head -15; done
 cat $R/times.txt

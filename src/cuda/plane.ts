@@ -767,20 +767,22 @@ export class CudaPlane implements DataPlane {
     // a sparse step of a markFree op with one changed input takes that input's list as its candidates (no mark)
     let markFree: {list: Handle; count: CountWord} | null = null;
     if (!unmarked) {
-      const marking = changes.filter((c, i) => c && op.varying.includes(i)).length;
-      changes.forEach((c, i) => {
-        if (!c || !op.varying.includes(i)) return;
+      const skipMark = this.markFree && op.markFree === true && op.fusesTruncation && !denseStep &&
+          changes.filter((c, i) => c && op.varying.includes(i)).length === 1;
+      for (let i = 0; i < changes.length; i++) {
+        const c = changes[i];
+        if (!c || !op.varying.includes(i)) continue;
         const count: CountWord = i === probed ? {handle: this.probeState, offset: 12} :
           c.kind === 'diff' ? {handle: entry.handle, offset: entry.offset + 4 * (COUNTER.IN0 + i)} : c.update!.count;
         const list = c.kind === 'diff' ? st.inLists[i]! : c.update!.list;
-        if (this.markFree && op.markFree && op.fusesTruncation && !denseStep && marking === 1) {
+        if (skipMark) {
           markFree = {list, count};
           this.stats.markFreeSteps++;
-          return;
+          continue;
         }
         op.mark(this.k, i, list, count, b);
         this.stats.launches++;
-      });
+      }
     }
     let out: TensorInfo | null = null;
     this.writable(st);  // every branch below updates vals in place
@@ -800,8 +802,8 @@ export class CudaPlane implements DataPlane {
       this.stats.denseSteps++;
       if (unmarked) this.stats.unmarkedDenseSteps++;
     } else if (op.fusesTruncation) {
-      const mf = markFree as {list: Handle; count: CountWord} | null;
-      op.compute(this.k, mf ? {...b, cand: mf.list, candCount: mf.count} : b, {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
+      op.compute(this.k, markFree ? {...b, cand: markFree.list, candCount: markFree.count} : b,
+          {vals: st.vals, thr: call.outputThreshold, list: st.list, groups: st.groups});
       this.stats.launches++;
     } else {
       op.compute(this.k, b);

@@ -9,7 +9,7 @@
 //
 //   npm run build && node scripts/build-tests.mjs && node test/run-jasmine.cjs test/jasmine-cuda.json
 import * as tf from '@tensorflow/tfjs-core';
-import {kernelSpecs, ODD_CHANNELS, configureHarness, harness, INV_TOL, Geometry, geometryLabel} from '../kernels/harness';
+import {kernelSpecs, ODD_CHANNELS, configureHarness, harness, INV_TOL, Case, Geometry, geometryLabel} from '../kernels/harness';
 import {caseBuilders, CaseMaker, footprint, weights} from '../kernels/cases';
 import {noGpuReason, useCuda} from './gpu';
 import {configureDeltaCuda, DEFAULT_CONV_PRECISION} from 'tfjs-backend-delta/cuda';
@@ -139,7 +139,7 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
         dilations: [d, d], pad: rng.pick<Geometry['pad']>(['same', 'valid', 1]), dimRoundingMode: undefined};
       const cin = rng.pick([4, 8, 40, 128]);
       const filterShape = [3, 3, cin, 1];
-      const consts: Record<string, {shape: number[]; values: Float32Array}> = {filter: {shape: filterShape, values: weights(rng, filterShape, 9)}};
+      const consts: Case['consts'] = {filter: {shape: filterShape, values: weights(rng, filterShape, 9)}};
       if (fused) consts.bias = {shape: [cin], values: rng.array(cin, -0.5, 0.5)};
       const kernel = fused ? 'FusedDepthwiseConv2D' : 'DepthwiseConv2dNative';
       return {

@@ -56,6 +56,13 @@ const SETTINGS: Array<{name: string; inputThreshold: number; threshold: number; 
   // output scale 5.46 measured on pose_1): benchmarks/results/calibration/h100, 3.8x and 6.1x fewer MACs at 257x257
   {name: 't0.02/0.05+replay', inputThreshold: 0.02, threshold: 0.05, replay: true},
   {name: 't0.04/0.1+replay', inputThreshold: 0.04, threshold: 0.1, replay: true},
+  // BENCH_GRID='in/act,...': more replayed global settings (input threshold / activation threshold), e.g. to find the
+  // fastest one at >= 0.99 agreement; named t<in>/<act>+replay like the ones above
+  ...(process.env.BENCH_GRID || '').split(',').filter(Boolean).map((pair) => {
+    const [inputThreshold, threshold] = pair.split('/').map(Number);
+    if (!(inputThreshold >= 0 && threshold >= 0)) throw new Error(`BENCH_GRID: bad pair ${pair} (want in/act, e.g. 0.01/0.02)`);
+    return {name: `t${inputThreshold}/${threshold}+replay`, inputThreshold, threshold, replay: true};
+  }),
 ];
 // BENCH_PLANE: variants of the data plane's cost model, each over every setting: 'label:key=value,key=value;label2:...'
 // (keys: the CudaDataPlane fields denseCrossover, denseCrossoverDepthwise, fullUpdateAbove, denseWithoutMarkAbove, skipDiffAbove, measureEvery,

@@ -76,12 +76,12 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   });
 }
 
-// setConvPrecision(p): 0 fp32 (SIMT), 1 tf32x3 (tensor cores, float32 accuracy), 2 tf32; returns whether the
+// setConvPrecision(p): 0 fp32 (SIMT), 1 tf32x3 (tensor cores, float32 accuracy), 2 tf32, 3 fp16 operands; returns whether the
 // device has tensor cores for it (sm_80+; otherwise every setting runs the SIMT kernel)
 Napi::Value SetConvPrecision(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const int p = static_cast<int>(numArg(info, 0, -1));
-    if (p < CP_FP32 || p > CP_TF32) throw std::runtime_error("delta-cuda: setConvPrecision: unknown precision " + std::to_string(p));
+    if (p < CP_FP32 || p > CP_FP16) throw std::runtime_error("delta-cuda: setConvPrecision: unknown precision " + std::to_string(p));
     setConvPrecision(p);
     return Napi::Boolean::New(info.Env(), tensorCoreConvAvailable());
   });

@@ -56,7 +56,8 @@ namespace {
 // Item and row indices are 32-bit (rows x outC < 2^31, the hosts check it): a 64-bit division or modulo per slice is
 // a subroutine call, and Nsight Compute showed its branch and instruction-fetch stalls.
 // kFused: a delta step (fused truncation); a separate instance, so that the dense run's registers stay its own.
-template <int BM, int BN, int WM, int WN, bool kSplit, int BK, int STAGES, bool kFused>
+// kOp: the operands' format (OP_TF32, OP_TF32X3, OP_F16; conv_tc_gemm.cuh).
+template <int BM, int BN, int WM, int WN, int kOp, int BK, int STAGES, bool kFused>
 __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) convTcGemm(Conv p, Truncate t) {
   constexpr bool fused = kFused;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
@@ -170,41 +171,74 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
       const float* as = As + stage * BM * AP;
       const float* bs = Bs + stage * BK * BP;
       stage = stage == STAGES - 1 ? 0 : stage + 1;
+      if constexpr (kOp == OP_F16) {
+        // m16n8k16 on fp16 operands (float32 accumulation). The fragments come from the same float32 tiles as tf32's:
+        // two ldmatrix per A fragment (k +0..7 and +8..15), converted in pairs. Within a k16 step, the fragment's k
+        // slots (2t, 2t+1, 2t+8, 2t+9 of lane (g, t)) hold the slice's k (t, t+4, t+8, t+12): a fixed permutation of
+        // the 16 terms, the same for A and B, so the products are those of the slice; their sum order inside the mma
+        // is the hardware's, the same in every kernel of a layer (dense runs and delta steps alike).
 #pragma unroll
-      for (int ks = 0; ks < BK; ks += 8) {
-        uint32_t aBig[MT][4], bBig[NT][2], aSmall[MT][4], bSmall[NT][2];
+        for (int ks = 0; ks < BK; ks += 16) {
+          uint32_t a[MT][4], b[NT][2];
 #pragma unroll
-        for (int i = 0; i < MT; i++) {
-          // one ldmatrix for the fragment: its four 8x8 b16 matrices are the 8-row x 4-float blocks (rows +0 / +8,
-          // k +0 / +4), and lane (g, t) receives the float at row g, column t of each, the tf32 A layout
-          float v[4];
-          ldmatrixX4(v, as + (wm + i * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * AP + ks + (lane >> 4) * 4);
-#pragma unroll
-          for (int q = 0; q < 4; q++) {
-            aBig[i][q] = toTf32(v[q]);
-            if (kSplit) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
+          for (int i = 0; i < MT; i++) {
+            float v[4], u[4];
+            const float* row = as + (wm + i * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * AP + ks + (lane >> 4) * 4;
+            ldmatrixX4(v, row);      // (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4)
+            ldmatrixX4(u, row + 8);  // the same at k + 8
+            a[i][0] = packHalf2(v[0], v[2]);
+            a[i][1] = packHalf2(v[1], v[3]);
+            a[i][2] = packHalf2(u[0], u[2]);
+            a[i][3] = packHalf2(u[1], u[3]);
           }
-        }
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-          const float* b0 = bs + (ks + tc) * BP + wn + j * 8 + gr;
-          const float v[2] = {b0[0], b0[4 * BP]};
-#pragma unroll
-          for (int q = 0; q < 2; q++) {
-            bBig[j][q] = toTf32(v[q]);
-            if (kSplit) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
-          }
-        }
-#pragma unroll
-        for (int i = 0; i < MT; i++)
 #pragma unroll
           for (int j = 0; j < NT; j++) {
-            if (kSplit) {  // small terms first: they are added to the smaller partial sums
-              mma(acc[i][j], aSmall[i], bBig[j]);
-              mma(acc[i][j], aBig[i], bSmall[j]);
-            }
-            mma(acc[i][j], aBig[i], bBig[j]);
+            const float* b0 = bs + (ks + tc) * BP + wn + j * 8 + gr;
+            b[j][0] = packHalf2(b0[0], b0[4 * BP]);
+            b[j][1] = packHalf2(b0[8 * BP], b0[12 * BP]);
           }
+#pragma unroll
+          for (int i = 0; i < MT; i++)
+#pragma unroll
+            for (int j = 0; j < NT; j++) mmaF16(acc[i][j], a[i], b[j]);
+        }
+      } else {
+#pragma unroll
+        for (int ks = 0; ks < BK; ks += 8) {
+          uint32_t aBig[MT][4], bBig[NT][2], aSmall[MT][4], bSmall[NT][2];
+#pragma unroll
+          for (int i = 0; i < MT; i++) {
+            // one ldmatrix for the fragment: its four 8x8 b16 matrices are the 8-row x 4-float blocks (rows +0 / +8,
+            // k +0 / +4), and lane (g, t) receives the float at row g, column t of each, the tf32 A layout
+            float v[4];
+            ldmatrixX4(v, as + (wm + i * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * AP + ks + (lane >> 4) * 4);
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+              aBig[i][q] = toTf32(v[q]);
+              if (kOp == OP_TF32X3) aSmall[i][q] = toTf32(v[q] - __uint_as_float(aBig[i][q]));
+            }
+          }
+#pragma unroll
+          for (int j = 0; j < NT; j++) {
+            const float* b0 = bs + (ks + tc) * BP + wn + j * 8 + gr;
+            const float v[2] = {b0[0], b0[4 * BP]};
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+              bBig[j][q] = toTf32(v[q]);
+              if (kOp == OP_TF32X3) bSmall[j][q] = toTf32(v[q] - __uint_as_float(bBig[j][q]));
+            }
+          }
+#pragma unroll
+          for (int i = 0; i < MT; i++)
+#pragma unroll
+            for (int j = 0; j < NT; j++) {
+              if (kOp == OP_TF32X3) {  // small terms first: they are added to the smaller partial sums
+                mma(acc[i][j], aSmall[i], bBig[j]);
+                mma(acc[i][j], aBig[i], bSmall[j]);
+              }
+              mma(acc[i][j], aBig[i], bBig[j]);
+            }
+        }
       }
     }
 
@@ -398,13 +432,17 @@ __global__ void __launch_bounds__(256) commitFlaggedRows(const float* __restrict
 constexpr long long SMALL_ROWS = 4096;
 
 template <int BM, int BN, int WM, int WN, int BK, int STAGES>
-cudaError_t launchShape(Conv p, const Truncate& t, bool fused, bool split, long long rowsBound, int sms, cudaStream_t s) {
+cudaError_t launchShape(Conv p, const Truncate& t, bool fused, int op, long long rowsBound, int sms, cudaStream_t s) {
   constexpr int bytes = smemBytes<BM, BN, BK, STAGES>();
   constexpr int threads = WM * WN * 32;
-  auto kernel = split ? (fused ? convTcGemm<BM, BN, WM, WN, true, BK, STAGES, true> : convTcGemm<BM, BN, WM, WN, true, BK, STAGES, false>)
-                      : (fused ? convTcGemm<BM, BN, WM, WN, false, BK, STAGES, true> : convTcGemm<BM, BN, WM, WN, false, BK, STAGES, false>);
-  const int v = (split ? 2 : 0) + (fused ? 1 : 0);
-  static int resident[4] = {0, 0, 0, 0};  // blocks per multiprocessor, per (split, fused) instance
+  auto pick = [fused](auto opTag) {
+    constexpr int OP = decltype(opTag)::value;
+    return fused ? convTcGemm<BM, BN, WM, WN, OP, BK, STAGES, true> : convTcGemm<BM, BN, WM, WN, OP, BK, STAGES, false>;
+  };
+  auto kernel = op == OP_F16 ? pick(std::integral_constant<int, OP_F16>{})
+                : op == OP_TF32X3 ? pick(std::integral_constant<int, OP_TF32X3>{}) : pick(std::integral_constant<int, OP_TF32>{});
+  const int v = op * 2 + (fused ? 1 : 0);
+  static int resident[6] = {0, 0, 0, 0, 0, 0};  // blocks per multiprocessor, per (operands, fused) instance
   if (!resident[v]) {  // > 48 KiB of dynamic shared memory needs the opt-in
     cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (err == cudaSuccess) err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident[v], kernel, threads, bytes);
@@ -426,7 +464,9 @@ void setPipelined(bool on) { gPipelined = on; }
 void setVariant(int v) { gVariant = v; }
 bool pipelined() { return gPipelined; }
 
-cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
+int operandsOf(int precision) { return precision == 3 ? OP_F16 : precision == 1 ? OP_TF32X3 : OP_TF32; }
+
+cudaError_t launch(Conv p, const Truncate* t, int op, cudaStream_t s) {
   const long long rows = static_cast<long long>(p.g.batch) * p.g.outH * p.g.outW;
   if (rows <= 0 || p.g.outC <= 0) return cudaSuccess;
   const Truncate none{};
@@ -441,18 +481,18 @@ cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s) {
     p.minRows = lo;
     p.maxRows = hi;
     switch (variant) {  // the same values whatever the variant (see setVariant)
-      case 2: return wide ? launchShape<128, 128, 2, 4, 32, 3>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 32, 3>(p, tr, f, split, rows, sms, s);
-      case 3: return wide ? launchShape<128, 128, 2, 4, 16, 4>(p, tr, f, split, rows, sms, s)
-                          : launchShape<128, 64, 4, 2, 16, 4>(p, tr, f, split, rows, sms, s);
-      default: return wide ? launchShape<128, 128, 2, 4, 16, 3>(p, tr, f, split, rows, sms, s)
-                           : launchShape<128, 64, 4, 2, 16, 3>(p, tr, f, split, rows, sms, s);
+      case 2: return wide ? launchShape<128, 128, 2, 4, 32, 3>(p, tr, f, op, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 32, 3>(p, tr, f, op, rows, sms, s);
+      case 3: return wide ? launchShape<128, 128, 2, 4, 16, 4>(p, tr, f, op, rows, sms, s)
+                          : launchShape<128, 64, 4, 2, 16, 4>(p, tr, f, op, rows, sms, s);
+      default: return wide ? launchShape<128, 128, 2, 4, 16, 3>(p, tr, f, op, rows, sms, s)
+                           : launchShape<128, 64, 4, 2, 16, 3>(p, tr, f, op, rows, sms, s);
     }
   };
   auto small = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    return launchShape<32, 64, 1, 2, 16, 3>(p, tr, f, split, rows < SMALL_ROWS ? rows : SMALL_ROWS, sms, s);
+    return launchShape<32, 64, 1, 2, 16, 3>(p, tr, f, op, rows < SMALL_ROWS ? rows : SMALL_ROWS, sms, s);
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);

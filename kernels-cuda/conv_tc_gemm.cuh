@@ -12,7 +12,8 @@
 // dense_conv_tc.cu's staged kernel, run 25; such layers take conv_small_k.cuh's float32 kernel now.)
 //
 // Values: each output sums k in increasing order of 8-wide mma steps (tf32: one product per term; tf32x3:
-// small*big + big*small + big*big, dense_conv_tc.cu explains the split); a row's value does not depend on
+// small*big + big*small + big*big, dense_conv_tc.cu explains the split), or of 16-wide steps on fp16 operands
+// (OP_F16: x and w rounded to fp16, products summed in float32); a row's value does not depend on
 // which other rows share its tile, nor on the tile shape, so the dense run and every delta step compute the
 // same value for the same input (exact mode sees no spurious change). Epilogue = delta_common.cuh's
 // (tfjs-cpu expressions): bias added in float32, then the activation; prelu alpha indexed by n % alphaSize.
@@ -64,8 +65,11 @@ inline bool usable(const Geom& g, const void* x, const void* w, const void* e) {
 // Launches the tile shape(s) for the rows: a dense run (p.cand null) gets the shape that suits its row count;
 // a delta step (count read on the device) gets a small-tile launch for few candidates and a big-tile one for
 // many, each returning at once when the count is not its range. Call only when usable() holds and the device
-// is sm_80+ (tensorCoreConvAvailable()). split: tf32x3, else tf32.
-cudaError_t launch(Conv p, const Truncate* t, bool split, cudaStream_t s);
+// is sm_80+ (tensorCoreConvAvailable()). op: the operands' format.
+enum Operands : int { OP_TF32 = 0, OP_TF32X3 = 1, OP_F16 = 2 };
+cudaError_t launch(Conv p, const Truncate* t, int op, cudaStream_t s);
+// The operand format of a conv precision setting (dense_conv.cuh ConvPrecision; not CP_FP32).
+int operandsOf(int precision);
 
 // The dense conv's choice between this kernel and dense_conv_tc.cu's register-staged one (A/B in benchmarks;
 // default on).
@@ -79,7 +83,7 @@ void setVariant(int v);
 }  // namespace tc
 
 // dense_conv_tc.cu: the conv precision chosen by the backend (dense_conv.cuh ConvPrecision: 0 fp32 SIMT,
-// 1 tf32x3, 2 tf32) and whether the device has the tensor cores this kernel needs.
+// 1 tf32x3, 2 tf32, 3 fp16) and whether the device has the tensor cores this kernel needs.
 int convPrecisionSetting();
 bool tensorCoreConvAvailable();
 // Multiprocessors of the current device (cached; 80 if the query fails).

@@ -623,7 +623,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     tc::Truncate tt{};
     if (t) tt = tc::Truncate{t->vals, t->thr, t->list, t->listCount, t->nonFinite, t->groups};
     if (smallK) return smallk::launch(c, t ? &tt : nullptr, stream);
-    return tc::launch(c, t ? &tt : nullptr, convPrecisionSetting() == 1, stream);
+    return tc::launch(c, t ? &tt : nullptr, tc::operandsOf(convPrecisionSetting()), stream);
   } else {
     // both launched; each reads the candidate count on the device and only one of them works
     const bool gemm = P >= GEMM_MIN;

@@ -34,9 +34,10 @@ struct ConvGeom {
 };
 
 // How conv2d multiplies (dense_conv_tc.cu): CP_FP32 = SIMT float32 FMAs (dense_conv.cu); CP_TF32X3 = tensor
-// cores with split operands (float32 accuracy); CP_TF32 = tensor cores, one TF32 product (~1e-3 relative).
+// cores with split operands (float32 accuracy); CP_TF32 = tensor cores, one TF32 product (~1e-3 relative);
+// CP_FP16 = tensor cores on fp16 operands (float32 sums) where conv_tc_gemm.cuh applies, CP_TF32 elsewhere.
 // Tensor cores need sm_80+; below that every setting runs the SIMT kernel.
-enum ConvPrecision : int32_t { CP_FP32 = 0, CP_TF32X3 = 1, CP_TF32 = 2 };
+enum ConvPrecision : int32_t { CP_FP32 = 0, CP_TF32X3 = 1, CP_TF32 = 2, CP_FP16 = 3 };
 void setConvPrecision(int p);
 bool tensorCoreConvAvailable();
 // Launches the tensor-core conv when the precision setting and the device allow it (returns false otherwise;

@@ -8,6 +8,9 @@
 //              the result is as accurate as the SIMT float32 kernel (rounding of another summation order).
 //   CP_TF32:   one TF32 product per term (10-bit mantissa operands, float32 accumulation): ~1e-3 relative
 //              error per output. Faster; opt-in.
+//   CP_FP16:   fp16 operands (x and w rounded to nearest even; 10-bit mantissas as tf32, but 5-bit exponents: |values|
+//              above 65504 become Inf, below 6e-5 lose precision), float32 sums: conv_tc_gemm.cu's m16n8k16 path, half
+//              the mma instructions of tf32. Layers it cannot take (inC or outC % 4 != 0) run CP_TF32 here. Opt-in.
 //
 // Tiling: a block computes BM (pixels) x BN (output channels) of y with WARPS_M x WARPS_N warps; a warp owns
 // a (BM / WARPS_M) x (BN / WARPS_N) tile as MT x NT mma tiles of 16 x 8. K goes in slices of BK = 16 (two
@@ -180,9 +183,12 @@ bool launchConv2dTensorCore(const float* x, const float* w, float* y, const Conv
   const tc::Conv p = denseRecord(x, w, y, g, e);
   // The pipelined kernel from 4096 rows (below, the staged one here is faster: run 20 of
   // benchmarks/results/cuda-kernels-h100). Both sum the same tf32 products in the same order: the same values.
+  // fp16 operands exist in the pipelined kernel only: it takes every layer it can (the delta steps do too, so a
+  // recomputed candidate gets the dense run's value), the rest stays on the staged kernel in tf32.
   const long long rows = static_cast<long long>(g.N) * g.OH * g.OW;
-  if (g.mult == 1 && rows >= 4096 && tc::pipelined() && tc::usable(p.g, x, w, y)) {
-    *err = tc::launch(p, nullptr, split, s);
+  const bool f16 = gConvPrecision == CP_FP16;
+  if (g.mult == 1 && (rows >= 4096 || f16) && (tc::pipelined() || f16) && tc::usable(p.g, x, w, y)) {
+    *err = tc::launch(p, nullptr, tc::operandsOf(gConvPrecision), s);
     return true;
   }
   if (bigTiles) *err = launchTc<128, 64, 4, 2>(x, w, y, g, e, s, plain, split);

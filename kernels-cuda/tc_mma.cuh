@@ -23,5 +23,23 @@ __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], const
 #endif
 }
 
+// Two floats as one f16x2 register, rounded to nearest even: lo in the low half (the element with the lower k index).
+// Outside fp16's range (|x| > 65504) a value becomes +-Inf: the caller's output turns non-finite, never silently wrong.
+__device__ __forceinline__ uint32_t packHalf2(float lo, float hi) {
+  uint32_t r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
+
+// acc (16x8, float32) += a (16x16, fp16, row major) * b (16x8, fp16, column major)
+__device__ __forceinline__ void mmaF16(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
 }  // namespace tc
 }  // namespace delta_cuda

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   const Mode modes[] = {{"fp32", CP_FP32, true, 0, true}, {"tf32-staged", CP_TF32, false, 0, true}, {"tf32", CP_TF32, true, 0, true},
                         {"tf32-bk16", CP_TF32, true, 1, true}, {"tf32-bk32", CP_TF32, true, 2, true}, {"tf32-4stages", CP_TF32, true, 3, true},
                         {"tf32x3-staged", CP_TF32X3, false, 0, true}, {"tf32x3", CP_TF32X3, true, 0, true},
-                        {"fp32-noSmallK", CP_FP32, true, 0, false}, {"tf32-noSmallK", CP_TF32, true, 0, false}};
+                        {"fp32-noSmallK", CP_FP32, true, 0, false}, {"tf32-noSmallK", CP_TF32, true, 0, false},
+                        {"fp16", CP_FP16, true, 0, true}};
   const int NM = sizeof(modes) / sizeof(modes[0]);
   std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));
   cudaStream_t st;

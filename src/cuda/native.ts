@@ -100,7 +100,7 @@ export interface DeltaCudaAddon {
   conv2d(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
   depthwise(x: Handle, w: Handle, y: Handle, geom: Int32Array, bias: Handle, alpha: Handle, alphaSize: number, act: number, leaky: number): void;
   conv2dBackpropInput(dy: Handle, w: Handle, dx: Handle, geom: Int32Array): void;
-  /** How conv2d multiplies: 0 fp32 (SIMT FMAs), 1 tf32x3, 2 tf32 (tensor cores); returns whether the device has them. */
+  /** How conv2d multiplies: 0 fp32 (SIMT FMAs), 1 tf32x3, 2 tf32, 3 fp16 (tensor cores); returns whether the device has them. */
   setConvPrecision?(code: number): boolean;
   pool(x: Handle, y: Handle, geom: Int32Array, isMax: boolean): void;
   resize(x: Handle, y: Handle, n: number, h: number, w: number, c: number, oh: number, ow: number,
@@ -162,10 +162,15 @@ let chosenDevice: number | null = null;
  *   'tf32x3' tensor cores (sm_80+) with each operand split into two TF32 parts: float32 accuracy (the error of
  *            another summation order), faster where a conv is compute-bound;
  *   'tf32'   tensor cores, one TF32 product per term (10-bit mantissas: ~1e-3 relative error per output).
+ *   'fp16'   tensor cores on fp16 operands (float32 sums): tf32's mantissas with half the mma instructions, where
+ *            inC and outC are multiples of 4 (other layers run 'tf32'); inputs and weights must stay within fp16's
+ *            range (|x| <= 65504: larger values become Inf, which the outputs then show; below ~6e-5 they lose
+ *            precision).
  * Below sm_80 every setting runs the float32 kernel.
  */
-export type ConvPrecision = 'fp32' | 'tf32x3' | 'tf32';
-export const CONV_PRECISIONS: readonly ConvPrecision[] = ['fp32', 'tf32x3', 'tf32'];
+export type ConvPrecision = 'fp32' | 'tf32x3' | 'tf32' | 'fp16';
+/** In the addon's code order (setConvPrecision). */
+export const CONV_PRECISIONS: readonly ConvPrecision[] = ['fp32', 'tf32x3', 'tf32', 'fp16'];
 /**
  * Default: 'fp32'. Under 'tf32x3' the GPU specs and posenet (agreement 1.000) pass, but selfie's segmentation output
  * differs from tfjs-cpu by ~2e-3 relative (H100 run of 2026-12-06, benchmarks/results/cuda-alias-h100): not float32

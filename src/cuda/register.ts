@@ -24,7 +24,7 @@ export type {ConvPrecision};
 
 /**
  * Options of delta-cuda. `device` takes effect when the backend is created (before tf.setBackend('delta-cuda'));
- * `convPrecision` ('fp32' | 'tf32x3' | 'tf32', see native.ts; also $DELTA_CUDA_CONV_PRECISION) at once.
+ * `convPrecision` ('fp32' | 'tf32x3' | 'tf32' | 'fp16', see native.ts; also $DELTA_CUDA_CONV_PRECISION) at once.
  */
 export function configureDeltaCuda(o: {device?: number; convPrecision?: ConvPrecision}): void {
   const known = new Set(['device', 'convPrecision']);

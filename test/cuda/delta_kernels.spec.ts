@@ -78,9 +78,9 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
   for (const [group, make] of specs) kernelSpecs(group, make(group), ['exact', 'threshold']);
 
   // Under a tensor-core conv precision the delta conv's candidates and its dense runs go through
-  // kernels-cuda/conv_tc_gemm.cu (small tiles at these sizes): tf32x3 to float32 accuracy, tf32 to its 10-bit
-  // mantissas; one kernel and k order for the seed and every step, so exact mode sees no spurious change.
-  for (const [precision, tol] of [['tf32x3', 1e-4], ['tf32', 5e-3]] as const) {
+  // kernels-cuda/conv_tc_gemm.cu (small tiles at these sizes): tf32x3 to float32 accuracy, tf32 and fp16 to their
+  // 10-bit mantissas; one kernel and k order for the seed and every step, so exact mode sees no spurious change.
+  for (const [precision, tol] of [['tf32x3', 1e-4], ['tf32', 5e-3], ['fp16', 5e-3]] as const) {
     describe(`conv precision ${precision} (tensor cores)`, () => {
       let outer = {exactTol: harness.exactTol, invTol: harness.invTol};
       beforeAll(() => {

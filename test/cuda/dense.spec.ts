@@ -69,8 +69,8 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
 
   // The tensor-core conv (kernels-cuda/dense_conv_tc.cu) on the same cases: tf32x3 to float32 accuracy, tf32 to
   // its 10-bit mantissas. The precision is process-wide: every spec sets it back to the default.
-  const TC_TOL: Record<Exclude<ConvPrecision, 'fp32'>, number> = {tf32x3: CONV_TOL, tf32: 5e-3};
-  for (const p of ['tf32x3', 'tf32'] as const) {
+  const TC_TOL: Record<Exclude<ConvPrecision, 'fp32'>, number> = {tf32x3: CONV_TOL, tf32: 5e-3, fp16: 5e-3};
+  for (const p of ['tf32x3', 'tf32', 'fp16'] as const) {
     describe(`conv precision ${p}`, () => {
       beforeEach(() => configureDeltaCuda({convPrecision: p}));
       afterEach(() => configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION}));
@@ -110,8 +110,29 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     expect(err.tf32).toBeGreaterThan(1e-5);   // TF32 products: the tensor cores ran
     expect(err.tf32).toBeLessThan(5e-3);
   });
+  it('conv precision fp16: fp16 operands reach the kernel (a value beyond 65504 turns Inf, under tf32 it stays finite), the rest matches cpu', async () => {
+    // 1x1 conv, 16 -> 16 channels, positive weights: pixel 0 holds 1e5 in channel 0 (fp16's largest finite value is 65504)
+    const xv = new Float32Array(2 * 9 * 7 * 16).map((_, i) => ((i * 37) % 23) / 23 - 0.5);
+    xv[0] = 1e5;
+    const fv = new Float32Array(16 * 16).map((_, i) => 0.01 + ((i * 13) % 17) / 17);
+    await tf.setBackend('cpu');
+    const ref = tf.tidy(() => tf.conv2d(tf.tensor(xv, [2, 9, 7, 16]) as tf.Tensor4D, tf.tensor(fv, [1, 1, 16, 16]) as tf.Tensor4D, 1, 'same').dataSync());
+    await useCuda();
+    const out: Record<string, Float32Array> = {};
+    for (const p of ['tf32', 'fp16'] as const) {
+      configureDeltaCuda({convPrecision: p});
+      const y = tf.tidy(() => tf.conv2d(tf.tensor(xv, [2, 9, 7, 16]) as tf.Tensor4D, tf.tensor(fv, [1, 1, 16, 16]) as tf.Tensor4D, 1, 'same'));
+      out[p] = await y.data() as Float32Array;
+      y.dispose();
+    }
+    configureDeltaCuda({convPrecision: DEFAULT_CONV_PRECISION});
+    expect(Array.from(out.fp16.subarray(0, 16)).every((v) => v === Infinity)).toBe(true);
+    expect(Array.from(out.tf32.subarray(0, 16)).every((v) => Number.isFinite(v))).toBe(true);
+    expect(relDiff(out.fp16.subarray(16), ref.subarray(16))).toBeLessThan(5e-3);
+    expect(relDiff(out.tf32.subarray(16), ref.subarray(16))).toBeLessThan(5e-3);
+  });
   it('conv precision tf32: a layer with few input channels (RGB first layer) stays float32 (conv_small_k.cu)', async () => {
-    for (const p of ['tf32', 'tf32x3', 'fp32'] as const) {
+    for (const p of ['tf32', 'tf32x3', 'fp32', 'fp16'] as const) {
       configureDeltaCuda({convPrecision: p});
       await check(() => tf.fused.conv2d({
         x: rnd(95, [2, 57, 49, 3]) as tf.Tensor4D, filter: rnd(96, [3, 3, 3, 24]) as tf.Tensor4D, strides: 2, pad: 'same',
@@ -122,7 +143,7 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
   });
 
   it('configureDeltaCuda rejects an unknown conv precision', () => {
-    expect(() => configureDeltaCuda({convPrecision: 'fp16' as ConvPrecision})).toThrowError(/unknown conv precision "fp16"/);
+    expect(() => configureDeltaCuda({convPrecision: 'fp8' as ConvPrecision})).toThrowError(/unknown conv precision "fp8"/);
   });
 
   for (const act of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const) {

@@ -24,7 +24,8 @@ __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], const
 }
 
 // Two floats as one f16x2 register, rounded to nearest even: lo in the low half (the element with the lower k index).
-// Outside fp16's range (|x| > 65504) a value becomes +-Inf: the caller's output turns non-finite, never silently wrong.
+// Beyond fp16's range (|x| > 65504) a value becomes +-Inf, which the caller's output then shows; below ~6e-5 it loses
+// precision (subnormals).
 __device__ __forceinline__ uint32_t packHalf2(float lo, float hi) {
   uint32_t r;
   asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));

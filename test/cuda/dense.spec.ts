@@ -67,8 +67,9 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     }
   });
 
-  // The tensor-core conv (kernels-cuda/dense_conv_tc.cu) on the same cases: tf32x3 to float32 accuracy, tf32 to
-  // its 10-bit mantissas. The precision is process-wide: every spec sets it back to the default.
+  // The tensor-core conv (kernels-cuda/dense_conv_tc.cu, conv_tc_gemm.cu) on the same cases: tf32x3 to float32
+  // accuracy, tf32 and fp16 to their 10-bit mantissas. The precision is process-wide: every spec sets it back to the
+  // default.
   const TC_TOL: Record<Exclude<ConvPrecision, 'fp32'>, number> = {tf32x3: CONV_TOL, tf32: 5e-3, fp16: 5e-3};
   for (const p of ['tf32x3', 'tf32', 'fp16'] as const) {
     describe(`conv precision ${p}`, () => {

@@ -9,6 +9,7 @@
 //     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu kernels-cuda/conv_small_k.cu
 //   ./conv_layers [B] [H] [W] [json-out] [layer-name-part]     (default 32 577 769: vtest.avi's 769x577)
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -182,7 +183,121 @@ int main(int argc, char** argv) {
       for (int mi = 0; mi < n; mi++) fprintf(f, "%s%.3g", mi ? "," : "", err[li][mi]);
       fprintf(f, "]}");
     }
-    fprintf(f, "]}\n");
+    fprintf(f, "]");
+    fclose(f);
+  }
+  // The whole frame: every layer chained (trunk relu6, the heads reading the last trunk output), launched
+  // back to back from this host thread (eager) and as one captured CUDA graph, per precision. What the
+  // per-layer times above cannot tell: how much of a small batch's frame is launch gaps rather than kernels,
+  // i.e. the floor a frame graph of these kernels would reach. Skipped when only some layers run.
+  if (only.empty()) {
+    std::vector<float*> outs(layers.size()), ws(layers.size()), bs(layers.size());
+    std::vector<ConvGeom> geoms(layers.size());
+    float* input = nullptr;
+    float* trunk = nullptr;
+    for (size_t li = 0; li < layers.size(); li++) {
+      const Layer& l = layers[li];
+      ConvGeom g{};
+      g.N = B; g.H = l.inH; g.W = l.inW; g.C = l.inC;
+      g.OH = outSize(l.inH, l.s); g.OW = outSize(l.inW, l.s); g.OC = l.outC;
+      g.KH = g.KW = l.k; g.sh = g.sw = l.s; g.dh = g.dw = l.d;
+      g.padT = padBefore(l.inH, g.OH, l.k, l.s, l.d); g.padL = padBefore(l.inW, g.OW, l.k, l.s, l.d);
+      g.mult = 1;
+      geoms[li] = g;
+      const size_t nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
+      std::vector<float> hw(nw), hb(l.outC);
+      const float wscale = 1.f / std::sqrt((float)(l.k * l.k * (l.depthwise ? 1 : l.inC)));
+      for (auto& v : hw) v = rnd() * wscale;
+      for (auto& v : hb) v = rnd() * 0.1f;
+      CK(cudaMalloc(&ws[li], nw * 4)); CK(cudaMalloc(&bs[li], l.outC * 4));
+      CK(cudaMemcpy(ws[li], hw.data(), nw * 4, cudaMemcpyHostToDevice));
+      CK(cudaMemcpy(bs[li], hb.data(), l.outC * 4, cudaMemcpyHostToDevice));
+      CK(cudaMalloc(&outs[li], (size_t)B * g.OH * g.OW * l.outC * 4));
+      if (li == 0) {
+        const size_t nx = (size_t)B * l.inH * l.inW * l.inC;
+        std::vector<float> hx(nx);
+        for (auto& v : hx) v = rnd();
+        CK(cudaMalloc(&input, nx * 4));
+        CK(cudaMemcpy(input, hx.data(), nx * 4, cudaMemcpyHostToDevice));
+      }
+    }
+    auto frame = [&]() {
+      const float* x = input;
+      for (size_t li = 0; li < layers.size(); li++) {
+        const Layer& l = layers[li];
+        const bool head = l.name.rfind("head", 0) == 0;
+        if (head && !trunk) trunk = outs[li - 1];
+        Epilogue ep{bs[li], nullptr, 0, head ? A_LINEAR : A_RELU6, 0.f};
+        const float* in = head ? trunk : x;
+        CK(l.depthwise ? launchDepthwise(in, ws[li], outs[li], geoms[li], ep, st) : launchConv2d(in, ws[li], outs[li], geoms[li], ep, st));
+        x = outs[li];
+      }
+    };
+    struct FrameRow { const char* name; double eager, graph, graphWall; };
+    std::vector<FrameRow> rows;
+    setDepthwiseRows(true);
+    tc::setPipelined(true);
+    tc::setVariant(0);
+    smallk::setEnabled(true);
+    for (const Mode& m : {modes[2], modes[10]}) {
+      setConvPrecision(m.precision);
+      for (int i = 0; i < WARMUP; i++) frame();
+      CK(cudaStreamSynchronize(st));
+      auto timed = [&](auto&& launch) {
+        std::vector<float> t;
+        for (int i = 0; i < REPS * 2; i++) {
+          CK(cudaEventRecord(e0, st));
+          launch();
+          CK(cudaEventRecord(e1, st));
+          CK(cudaEventSynchronize(e1));
+          float v;
+          CK(cudaEventElapsedTime(&v, e0, e1));
+          t.push_back(v);
+        }
+        std::sort(t.begin(), t.end());
+        return (double)t[t.size() / 2];
+      };
+      const double eager = timed(frame);
+      cudaGraph_t graph;
+      cudaGraphExec_t exec;
+      CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
+      frame();
+      CK(cudaStreamEndCapture(st, &graph));
+      CK(cudaGraphInstantiate(&exec, graph, 0));
+      for (int i = 0; i < WARMUP; i++) CK(cudaGraphLaunch(exec, st));
+      CK(cudaStreamSynchronize(st));
+      const double graphMs = timed([&]() { CK(cudaGraphLaunch(exec, st)); });
+      // host view at one frame per synchronisation (what an app at batch 1 waits for)
+      std::vector<double> wall;
+      for (int i = 0; i < REPS * 2; i++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        CK(cudaGraphLaunch(exec, st));
+        CK(cudaStreamSynchronize(st));
+        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(wall.begin(), wall.end());
+      rows.push_back({m.name, eager, graphMs, wall[wall.size() / 2]});
+      CK(cudaGraphExecDestroy(exec));
+      CK(cudaGraphDestroy(graph));
+    }
+    printf("frame (%zu launches, chained):", layers.size());
+    for (const FrameRow& r : rows) printf("  %s eager %.3f graph %.3f graph+sync wall %.3f", r.name, r.eager, r.graph, r.graphWall);
+    printf("\n");
+    if (jsonOut) {
+      FILE* f = fopen(jsonOut, "a");
+      fprintf(f, ",\"frame\":[");
+      for (size_t i = 0; i < rows.size(); i++)
+        fprintf(f, "%s{\"precision\":\"%s\",\"eagerMs\":%.4f,\"graphMs\":%.4f,\"graphSyncWallMs\":%.4f}", i ? "," : "", rows[i].name,
+                rows[i].eager, rows[i].graph, rows[i].graphWall);
+      fprintf(f, "]");
+      fclose(f);
+    }
+    for (size_t li = 0; li < layers.size(); li++) { CK(cudaFree(outs[li])); CK(cudaFree(ws[li])); CK(cudaFree(bs[li])); }
+    CK(cudaFree(input));
+  }
+  if (jsonOut) {
+    FILE* f = fopen(jsonOut, "a");
+    fprintf(f, "}\n");
     fclose(f);
   }
   return 0;

@@ -91,6 +91,8 @@ async function main() {
   const settings = [
     {name: 'tfjs + kernel wrappers only (no delta engine)', backend: RAW},
     {name: 'dense-kernels (plane off)', backend: DELTA, planeOff: true},
+    // what the batch-1 dense-kernel frame on a GPU costs the host (every kernel runs; nothing is a quiet call)
+    {name: 'dense-kernels (plane off), replayed', backend: DELTA, planeOff: true, replay: true},
     {name: 'delta steps (empty updates)', backend: DELTA, inputThreshold: 0.02, threshold: 0.01},
     {name: 'dense (keyframe every frame)', backend: DELTA, keyframeInterval: 1},
     // the same delta steps replayed below tfjs' graph executor and engine (delta.replayModel)

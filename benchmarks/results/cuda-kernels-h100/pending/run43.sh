@@ -1,6 +1,6 @@
 #!/bin/bash
-# device run 43 (session 14): main 56bf897 + pending/narrow-heads.patch + small tiles with deep slices (K >= 256 below
-# 4096 rows: slices of 32, 4 stages; conv_tc_gemm.cu launch()) + a dense spec for them (K = 324). 1. conv_layers at
+# device run 43 (session 14): main 8343c61 + pending/pending.patch (narrow heads, small tiles with deep slices (K >= 256 below
+# 4096 rows: slices of 32, 4 stages; conv_tc_gemm.cu launch()), a dense spec for them (K = 324)). 1. conv_layers at
 # batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1): per layer (column tf32-bk16 = the old small shape;
 # built with DELTA_CUDA_BENCH_VARIANTS: three more small-tile candidates), and the new whole-frame rows: the chained
 # frame eager / as one CUDA graph (the floor a frame graph of these kernels reaches); 2. GPU specs + shared per-kernel;
@@ -16,7 +16,7 @@ xz -dc carry/conv_layers.xz > /tmp/conv_layers && chmod +x /tmp/conv_layers
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > $R/gpu.txt
 timeout 30 /tmp/conv_layers 1 577 769 $R/conv-layers-vtest-b1.json > $R/conv-layers-vtest-b1.txt 2>&1
 timeout 30 /tmp/conv_layers 1 577 577 $R/conv-layers-pose1-b1.json > $R/conv-layers-pose1-b1.txt 2>&1
-timeout 60 /tmp/conv_layers 32 577 577 $R/conv-layers-pose1-b32.json > $R/conv-layers-pose1-b32.txt 2>&1
+timeout 90 /tmp/conv_layers 32 577 577 $R/conv-layers-pose1-b32.json > $R/conv-layers-pose1-b32.txt 2>&1
 echo "conv_layers rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
 OUT=$R/t SUITES='GPU specs|shared per-kernel' SUITE_TIMEOUT=190 timeout 200 bash carry/bundle/run.sh test > $R/test.txt 2>&1
 echo "test rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt

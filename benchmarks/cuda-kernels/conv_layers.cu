@@ -53,6 +53,33 @@ static std::vector<Layer> posenetLayers(int H, int W) {
   return L;
 }
 
+static ConvGeom geomOf(const Layer& l, int B) {
+  ConvGeom g{};
+  g.N = B; g.H = l.inH; g.W = l.inW; g.C = l.inC;
+  g.OH = outSize(l.inH, l.s); g.OW = outSize(l.inW, l.s); g.OC = l.outC;
+  g.KH = g.KW = l.k; g.sh = g.sw = l.s; g.dh = g.dw = l.d;
+  g.padT = padBefore(l.inH, g.OH, l.k, l.s, l.d); g.padL = padBefore(l.inW, g.OW, l.k, l.s, l.d);
+  g.mult = 1;
+  return g;
+}
+
+// Median over reps of launch()'s time on stream st between two events (each rep waits for its end).
+template <typename F>
+static double medianEventMs(cudaStream_t st, cudaEvent_t e0, cudaEvent_t e1, int reps, F&& launch) {
+  std::vector<float> t;
+  for (int i = 0; i < reps; i++) {
+    CK(cudaEventRecord(e0, st));
+    launch();
+    CK(cudaEventRecord(e1, st));
+    CK(cudaEventSynchronize(e1));
+    float v;
+    CK(cudaEventElapsedTime(&v, e0, e1));
+    t.push_back(v);
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
 static uint64_t rngState = 12345;
 static float rnd() { rngState = rngState * 6364136223846793005ull + 1442695040888963407ull; return ((rngState >> 40) & 0xffffff) / 16777216.f * 2.f - 1.f; }
 
@@ -83,12 +110,7 @@ int main(int argc, char** argv) {
   CK(cudaEventCreate(&e1));
   for (size_t li = 0; li < layers.size(); li++) {
     const Layer& l = layers[li];
-    ConvGeom g{};
-    g.N = B; g.H = l.inH; g.W = l.inW; g.C = l.inC;
-    g.OH = outSize(l.inH, l.s); g.OW = outSize(l.inW, l.s); g.OC = l.outC;
-    g.KH = g.KW = l.k; g.sh = g.sw = l.s; g.dh = g.dw = l.d;
-    g.padT = padBefore(l.inH, g.OH, l.k, l.s, l.d); g.padL = padBefore(l.inW, g.OW, l.k, l.s, l.d);
-    g.mult = 1;
+    const ConvGeom g = geomOf(l, B);
     const size_t nx = (size_t)B * l.inH * l.inW * l.inC, nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
     const size_t ny = (size_t)B * g.OH * g.OW * l.outC;
     std::vector<float> hx(nx), hw(nw), hb(l.outC), hy(ny);
@@ -112,18 +134,7 @@ int main(int argc, char** argv) {
       auto run = [&]() { CK(l.depthwise ? launchDepthwise(dx, dw, dy, g, ep, st) : launchConv2d(dx, dw, dy, g, ep, st)); };
       for (int i = 0; i < WARMUP; i++) run();
       CK(cudaStreamSynchronize(st));
-      std::vector<float> t;
-      for (int i = 0; i < REPS; i++) {
-        CK(cudaEventRecord(e0, st));
-        run();
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        float v;
-        CK(cudaEventElapsedTime(&v, e0, e1));
-        t.push_back(v);
-      }
-      std::sort(t.begin(), t.end());
-      ms[li][mi] = t[t.size() / 2];
+      ms[li][mi] = medianEventMs(st, e0, e1, REPS, run);
       CK(cudaMemcpy(hy.data(), dy, ny * 4, cudaMemcpyDeviceToHost));
       // float64 reference on 97 sampled output pixels, every channel; error relative to sum |x w| (the scale
       // a float32 sum's rounding is proportional to)
@@ -197,12 +208,7 @@ int main(int argc, char** argv) {
     float* trunk = nullptr;
     for (size_t li = 0; li < layers.size(); li++) {
       const Layer& l = layers[li];
-      ConvGeom g{};
-      g.N = B; g.H = l.inH; g.W = l.inW; g.C = l.inC;
-      g.OH = outSize(l.inH, l.s); g.OW = outSize(l.inW, l.s); g.OC = l.outC;
-      g.KH = g.KW = l.k; g.sh = g.sw = l.s; g.dh = g.dw = l.d;
-      g.padT = padBefore(l.inH, g.OH, l.k, l.s, l.d); g.padL = padBefore(l.inW, g.OW, l.k, l.s, l.d);
-      g.mult = 1;
+      const ConvGeom g = geomOf(l, B);
       geoms[li] = g;
       const size_t nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
       std::vector<float> hw(nw), hb(l.outC);
@@ -243,21 +249,7 @@ int main(int argc, char** argv) {
       setConvPrecision(m.precision);
       for (int i = 0; i < WARMUP; i++) frame();
       CK(cudaStreamSynchronize(st));
-      auto timed = [&](auto&& launch) {
-        std::vector<float> t;
-        for (int i = 0; i < REPS * 2; i++) {
-          CK(cudaEventRecord(e0, st));
-          launch();
-          CK(cudaEventRecord(e1, st));
-          CK(cudaEventSynchronize(e1));
-          float v;
-          CK(cudaEventElapsedTime(&v, e0, e1));
-          t.push_back(v);
-        }
-        std::sort(t.begin(), t.end());
-        return (double)t[t.size() / 2];
-      };
-      const double eager = timed(frame);
+      const double eager = medianEventMs(st, e0, e1, REPS * 2, frame);
       cudaGraph_t graph;
       cudaGraphExec_t exec;
       CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
@@ -266,7 +258,7 @@ int main(int argc, char** argv) {
       CK(cudaGraphInstantiate(&exec, graph, 0));
       for (int i = 0; i < WARMUP; i++) CK(cudaGraphLaunch(exec, st));
       CK(cudaStreamSynchronize(st));
-      const double graphMs = timed([&]() { CK(cudaGraphLaunch(exec, st)); });
+      const double graphMs = medianEventMs(st, e0, e1, REPS * 2, [&]() { CK(cudaGraphLaunch(exec, st)); });
       // host view at one frame per synchronisation (what an app at batch 1 waits for)
       std::vector<double> wall;
       for (int i = 0; i < REPS * 2; i++) {

@@ -1,8 +1,8 @@
 #!/bin/bash
 # device run 43 (session 14): main 2998176 + pending/pending.patch (narrow heads, small tiles with deep slices (K >= 256 below
 # 4096 rows: slices of 32, 4 stages; conv_tc_gemm.cu launch()), a dense spec for them (K = 324)). 1. conv_layers at
-# batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1): per layer (column tf32-bk16 = the old small shape;
-# built with DELTA_CUDA_BENCH_VARIANTS: three more small-tile candidates), and the new whole-frame rows: the chained
+# batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1): per layer (column fp16-bk16 = the old small shape;
+# built with DELTA_CUDA_BENCH_VARIANTS: three more fp16 small-tile candidates), and the new whole-frame rows: the chained
 # frame eager / as one CUDA graph (the floor a frame graph of these kernels reaches); 2. GPU specs + shared per-kernel;
 # 3. bench pose_1 tf32 / fp16 at 32 streams and batch 1; 4. Nsight Compute: the replayed dense-kernel frame at batch 1
 # (fp16), kernel time per launch against the bench's wall time. Addon and conv_layers built here for sm_90.
@@ -34,9 +34,10 @@ cp $R/test.txt $R/bench.txt $OUT0/ 2>/dev/null
 grep -E "passed|failed|[0-9]s$" $R/test.txt | tail -4
 grep -hE "^frame|^conv total|^depthwise total" $R/conv-layers-*.txt | cut -c1-200
 grep -E "^head" $R/conv-layers-pose1-b32.txt | awk '{print $1,$2,$4,$6,$7,$15}'
-# batch 1 per layer: convs: MMAC, tf32 (small tiles with deep slices), tf32-bk16 (the old small shape), fp16, then the
-# small-tile candidates s32x3 / s32x6 / r16; depthwise: MMAC, rows kernel
-awk '$3 == "conv" {print $1,$2,$4,$7,$8,$15,$16,$17,$18} $2 == "dw" {print $1,$3,$4}' $R/conv-layers-vtest-b1.txt
+# batch 1 per layer: convs: MMAC, tf32-staged, tf32 (below 4096 rows both the staged kernel), fp16 (small tiles with
+# deep slices), fp16-bk16 (the small shape before), then the fp16 small-tile candidates s32x3 / s32x6 / r16;
+# depthwise: MMAC, rows kernel
+awk '$3 == "conv" {print $1,$2,$4,$6,$7,$15,$16,$17,$18,$19} $2 == "dw" {print $1,$3,$4}' $R/conv-layers-vtest-b1.txt
 python3 benchmarks/cuda-kernels/ncu-frame.py $R/ncu.csv.gz --frame 2 2>&1 | head -8
 grep -E "^pose_1 " $R/bench.txt | grep -v "fp32 dense" | sed 's/ no-change.*//;s/+download [0-9.]*), //;s/ 577x577//' | cut -c1-80
 cat $R/times.txt

@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
       FILE* f = fopen(jsonOut, "a");
       fprintf(f, ",\"frame\":[");
       for (size_t i = 0; i < rows.size(); i++)
-        fprintf(f, "%s{\"precision\":\"%s\",\"eagerMs\":%.4f,\"graphMs\":%.4f,\"graphSyncWallMs\":%.4f}", i ? "," : "", rows[i].name,
+        fprintf(f, "%s{\"mode\":\"%s\",\"eagerMs\":%.4f,\"graphMs\":%.4f,\"graphSyncWallMs\":%.4f}", i ? "," : "", rows[i].name,
                 rows[i].eager, rows[i].graph, rows[i].graphWall);
       fprintf(f, "]");
       fclose(f);

@@ -83,6 +83,26 @@ static double medianEventMs(cudaStream_t st, cudaEvent_t e0, cudaEvent_t e1, int
 static uint64_t rngState = 12345;
 static float rnd() { rngState = rngState * 6364136223846793005ull + 1442695040888963407ull; return ((rngState >> 40) & 0xffffff) / 16777216.f * 2.f - 1.f; }
 
+// n uniform values in [-scale, scale).
+static std::vector<float> randomValues(size_t n, float scale) {
+  std::vector<float> v(n);
+  for (auto& e : v) e = rnd() * scale;
+  return v;
+}
+// A layer's filter (scaled by 1 / sqrt(fan-in): outputs of the inputs' magnitude) and bias.
+static std::vector<float> randomFilter(const Layer& l) {
+  const int fanIn = l.k * l.k * (l.depthwise ? 1 : l.inC);
+  return randomValues((size_t)fanIn * (l.depthwise ? l.inC : l.outC), 1.f / std::sqrt((float)fanIn));
+}
+static std::vector<float> randomBias(const Layer& l) { return randomValues(l.outC, 0.1f); }
+// A device copy of h (cudaMalloc'd: the caller frees it).
+static float* toDevice(const std::vector<float>& h) {
+  float* d = nullptr;
+  CK(cudaMalloc(&d, h.size() * 4));
+  CK(cudaMemcpy(d, h.data(), h.size() * 4, cudaMemcpyHostToDevice));
+  return d;
+}
+
 int main(int argc, char** argv) {
   const int B = argc > 1 ? atoi(argv[1]) : 32, H = argc > 2 ? atoi(argv[2]) : 577, W = argc > 3 ? atoi(argv[3]) : 769;
   const char* jsonOut = argc > 4 && argv[4][0] ? argv[4] : nullptr;
@@ -111,18 +131,12 @@ int main(int argc, char** argv) {
   for (size_t li = 0; li < layers.size(); li++) {
     const Layer& l = layers[li];
     const ConvGeom g = geomOf(l, B);
-    const size_t nx = (size_t)B * l.inH * l.inW * l.inC, nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
     const size_t ny = (size_t)B * g.OH * g.OW * l.outC;
-    std::vector<float> hx(nx), hw(nw), hb(l.outC), hy(ny);
-    for (auto& v : hx) v = rnd() * 3.f;  // relu6 activations: 0..6-ish magnitudes
-    const float ws = 1.f / std::sqrt((float)(l.k * l.k * (l.depthwise ? 1 : l.inC)));
-    for (auto& v : hw) v = rnd() * ws;
-    for (auto& v : hb) v = rnd() * 0.1f;
-    float *dx, *dw, *db, *dy;
-    CK(cudaMalloc(&dx, nx * 4)); CK(cudaMalloc(&dw, nw * 4)); CK(cudaMalloc(&db, l.outC * 4)); CK(cudaMalloc(&dy, ny * 4));
-    CK(cudaMemcpy(dx, hx.data(), nx * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, hw.data(), nw * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(db, hb.data(), l.outC * 4, cudaMemcpyHostToDevice));
+    const std::vector<float> hx = randomValues((size_t)B * l.inH * l.inW * l.inC, 3.f);  // relu6 activations: 0..6-ish
+    const std::vector<float> hw = randomFilter(l), hb = randomBias(l);
+    std::vector<float> hy(ny);
+    float *dx = toDevice(hx), *dw = toDevice(hw), *db = toDevice(hb), *dy = nullptr;
+    CK(cudaMalloc(&dy, ny * 4));
     Epilogue ep{db, nullptr, 0, A_LINEAR, 0.f};  // linear: the error check sees the raw sums
     for (int mi = 0; mi < NM; mi++) {
       if (l.depthwise && mi > 1) break;
@@ -179,8 +193,9 @@ int main(int argc, char** argv) {
   printf("conv total:");
   for (int mi = 0; mi < NM; mi++) printf("  %s %.3f", modes[mi].name, total[mi]);
   printf("\ndepthwise total: rows (4 outputs / thread) %.3f, one output / thread %.3f\n", dwTotal, dwOneTotal);
-  if (jsonOut) {
-    FILE* f = fopen(jsonOut, "w");
+  FILE* const json = jsonOut ? fopen(jsonOut, "w") : nullptr;  // written in parts: layers, frame rows
+  if (json) {
+    FILE* f = json;
     fprintf(f, "{\"device\":\"%s\",\"batch\":%d,\"H\":%d,\"W\":%d,\"warmup\":%d,\"reps\":%d,\"modes\":[", prop.name, B, H, W, WARMUP, REPS);
     for (int mi = 0; mi < NM; mi++) fprintf(f, "%s\"%s\"", mi ? "," : "", modes[mi].name);
     fprintf(f, "],\"layers\":[");
@@ -195,7 +210,6 @@ int main(int argc, char** argv) {
       fprintf(f, "]}");
     }
     fprintf(f, "]");
-    fclose(f);
   }
   // The whole frame: every layer chained (trunk relu6, the heads reading the last trunk output), launched
   // back to back from this host thread (eager) and as one captured CUDA graph, per precision. What the
@@ -204,37 +218,25 @@ int main(int argc, char** argv) {
   if (only.empty()) {
     std::vector<float*> outs(layers.size()), ws(layers.size()), bs(layers.size());
     std::vector<ConvGeom> geoms(layers.size());
-    float* input = nullptr;
-    float* trunk = nullptr;
+    std::vector<bool> head(layers.size());
+    const Layer& l0 = layers[0];
+    float* const input = toDevice(randomValues((size_t)B * l0.inH * l0.inW * l0.inC, 1.f));
+    const float* trunk = input;  // the output of the last layer before the heads: their common input
     for (size_t li = 0; li < layers.size(); li++) {
       const Layer& l = layers[li];
-      const ConvGeom g = geomOf(l, B);
-      geoms[li] = g;
-      const size_t nw = (size_t)l.k * l.k * l.inC * (l.depthwise ? 1 : l.outC);
-      std::vector<float> hw(nw), hb(l.outC);
-      const float wscale = 1.f / std::sqrt((float)(l.k * l.k * (l.depthwise ? 1 : l.inC)));
-      for (auto& v : hw) v = rnd() * wscale;
-      for (auto& v : hb) v = rnd() * 0.1f;
-      CK(cudaMalloc(&ws[li], nw * 4)); CK(cudaMalloc(&bs[li], l.outC * 4));
-      CK(cudaMemcpy(ws[li], hw.data(), nw * 4, cudaMemcpyHostToDevice));
-      CK(cudaMemcpy(bs[li], hb.data(), l.outC * 4, cudaMemcpyHostToDevice));
-      CK(cudaMalloc(&outs[li], (size_t)B * g.OH * g.OW * l.outC * 4));
-      if (li == 0) {
-        const size_t nx = (size_t)B * l.inH * l.inW * l.inC;
-        std::vector<float> hx(nx);
-        for (auto& v : hx) v = rnd();
-        CK(cudaMalloc(&input, nx * 4));
-        CK(cudaMemcpy(input, hx.data(), nx * 4, cudaMemcpyHostToDevice));
-      }
+      geoms[li] = geomOf(l, B);
+      ws[li] = toDevice(randomFilter(l));
+      bs[li] = toDevice(randomBias(l));
+      CK(cudaMalloc(&outs[li], (size_t)B * geoms[li].OH * geoms[li].OW * l.outC * 4));
+      head[li] = l.name.rfind("head", 0) == 0;
+      if (!head[li]) trunk = outs[li];
     }
     auto frame = [&]() {
       const float* x = input;
       for (size_t li = 0; li < layers.size(); li++) {
         const Layer& l = layers[li];
-        const bool head = l.name.rfind("head", 0) == 0;
-        if (head && !trunk) trunk = outs[li - 1];
-        Epilogue ep{bs[li], nullptr, 0, head ? A_LINEAR : A_RELU6, 0.f};
-        const float* in = head ? trunk : x;
+        Epilogue ep{bs[li], nullptr, 0, head[li] ? A_LINEAR : A_RELU6, 0.f};
+        const float* in = head[li] ? trunk : x;
         CK(l.depthwise ? launchDepthwise(in, ws[li], outs[li], geoms[li], ep, st) : launchConv2d(in, ws[li], outs[li], geoms[li], ep, st));
         x = outs[li];
       }
@@ -275,22 +277,20 @@ int main(int argc, char** argv) {
     printf("frame (%zu launches, chained):", layers.size());
     for (const FrameRow& r : rows) printf("  %s eager %.3f graph %.3f graph+sync wall %.3f", r.name, r.eager, r.graph, r.graphWall);
     printf("\n");
-    if (jsonOut) {
-      FILE* f = fopen(jsonOut, "a");
+    if (json) {
+      FILE* f = json;
       fprintf(f, ",\"frame\":[");
       for (size_t i = 0; i < rows.size(); i++)
         fprintf(f, "%s{\"mode\":\"%s\",\"eagerMs\":%.4f,\"graphMs\":%.4f,\"graphSyncWallMs\":%.4f}", i ? "," : "", rows[i].name,
                 rows[i].eager, rows[i].graph, rows[i].graphWall);
       fprintf(f, "]");
-      fclose(f);
     }
     for (size_t li = 0; li < layers.size(); li++) { CK(cudaFree(outs[li])); CK(cudaFree(ws[li])); CK(cudaFree(bs[li])); }
     CK(cudaFree(input));
   }
-  if (jsonOut) {
-    FILE* f = fopen(jsonOut, "a");
-    fprintf(f, "}\n");
-    fclose(f);
+  if (json) {
+    fprintf(json, "}\n");
+    fclose(json);
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# device run 43 (session 14): main ed63a1e + pending/pending.patch (narrow heads, small tiles with deep slices (K >= 256 below
+# device run 43 (session 14): main cc322d0 + pending/pending.patch (narrow heads, small tiles with deep slices (K >= 256 below
 # 4096 rows: slices of 32, 4 stages; conv_tc_gemm.cu launch()), a dense spec for them (K = 324)). 1. conv_layers at
 # batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1): per layer (column fp16-bk16 = the old small shape;
 # built with DELTA_CUDA_BENCH_VARIANTS: three more fp16 small-tile candidates), and the new whole-frame rows: the chained

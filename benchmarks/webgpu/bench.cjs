@@ -4,6 +4,7 @@
 //   node benchmarks/webgpu/bench.cjs --model posenet|movenet-thunder --frames FILE(.rgb|.rgbd.xz, + .json)
 //     [--batch B] [--warmup 5] [--timed 10] [--nochange 5] [--seeds 3] [--thresholds 0/0,0.02/0.01]
 //     [--adapter lavapipe|swiftshader|default] [--crossover F] [--full-above F] [--backends webgpu,delta-webgpu] [--out FILE.json]
+//     [--profile] [--replay] [--cpuprofile DIR]
 // Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
 // B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
 // `timed` frames (wall time from making the input tensor to every output's `await data()`: what an app
@@ -36,6 +37,9 @@ const PROFILE = argv.includes('--profile');
 // --replay: delta-webgpu frames through delta.replayModel(model) (the recorded kernel sequence below tfjs' graph
 // executor and engine; the first two warm-up frames record it)
 const REPLAY = argv.includes('--replay');
+// --cpuprofile DIR: V8 CPU profile of each backend's timed frames only (warm-up excluded: first-frame shader
+// compiles and weight uploads would swamp it), written as DIR/<backend>[-thresholds].cpuprofile (Chrome DevTools)
+const CPUPROFILE = opt('--cpuprofile', null);
 // (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
 // dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
 const MODELS_DIR = opt('--models', process.env.DELTA_BENCH_MODELS || join(__dirname, '..', '..', '.cache', 'models'));
@@ -161,6 +165,23 @@ function agreement(a, b) {
   return ok / a.length;
 }
 
+/** Starts V8's sampling profiler (100 us); `stop(file)` writes the profile. The timed frames' stats reads run inside it. */
+async function startCpuProfile() {
+  const session = new (require('node:inspector').Session)();
+  session.connect();
+  const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', {interval: 100});
+  await post('Profiler.start');
+  return {async stop(file) {
+    const {profile} = await post('Profiler.stop');
+    session.disconnect();
+    require('node:fs').mkdirSync(dirname(file), {recursive: true});
+    writeFileSync(file, JSON.stringify(profile));
+    console.log(`[cpuprofile] ${file}`);
+  }};
+}
+
 async function runFrame(model, t, device, errors) {
   device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
   const t0 = performance.now();
@@ -214,6 +235,7 @@ async function runBackend(name, thr) {
       wrap(b.deltaEngine, 'call', 'engine.call');
     }
   }
+  const profiler = CPUPROFILE ? await startCpuProfile() : null;
   for (let k = 0; k < TIMED; k++, t++) {
     const f = await runFrame(model, t, device, errors);
     r.ms.push(f.ms);
@@ -227,6 +249,7 @@ async function runBackend(name, thr) {
       r.modes = modes;
     }
   }
+  if (profiler) await profiler.stop(join(CPUPROFILE, `${name}${thr ? `-${thr.join('_')}` : ''}.cpuprofile`));
   if (PROFILE) {
     r.profile = {execMs: model.execMs / TIMED, inputMs: model.inputMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }

@@ -38,7 +38,7 @@ const PROFILE = argv.includes('--profile');
 // executor and engine; the first two warm-up frames record it)
 const REPLAY = argv.includes('--replay');
 // --cpuprofile DIR: V8 CPU profile of each backend's timed frames only (warm-up excluded: first-frame shader
-// compiles and weight uploads would swamp it), written as DIR/<backend>[-thresholds].cpuprofile (Chrome DevTools)
+// compiles and weight uploads would swamp it), written as DIR/[<--out's name>-]<backend>[-thresholds].cpuprofile (Chrome DevTools)
 const CPUPROFILE = opt('--cpuprofile', null);
 // (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
 // dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
@@ -249,7 +249,7 @@ async function runBackend(name, thr) {
       r.modes = modes;
     }
   }
-  if (profiler) await profiler.stop(join(CPUPROFILE, `${name}${thr ? `-${thr.join('_')}` : ''}.cpuprofile`));
+  if (profiler) await profiler.stop(join(CPUPROFILE, `${OUTFILE ? `${require('node:path').basename(OUTFILE, '.json')}-` : ''}${name}${thr ? `-${thr.join('_')}` : ''}.cpuprofile`));
   if (PROFILE) {
     r.profile = {execMs: model.execMs / TIMED, inputMs: model.inputMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }

@@ -7,6 +7,7 @@
 # 3. bench pose_1 tf32 / fp16 at 32 streams and batch 1; 4. Nsight Compute: the replayed dense-kernel frame at batch 1
 # (fp16), kernel time per launch against the bench's wall time. Addon and conv_layers built here for sm_90.
 set -u
+# BUDGET: seconds from the start by which the ncu step ends (the rest is tar and tables); 500 unless given
 T0=$(date +%s)
 OUT0=$OUT; R=/tmp/r43; mkdir -p $R
 export DELTA_CUDA_BUILD=/tmp/dcb
@@ -24,9 +25,10 @@ OUT=$R/bench BENCH_CLIPS=pose_1 BENCH_TIMED=10 BENCH_BATCHES=32,1 BENCH_PRECISIO
   BENCH_SETTINGS='dense-kernels\+replay|^exact\+replay|t0.01/0.005\+replay' \
   timeout 100 bash carry/bundle/run.sh bench > $R/bench.txt 2>&1
 echo "bench rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
-OUT=$R/n BENCH_NO_REFERENCE=1 BENCH_CLIPS=pose_1 BENCH_WARM=3 BENCH_TIMED=4 BENCH_BATCHES=1 BENCH_PRECISIONS=fp16 BENCH_PROFILE=0 \
+NL=$(( ${BUDGET:-500} - ($(date +%s) - T0) ))
+[ $NL -gt 30 ] && OUT=$R/n BENCH_NO_REFERENCE=1 BENCH_CLIPS=pose_1 BENCH_WARM=3 BENCH_TIMED=4 BENCH_BATCHES=1 BENCH_PRECISIONS=fp16 BENCH_PROFILE=0 \
   BENCH_NOCHANGE_SPLIT=0 BENCH_SETTINGS='dense-kernels\+replay' \
-  timeout $(( 500 - ($(date +%s) - T0) )) $NCU --clock-control none --metrics gpu__time_duration.sum --csv --log-file $R/ncu.csv bash carry/bundle/run.sh bench > $R/n.txt 2>&1
+  timeout $NL $NCU --clock-control none --metrics gpu__time_duration.sum --csv --log-file $R/ncu.csv bash carry/bundle/run.sh bench > $R/n.txt 2>&1
 echo "ncu rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
 gzip -9 $R/ncu.csv 2>/dev/null
 cd $R && tar czf $OUT0/r43.tgz . ; cd - >/dev/null

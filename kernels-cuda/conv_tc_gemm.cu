@@ -28,6 +28,13 @@ __device__ __forceinline__ void ldmatrixX4(float (&v)[4], const float* rowAddr) 
   v[0] = __uint_as_float(r0); v[1] = __uint_as_float(r1); v[2] = __uint_as_float(r2); v[3] = __uint_as_float(r3);
 #endif
 }
+// 4-byte global -> shared copy (for filters whose rows are not 16-byte aligned: outC % 4 != 0), zero-filled when !valid.
+__device__ __forceinline__ void cpAsync4(float* smem, const float* gmem, bool valid) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 4 : 0));
+#endif
+}
 __device__ __forceinline__ void cpAsyncCommit() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("cp.async.commit_group;\n" ::);
@@ -41,6 +48,17 @@ __device__ __forceinline__ void cpAsyncWait() {
 }
 
 namespace {
+
+// Columns (col, col + 1) of an output row (pitch outC, col even): one 8-byte access when outC is even, else two
+// 4-byte ones (rows of an odd pitch are not 8-byte aligned) of which the second exists only below outC.
+__device__ __forceinline__ void storePair(float* row, int col, int outC, float a, float b) {
+  if ((outC & 1) == 0) {
+    *reinterpret_cast<float2*>(row + col) = make_float2(a, b);
+    return;
+  }
+  row[col] = a;
+  if (col + 1 < outC) row[col + 1] = b;
+}
 
 // A block: BM rows x BN output channels, WM x WN warps, each warp (BM / WM) x (BN / WN) as 16 x 8 mma tiles.
 // K goes in slices of BK (16 or 32), STAGES slices in flight; 16-byte copies of 4 input channels of one tap.
@@ -144,8 +162,17 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
         const int c = tid + j * THREADS;
         const int kr = c / (BN / 4), nc = c % (BN / 4);
         const int kk = kb + kr, col = cN0 + nc * 4;
-        const bool ok = kk < K && col < g.outC;  // outC % 4 == 0: the 4 columns are all in or all out
-        cpAsync16(bs + kr * BP + nc * 4, ok ? p.w + static_cast<long long>(kk) * g.outC + col : p.w, ok);
+        // delta steps (kFused) only take outC % 4 == 0 (usable()): the narrow path's registers would make them spill
+        if (kFused || (g.outC & 3) == 0) {  // the 4 columns are all in or all out, 16-byte aligned
+          const bool ok = kk < K && col < g.outC;
+          cpAsync16(bs + kr * BP + nc * 4, ok ? p.w + static_cast<long long>(kk) * g.outC + col : p.w, ok);
+        } else {  // a narrow head of a dense run (e.g. 17 or 34 channels): filter rows are only 4-byte aligned
+#pragma unroll
+          for (int q = 0; q < 4; q++) {
+            const bool ok = kk < K && col + q < g.outC;
+            cpAsync4(bs + kr * BP + nc * 4 + q, ok ? p.w + static_cast<long long>(kk) * g.outC + col + q : p.w, ok);
+          }
+        }
       }
       if (++cKt == nk) {
         cKt = 0;
@@ -251,11 +278,11 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
 #pragma unroll
       for (int j = 0; j < NT; j++) {
         const int col = n0 + wn + j * 8 + tc * 2;
-        if (col >= g.outC) continue;  // outC even: col + 1 is in too
+        if (col >= g.outC) continue;  // col + 1 is in too unless outC is odd (storePair)
         float bias[2] = {0.f, 0.f}, alpha[2] = {0.f, 0.f};
 #pragma unroll
         for (int q = 0; q < 2; q++) {
-          if (p.bias) bias[q] = __ldg(p.bias + col + q);
+          if (p.bias && col + q < g.outC) bias[q] = __ldg(p.bias + col + q);
           if (ACT == ACT_PRELU && p.alpha) alpha[q] = __ldg(p.alpha + (col + q) % p.alphaSize);
         }
 #pragma unroll
@@ -270,7 +297,7 @@ __global__ void __launch_bounds__(WM * WN * 32, WM * WN * 32 >= 256 ? 2 : 4) con
               if (p.bias) v[q] = __fadd_rn(v[q], bias[q]);
               v[q] = activate(ACT, v[q], p.leaky, alpha[q]);
             }
-            *reinterpret_cast<float2*>(p.e + static_cast<long long>(k0 + r) * g.outC + col) = make_float2(v[0], v[1]);
+            storePair(p.e + static_cast<long long>(k0 + r) * g.outC, col, g.outC, v[0], v[1]);
           }
       }
     };
@@ -390,7 +417,7 @@ __global__ void __launch_bounds__(256) commitFlaggedRows(const float* __restrict
   __shared__ int sRows;
   const int n = static_cast<int>(*count);
   const int lane = threadIdx.x & 31;
-  const int C2 = C / 2;  // outC is even (a multiple of 4)
+  const int C2 = C / 2;  // outC is even (a multiple of 4: delta steps take no narrow layer)
   for (int base = blockIdx.x * 32; base < n; base += gridDim.x * 32) {
     if (threadIdx.x < 32) {
       const int k = base + lane;
@@ -430,6 +457,8 @@ __global__ void __launch_bounds__(256) commitFlaggedRows(const float* __restrict
 
 // Candidates below which a step takes the small tiles (enough blocks to fill the GPU with few rows).
 constexpr long long SMALL_ROWS = 4096;
+// Reduction length from which the small tiles take deep slices (launch(): small).
+constexpr int SMALL_DEEP_K = 256;
 
 template <int BM, int BN, int WM, int WN, int BK, int STAGES>
 cudaError_t launchShape(Conv p, const Truncate& t, bool fused, int op, long long rowsBound, int sms, cudaStream_t s) {
@@ -462,6 +491,11 @@ bool gPipelined = true;
 int gVariant = 0;
 void setPipelined(bool on) { gPipelined = on; }
 void setVariant(int v) { gVariant = v; }
+#ifdef DELTA_CUDA_BENCH_VARIANTS
+bool benchVariantsBuilt() { return true; }
+#else
+bool benchVariantsBuilt() { return false; }
+#endif
 bool pipelined() { return gPipelined; }
 
 int operandsOf(int precision) { return precision == 3 ? OP_F16 : precision == 1 ? OP_TF32X3 : OP_TF32; }
@@ -476,7 +510,8 @@ cudaError_t launch(Conv p, const Truncate* t, int op, cudaStream_t s) {
   // K slices of 32 from K = 96 (run 25: 3-12% faster there, slower on the 24- and 48-channel layers); the slice
   // size does not change the k order, hence not the values
   const int K = p.g.fH * p.g.fW * p.g.inC;
-  const int variant = gVariant ? gVariant : (K >= 96 ? 2 : 1);
+  // (variants 4-6 pick small-tile shapes, benchmark builds only: the big tiles keep the default)
+  const int variant = gVariant && gVariant < 4 ? gVariant : (K >= 96 ? 2 : 1);
   auto big = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
@@ -489,10 +524,22 @@ cudaError_t launch(Conv p, const Truncate* t, int op, cudaStream_t s) {
                            : launchShape<128, 64, 4, 2, 16, 3>(p, tr, f, op, rows, sms, s);
     }
   };
+  // Small tiles: few blocks of 2 warps, so a long K is a chain of slices each waiting for its copies (batch 1:
+  // posenet's heads, K = 768, took 26 us for 24-47 MMAC). From K = SMALL_DEEP_K: slices of 32, 3 in flight (4 stages),
+  // half the chain and three times the bytes in flight. Same k order, hence the same values.
+  const bool smallDeep = K >= SMALL_DEEP_K && gVariant != 1;
   auto small = [&](long long lo, long long hi) {
     p.minRows = lo;
     p.maxRows = hi;
-    return launchShape<32, 64, 1, 2, 16, 3>(p, tr, f, op, rows < SMALL_ROWS ? rows : SMALL_ROWS, sms, s);
+    const long long bound = rows < SMALL_ROWS ? rows : SMALL_ROWS;
+#ifdef DELTA_CUDA_BENCH_VARIANTS
+    // candidates measured by benchmarks/cuda-kernels/conv_layers (not in the addon: each shape is 6 more instances)
+    if (gVariant == 4) return launchShape<32, 64, 1, 2, 32, 3>(p, tr, f, op, bound, sms, s);
+    if (gVariant == 5) return launchShape<32, 64, 1, 2, 32, 6>(p, tr, f, op, bound, sms, s);
+    if (gVariant == 6) return launchShape<16, 64, 1, 2, 32, 4>(p, tr, f, op, bound, sms, s);
+#endif
+    return smallDeep ? launchShape<32, 64, 1, 2, 32, 4>(p, tr, f, op, bound, sms, s)
+                     : launchShape<32, 64, 1, 2, 16, 3>(p, tr, f, op, bound, sms, s);
   };
   if (!p.cand) return rows < SMALL_ROWS ? small(0, rows + 1) : big(0, rows + 1);
   cudaError_t err = small(0, SMALL_ROWS);

@@ -7,9 +7,10 @@
 // (scalar loads, one slice in flight), so on the H100 it is load-latency bound and barely faster than the
 // float32 SIMT kernel. Here every slice is copied global -> shared with 16-byte cp.async (4 input channels
 // of one tap, or 4 output channels of one filter row), STAGES slices in flight across the block's items, zero-fill
-// for padding and for rows / columns past the end. Needs inC % 4 == 0, outC % 4 == 0 and 16-byte aligned x, w
-// (usable()). (4-byte copies for inC % 4 != 0 were tried on the first layer, 3 channels: slower than
-// dense_conv_tc.cu's staged kernel, run 25; such layers take conv_small_k.cuh's float32 kernel now.)
+// for padding and for rows / columns past the end. Needs inC % 4 == 0 and 16-byte aligned x (usable()); filters with
+// outC % 4 != 0 (posenet's 17- and 34-channel heads; dense runs only) are copied 4 bytes at a time. (4-byte copies for inC % 4 != 0
+// were tried on the first layer, 3 channels: slower than dense_conv_tc.cu's staged kernel, run 25; such layers take
+// conv_small_k.cuh's float32 kernel now.)
 //
 // Values: each output sums k in increasing order of 8-wide mma steps (tf32: one product per term; tf32x3:
 // small*big + big*small + big*big, dense_conv_tc.cu explains the split), or of 16-wide steps on fp16 operands
@@ -57,9 +58,15 @@ struct Truncate {
 };
 
 inline bool aligned16(const void* q) { return (reinterpret_cast<uintptr_t>(q) & 15) == 0; }
-// The layouts this kernel reads with 16-byte copies (e only needs 8 bytes: float2 stores).
-inline bool usable(const Geom& g, const void* x, const void* w, const void* e) {
-  return g.inC % 4 == 0 && g.outC % 4 == 0 && aligned16(x) && aligned16(w) && (reinterpret_cast<uintptr_t>(e) & 7) == 0;
+// The layouts this kernel reads: x with 16-byte copies (inC % 4 == 0); w with 16-byte copies when outC % 4 == 0, else
+// 4-byte ones (narrow heads: 17, 34 channels; dense runs only: in the delta instances the narrow path cost registers
+// and spills, so delta steps of such layers take delta_conv.cu's SIMT kernels); e with float2 stores when outC is
+// even, else floats.
+inline bool usable(const Geom& g, const void* x, const void* w, const void* e, bool deltaStep) {
+  const uintptr_t wa = reinterpret_cast<uintptr_t>(w), ea = reinterpret_cast<uintptr_t>(e);
+  if (deltaStep && g.outC % 4 != 0) return false;
+  return g.inC % 4 == 0 && aligned16(x) && (g.outC % 4 == 0 ? aligned16(w) : (wa & 3) == 0) &&
+         (g.outC % 2 == 0 ? (ea & 7) == 0 : (ea & 3) == 0);
 }
 
 // Launches the tile shape(s) for the rows: a dense run (p.cand null) gets the shape that suits its row count;
@@ -75,10 +82,13 @@ int operandsOf(int precision);
 // default on).
 void setPipelined(bool on);
 bool pipelined();
-// Tile-loop variants of the big tiles, for A/B in benchmarks/cuda-kernels (all compute the same values):
-// 0 = the default: K slices of 32 from K = 96, else 16, 3 in flight; 1 = slices of 16; 2 = slices of 32; 3 = slices
-// of 16, 4 in flight. (Runs 24-25 also tried tf32 rounded once in shared memory and 64 x 64 warp tiles: slower.)
+// Tile-loop variants, for A/B in benchmarks/cuda-kernels (all compute the same values): 0 = the default: big tiles
+// take K slices of 32 from K = 96, else 16, 3 in flight; small tiles slices of 32, 3 in flight from K = 256, else 16, 2
+// in flight; 1 = slices of 16 (2 in flight) for both; 2 = big tiles' slices of 32; 3 = big tiles' slices of 16, 4 in
+// flight. Built with DELTA_CUDA_BENCH_VARIANTS (conv_layers), small tiles: 4 = slices of 32, 2 in flight; 5 = slices of
+// 32, 5 in flight; 6 = 16-row tiles, slices of 32, 3 in flight. (Runs 24-25 also tried tf32 rounded once in shared memory and 64 x 64 warp tiles: slower.)
 void setVariant(int v);
+bool benchVariantsBuilt();  // whether variants 4-6 exist in this build
 
 }  // namespace tc
 

@@ -601,7 +601,7 @@ cudaError_t launchConvCompute(const ConvGeom& g, const ConvComputeParams& p, con
     depthwiseCompute<<<gridFor(P, max(1, min(DW_G, DW_GPT * DW_THREADS / perPixel)), 8192), DW_THREADS, 0, stream>>>(
         g, p, t ? *t : none, t != nullptr, 4 * sms, vec4);
   } else if (const bool smallK = smallk::usable(tcGeom);
-             smallK || (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e))) {
+             smallK || (convPrecisionSetting() != 0 && tensorCoreConvAvailable() && tc::usable(tcGeom, p.x, p.w, p.e, true))) {
     // Few input channels (the first layer): conv_small_k.cu, which the dense conv also takes for such a layer,
     // in float32 whatever the precision setting. Else tensor cores (the backend's conv precision): the same
     // kernel and k order as the dense conv's. Either way a candidate recomputed from unchanged inputs gets the

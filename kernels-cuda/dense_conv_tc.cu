@@ -10,7 +10,7 @@
 //              error per output. Faster; opt-in.
 //   CP_FP16:   fp16 operands (x and w rounded to nearest even; 10-bit mantissas as tf32, but 5-bit exponents: |values|
 //              above 65504 become Inf, below 6e-5 lose precision), float32 sums: conv_tc_gemm.cu's m16n8k16 path, half
-//              the mma instructions of tf32. Layers it cannot take (inC or outC % 4 != 0) run CP_TF32 here. Opt-in.
+//              the mma instructions of tf32. Layers it cannot take (inC % 4 != 0, unaligned) run CP_TF32 here. Opt-in.
 //
 // Tiling: a block computes BM (pixels) x BN (output channels) of y with WARPS_M x WARPS_N warps; a warp owns
 // a (BM / WARPS_M) x (BN / WARPS_N) tile as MT x NT mma tiles of 16 x 8. K goes in slices of BK = 16 (two
@@ -187,7 +187,7 @@ bool launchConv2dTensorCore(const float* x, const float* w, float* y, const Conv
   // recomputed candidate gets the dense run's value), the rest stays on the staged kernel in tf32.
   const long long rows = static_cast<long long>(g.N) * g.OH * g.OW;
   const bool f16 = gConvPrecision == CP_FP16;
-  if (g.mult == 1 && (rows >= 4096 || f16) && (tc::pipelined() || f16) && tc::usable(p.g, x, w, y)) {
+  if (g.mult == 1 && (rows >= 4096 || f16) && (tc::pipelined() || f16) && tc::usable(p.g, x, w, y, false)) {
     *err = tc::launch(p, nullptr, tc::operandsOf(gConvPrecision), s);
     return true;
   }

@@ -5,7 +5,7 @@
 // kernel and the one-output kernel (first two columns). What the per-layer profile of the model
 // bench cannot give: an A/B of kernels on the same buffers, without the host's per-call work.
 //
-//   nvcc -O3 -std=c++17 -arch=sm_90 -o conv_layers benchmarks/cuda-kernels/conv_layers.cu \
+//   nvcc -O3 -std=c++17 -arch=sm_90 -DDELTA_CUDA_BENCH_VARIANTS -o conv_layers benchmarks/cuda-kernels/conv_layers.cu \
 //     kernels-cuda/dense_conv.cu kernels-cuda/dense_conv_tc.cu kernels-cuda/conv_tc_gemm.cu kernels-cuda/conv_small_k.cu
 //   ./conv_layers [B] [H] [W] [json-out] [layer-name-part]     (default 32 577 769: vtest.avi's 769x577)
 #include <algorithm>
@@ -120,8 +120,14 @@ int main(int argc, char** argv) {
                         {"tf32-bk16", CP_TF32, true, 1, true}, {"tf32-bk32", CP_TF32, true, 2, true}, {"tf32-4stages", CP_TF32, true, 3, true},
                         {"tf32x3-staged", CP_TF32X3, false, 0, true}, {"tf32x3", CP_TF32X3, true, 0, true},
                         {"fp32-noSmallK", CP_FP32, true, 0, false}, {"tf32-noSmallK", CP_TF32, true, 0, false},
-                        {"fp16", CP_FP16, true, 0, true}};
-  const int NM = sizeof(modes) / sizeof(modes[0]);
+                        {"fp16", CP_FP16, true, 0, true},
+                        // small-tile shapes below 4096 rows (batch 1's deep layers), in fp16: under tf32 such dense runs
+                        // take dense_conv_tc.cu's staged kernel. fp16-bk16: the small shape before deep slices (slices
+                        // of 16 everywhere); then conv_tc_gemm.cuh setVariant 4-6 (DELTA_CUDA_BENCH_VARIANTS builds only)
+                        {"fp16-bk16", CP_FP16, true, 1, true},
+                        {"fp16-s32x3", CP_FP16, true, 4, true}, {"fp16-s32x6", CP_FP16, true, 5, true}, {"fp16-r16", CP_FP16, true, 6, true}};
+  // without DELTA_CUDA_BENCH_VARIANTS variants 4-6 do not exist: their columns would repeat the default
+  const int NM = sizeof(modes) / sizeof(modes[0]) - (tc::benchVariantsBuilt() ? 0 : 3);
   std::vector<std::vector<double>> ms(layers.size(), std::vector<double>(NM, 0.0)), err(layers.size(), std::vector<double>(NM, 0.0));
   cudaStream_t st;
   CK(cudaStreamCreate(&st));
@@ -245,10 +251,13 @@ int main(int argc, char** argv) {
     std::vector<FrameRow> rows;
     setDepthwiseRows(true);
     tc::setPipelined(true);
-    tc::setVariant(0);
     smallk::setEnabled(true);
-    for (const Mode& m : {modes[2], modes[10]}) {
+    std::vector<int> frameModes = {2, 10};  // tf32, fp16, and the fp16 small-tile variants
+    for (int mi = 11; mi < NM; mi++) frameModes.push_back(mi);
+    for (int fm : frameModes) {
+      const Mode& m = modes[fm];
       setConvPrecision(m.precision);
+      tc::setVariant(m.variant);
       for (int i = 0; i < WARMUP; i++) frame();
       CK(cudaStreamSynchronize(st));
       const double eager = medianEventMs(st, e0, e1, REPS * 2, frame);

@@ -33,11 +33,17 @@ function binary(kernel: 'Add' | 'Sub' | 'Multiply', f: (a: tf.Tensor, b: tf.Tens
   });
 }
 
-// Channel counts that the tensor-core conv reads with 16-byte copies (kernels-cuda/conv_tc_gemm.cuh usable():
-// inC % 4 == 0, outC % 4 == 0; 68 and 132 leave partial column tiles).
+// Channel counts that the tensor-core conv reads with 16-byte copies (kernels-cuda/conv_tc_gemm.cuh usable(): inC % 4 == 0;
+// outC % 4 == 0 for 16-byte filter copies; 68 and 132 leave partial column tiles).
 const tcBuilders = caseBuilders({
   seedPrefix: 'cuda-tc', perSpec: 3, chainCases: 1, channels: [4, 16, 40],
   convIn: [4, 8, 16, 32], convOut: [4, 8, 68, 132], depthwiseIn: [4, 16],
+});
+// Narrow outputs (outC % 4 != 0; odd; 67 and 99: two column tiles): their dense runs (seeds) take the pipelined kernel
+// (4-byte filter copies, scalar stores for odd outC), their delta steps delta_conv.cu's SIMT kernels.
+const tcNarrowBuilders = caseBuilders({
+  seedPrefix: 'cuda-tc-narrow', perSpec: 3, chainCases: 1, channels: [4, 16, 40],
+  convIn: [4, 16, 32], convOut: [17, 34, 67, 99], depthwiseIn: [4, 16],
 });
 
 type PlaneKnobs = {denseCrossover: number; stats: {denseSteps: number}};
@@ -98,6 +104,8 @@ describe('delta-cuda kernels through the engine (harness vs cpu, GPU)', () => {
         ['FusedConv2D relu6 +bias', tcBuilders.convCase('FusedConv2D', 'relu6', true)],
         ['FusedConv2D prelu +bias', tcBuilders.convCase('FusedConv2D', 'prelu', true)],
         ['Conv2D', tcBuilders.convCase('Conv2D', 'linear', false)],
+        ['FusedConv2D relu6 +bias, narrow outC', tcNarrowBuilders.convCase('FusedConv2D', 'relu6', true)],
+        ['Conv2D, narrow outC', tcNarrowBuilders.convCase('Conv2D', 'linear', false)],
       ];
       for (const [group, make] of tcSpecs) kernelSpecs(`${group} (${precision})`, make(`${group} (${precision})`), ['exact', 'threshold']);
     });

@@ -50,6 +50,14 @@ describe('delta-cuda dense kernels vs tfjs cpu', () => {
     // tiles), K = 180 (not a multiple of 16), dilation; a strided 1x1 with a partial column tile (Cout 44)
     {x: [2, 40, 60, 20], f: [3, 3, 20, 256], s: 1, pad: 'same', d: 2},
     {x: [1, 70, 66, 36], f: [1, 1, 36, 44], s: 2, pad: 'valid'},
+    // narrow heads on the pipelined kernel (outC % 4 != 0: 4-byte filter copies; odd outC: scalar stores): posenet's 17
+    // and 34 channels over >= 4096 rows, and 67 (two column tiles, the second partial and odd)
+    {x: [2, 48, 48, 32], f: [1, 1, 32, 17], s: 1, pad: 'same'},
+    {x: [2, 48, 48, 64], f: [1, 1, 64, 34], s: 1, pad: 'same'},
+    {x: [1, 66, 64, 16], f: [3, 3, 16, 67], s: 1, pad: 'same'},
+    // small tiles with deep slices (K >= 256 below 4096 rows): K = 324, not a multiple of the 32-slice; a partial
+    // second column tile
+    {x: [1, 21, 23, 36], f: [3, 3, 36, 72], s: 1, pad: 'same'},
     // few input channels (kernels-cuda/conv_small_k.cu, float32 under every precision): outC 37 = two passes of 32
     // output channels, the last partial; inC 4; a dilated 1-channel filter
     {x: [2, 23, 29, 1], f: [5, 5, 1, 37], s: 1, pad: 'same'},

@@ -6,6 +6,8 @@
 # frame eager / as one CUDA graph (the floor a frame graph of these kernels reaches); 2. GPU specs + shared per-kernel;
 # 3. bench pose_1 tf32 / fp16 at 32 streams and batch 1; 4. Nsight Compute: the replayed dense-kernel frame at batch 1
 # (fp16), kernel time per launch against the bench's wall time. Addon and conv_layers built here for sm_90.
+# Ran in session 15 on an H100 (`BUDGET=400 bash carry/run43.sh`); the repeat (run43/*-b*) was a second call on the same
+# warm machine: the conv_layers lines and the first bench below, into /tmp/r43b, without the specs and ncu.
 set -u
 # BUDGET: seconds from the start by which the ncu step ends (the rest is tar and tables); 500 unless given
 T0=$(date +%s)

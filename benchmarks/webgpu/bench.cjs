@@ -7,8 +7,8 @@
 //     [--profile] [--replay] [--cpuprofile DIR]
 // Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
 // B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
-// `timed` frames (wall time from making the input tensor to every output's `await data()`: what an app
-// sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per threshold pair (input/inner): the same, then
+// `timed` frames (wall time from making the input tensor of the frame's values, converted before the timer, to
+// every output's `await data()`: what an app sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per threshold pair (input/inner): the same, then
 // `nochange` frames repeating the last frame's values (a new tensor each), then `seeds` dense frames
 // after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed
 // frames (stats, the arithmetic ceiling), keypoint agreement with dense (posenet: share of the 17
@@ -107,8 +107,10 @@ const frameBytes = H * W * 3;
 const needed = WARMUP + TIMED + 2 * (BATCH - 1);
 if (clip.frames < needed) throw new Error(`${FRAMES}: ${clip.frames} frames, need ${needed} (warmup + timed + 2 x (batch - 1))`);
 
-/** The model input for frame t: stream b reads frame t + 2b. */
-function input(t) {
+/** The model input values for frame t (stream b reads frame t + 2b): the app's own conversion of the frame's bytes,
+ * made before the timed region (a JS loop over every byte: 5-9 ms a 769x577 frame on the H100 machine's host, the same
+ * for both backends), as ANCHORS.md timed tfjs-webgpu from the input tensor on. */
+function inputValues(t) {
   const n = BATCH * frameBytes;
   const v = spec.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
   for (let b = 0; b < BATCH; b++) {
@@ -116,7 +118,7 @@ function input(t) {
     const o = b * frameBytes;
     for (let i = 0; i < frameBytes; i++) v[o + i] = spec.map(src[i]);
   }
-  return tf.tensor4d(v, [BATCH, H, W, 3], spec.dtype);
+  return v;
 }
 
 function handler() {
@@ -184,8 +186,9 @@ async function startCpuProfile() {
 
 async function runFrame(model, t, device, errors) {
   device.pushErrorScope('out-of-memory'); device.pushErrorScope('internal'); device.pushErrorScope('validation');
+  const values = inputValues(t);
   const t0 = performance.now();
-  const x = input(t);
+  const x = tf.tensor4d(values, [BATCH, H, W, 3], spec.dtype);
   const tInput = performance.now();
   const y = model.execute(x, spec.outputs);
   const ys = Array.isArray(y) ? y : [y];
@@ -194,7 +197,7 @@ async function runFrame(model, t, device, errors) {
   const ms = performance.now() - t0;
   if (PROFILE) {
     model.execMs = (model.execMs ?? 0) + (tExec - t0); model.awaitMs = (model.awaitMs ?? 0) + (performance.now() - tExec);
-    model.inputMs = (model.inputMs ?? 0) + (tInput - t0);  // the app's share of execMs: bytes -> Float32Array -> tf.tensor4d
+    model.inputMs = (model.inputMs ?? 0) + (tInput - t0);  // the app's share of execMs: tf.tensor4d of the frame's values
   }
   if (!model.hm) { const s = ys[spec.outputs.indexOf(spec.heatmap)]?.shape; model.hm = s ? {h: s[1], w: s[2]} : {}; }
   tf.dispose([x, ...ys]);

@@ -52,7 +52,7 @@ static std::vector<Layer> posenetLayers(int H, int W) {
     c = spec[i][0];
   }
   for (int oc : {17, 34, 32, 32}) { L.push_back({"head ->" + std::to_string(oc), false, h, w, c, oc, 1, 1, 1}); }
-  L.push_back({"heads as one ->115", false, h, w, c, 115, 1, 1, 1, true});
+  L.push_back({"heads-as-one ->115", false, h, w, c, 115, 1, 1, 1, true});
   return L;
 }
 

@@ -8,16 +8,16 @@
 // Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
 // B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
 // `timed` frames (wall time from making the input tensor of the frame's values, converted before the timer, to
-// every output's `await data()`: what an app sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per threshold pair (input/inner): the same, then
-// `nochange` frames repeating the last frame's values (a new tensor each), then `seeds` dense frames
-// after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed
+// every output's `await data()`: what an app sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per
+// threshold pair (input/inner): the same, then `nochange` frames repeating the last frame's values (a new
+// tensor each), then `seeds` dense frames after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed
 // frames (stats, the arithmetic ceiling), keypoint agreement with dense (posenet: share of the 17
 // heatmap maxima per stream within one cell of dense; movenet: share of keypoints within one heatmap
 // cell = 4 px of the 256 input), max relative error of every output vs dense, device errors (scopes).
 'use strict';
-const {existsSync, readFileSync, writeFileSync} = require('node:fs');
+const {existsSync, mkdirSync, readFileSync, writeFileSync} = require('node:fs');
 const {spawnSync} = require('node:child_process');
-const {dirname, join} = require('node:path');
+const {basename, dirname, join} = require('node:path');
 
 const argv = process.argv.slice(2);
 const opt = (n, d) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : d; };
@@ -38,7 +38,8 @@ const PROFILE = argv.includes('--profile');
 // executor and engine; the first two warm-up frames record it)
 const REPLAY = argv.includes('--replay');
 // --cpuprofile DIR: V8 CPU profile of each backend's timed frames only (warm-up excluded: first-frame shader
-// compiles and weight uploads would swamp it), written as DIR/[<--out's name>-]<backend>[-thresholds].cpuprofile (Chrome DevTools)
+// compiles and weight uploads would swamp it), written as DIR/[<--out's name>-]<backend>[-thresholds].cpuprofile
+// (Chrome DevTools; benchmarks/webgpu/cpuprofile-top.cjs sums it per call site)
 const CPUPROFILE = opt('--cpuprofile', null);
 // (--profile also counts, per frame of each phase, the command recording of both backends: compute passes,
 // dispatches (tfjs' and ours), buffer copies and clears, queue submits; wrapped on the Dawn prototypes)
@@ -178,7 +179,7 @@ async function startCpuProfile() {
   return {async stop(file) {
     const {profile} = await post('Profiler.stop');
     session.disconnect();
-    require('node:fs').mkdirSync(dirname(file), {recursive: true});
+    mkdirSync(dirname(file), {recursive: true});
     writeFileSync(file, JSON.stringify(profile));
     console.log(`[cpuprofile] ${file}`);
   }};
@@ -252,7 +253,10 @@ async function runBackend(name, thr) {
       r.modes = modes;
     }
   }
-  if (profiler) await profiler.stop(join(CPUPROFILE, `${OUTFILE ? `${require('node:path').basename(OUTFILE, '.json')}-` : ''}${name}${thr ? `-${thr.join('_')}` : ''}.cpuprofile`));
+  if (profiler) {
+    const prefix = OUTFILE ? `${basename(OUTFILE, '.json')}-` : '';
+    await profiler.stop(join(CPUPROFILE, `${prefix}${name}${thr ? `-${thr.join('_')}` : ''}.cpuprofile`));
+  }
   if (PROFILE) {
     r.profile = {execMs: model.execMs / TIMED, inputMs: model.inputMs / TIMED, awaitMs: model.awaitMs / TIMED, ...Object.fromEntries(Object.entries(T).map(([k, v]) => [k, v / TIMED]))};
     if (isDelta) { const c = b.plane.counters; r.profile.dispatchesPerFrame = (c.dispatches - c0.dispatches) / TIMED; r.profile.stepsPerFrame = (c.steps - c0.steps) / TIMED; }

@@ -5,15 +5,15 @@
 //     [--batch B] [--warmup 5] [--timed 10] [--nochange 5] [--seeds 3] [--thresholds 0/0,0.02/0.01]
 //     [--adapter lavapipe|swiftshader|default] [--crossover F] [--full-above F] [--backends webgpu,delta-webgpu] [--out FILE.json]
 //     [--profile] [--replay] [--cpuprofile DIR]
-// Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B =
-// B camera streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then
-// `timed` frames (wall time from making the input tensor of the frame's values, converted before the timer, to
-// every output's `await data()`: what an app sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per
-// threshold pair (input/inner): the same, then `nochange` frames repeating the last frame's values (a new
-// tensor each), then `seeds` dense frames after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed
-// frames (stats, the arithmetic ceiling), keypoint agreement with dense (posenet: share of the 17
-// heatmap maxima per stream within one cell of dense; movenet: share of keypoints within one heatmap
-// cell = 4 px of the 256 input), max relative error of every output vs dense, device errors (scopes).
+// Frames: benchmarks/webgpu/frames.mjs (the model input is the frame as decoded, no resize). Batch B = B camera
+// streams: stream b reads frame t + 2b of the same clip. Per backend: `warmup` frames, then `timed` frames (wall
+// time from making the input tensor of the frame's values, converted before the timer, to every output's `await
+// data()`: what an app sees, as ANCHORS.md measured tfjs-webgpu); delta-webgpu per threshold pair (input/inner):
+// the same, then `nochange` frames repeating the last frame's values (a new tensor each), then `seeds` dense frames
+// after delta.reset() (warm pipelines). Reported: medians, dense MACs / performed MACs over the timed frames
+// (stats, the arithmetic ceiling), keypoint agreement with dense (posenet: share of the 17 heatmap maxima per
+// stream within one cell of dense; movenet: share of keypoints within one heatmap cell = 4 px of the 256 input),
+// max relative error of every output vs dense, device errors (scopes).
 'use strict';
 const {existsSync, mkdirSync, readFileSync, writeFileSync} = require('node:fs');
 const {spawnSync} = require('node:child_process');

@@ -1,47 +1,7 @@
 #!/bin/bash
-# device run 43 (session 14): main cc322d0 + pending/pending.patch (narrow heads, small tiles with deep slices (K >= 256 below
-# 4096 rows: slices of 32, 4 stages; conv_tc_gemm.cu launch()), a dense spec for them (K = 324)). 1. conv_layers at
-# batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1): per layer (column fp16-bk16 = the old small shape;
-# built with DELTA_CUDA_BENCH_VARIANTS: three more fp16 small-tile candidates), and the new whole-frame rows: the chained
-# frame eager / as one CUDA graph (the floor a frame graph of these kernels reaches); 2. GPU specs + shared per-kernel;
-# 3. bench pose_1 tf32 / fp16 at 32 streams and batch 1; 4. Nsight Compute: the replayed dense-kernel frame at batch 1
-# (fp16), kernel time per launch against the bench's wall time. Addon and conv_layers built here for sm_90.
-# Ran in session 15 on an H100 (`BUDGET=400 bash carry/run43.sh`); the repeat (run43/*-b*) was a second call on the same
-# warm machine: the conv_layers lines and the first bench below, into /tmp/r43b, without the specs and ncu.
-set -u
-# BUDGET: seconds from the start by which the ncu step ends (the rest is tar and tables); 500 unless given
-T0=$(date +%s)
-OUT0=$OUT; R=/tmp/r43; mkdir -p $R
-export DELTA_CUDA_BUILD=/tmp/dcb
-NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
-mkdir -p /tmp/dcb/Release && xz -dc carry/addon90/delta_cuda.node.xz > /tmp/dcb/Release/delta_cuda.node && echo 90-real > /tmp/dcb/archs.txt
-xz -dc carry/conv_layers.xz > /tmp/conv_layers && chmod +x /tmp/conv_layers
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > $R/gpu.txt
-timeout 30 /tmp/conv_layers 1 577 769 $R/conv-layers-vtest-b1.json > $R/conv-layers-vtest-b1.txt 2>&1
-timeout 30 /tmp/conv_layers 1 577 577 $R/conv-layers-pose1-b1.json > $R/conv-layers-pose1-b1.txt 2>&1
-timeout 90 /tmp/conv_layers 32 577 577 $R/conv-layers-pose1-b32.json > $R/conv-layers-pose1-b32.txt 2>&1
-echo "conv_layers rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
-OUT=$R/t SUITES='GPU specs|shared per-kernel' SUITE_TIMEOUT=190 timeout 200 bash carry/bundle/run.sh test > $R/test.txt 2>&1
-echo "test rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
-OUT=$R/bench BENCH_CLIPS=pose_1 BENCH_TIMED=10 BENCH_BATCHES=32,1 BENCH_PRECISIONS=tf32,fp16 BENCH_PROFILE=0 BENCH_NOCHANGE_SPLIT=0 \
-  BENCH_SETTINGS='dense-kernels\+replay|^exact\+replay|t0.01/0.005\+replay' \
-  timeout 100 bash carry/bundle/run.sh bench > $R/bench.txt 2>&1
-echo "bench rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
-NL=$(( ${BUDGET:-500} - ($(date +%s) - T0) ))
-[ $NL -gt 30 ] && OUT=$R/n BENCH_NO_REFERENCE=1 BENCH_CLIPS=pose_1 BENCH_WARM=3 BENCH_TIMED=4 BENCH_BATCHES=1 BENCH_PRECISIONS=fp16 BENCH_PROFILE=0 \
-  BENCH_NOCHANGE_SPLIT=0 BENCH_SETTINGS='dense-kernels\+replay' \
-  timeout $NL $NCU --clock-control none --metrics gpu__time_duration.sum --csv --log-file $R/ncu.csv bash carry/bundle/run.sh bench > $R/n.txt 2>&1
-echo "ncu rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
-gzip -9 $R/ncu.csv 2>/dev/null
-cd $R && tar czf $OUT0/r43.tgz . ; cd - >/dev/null
-cp $R/test.txt $R/bench.txt $OUT0/ 2>/dev/null
-grep -E "passed|failed|[0-9]s$" $R/test.txt | tail -4
-grep -hE "^frame|^conv total|^depthwise total" $R/conv-layers-*.txt | cut -c1-200
-grep -E "^head" $R/conv-layers-pose1-b32.txt | awk '{print $1,$2,$4,$6,$7,$15}'
-# batch 1 per layer: convs: MMAC, tf32-staged, tf32 (below 4096 rows both the staged kernel), fp16 (small tiles with
-# deep slices), fp16-bk16 (the small shape before), then the fp16 small-tile candidates s32x3 / s32x6 / r16;
-# depthwise: MMAC, rows kernel
-awk '$3 == "conv" {print $1,$2,$4,$6,$7,$15,$16,$17,$18,$19} $2 == "dw" {print $1,$3,$4}' $R/conv-layers-vtest-b1.txt
-python3 benchmarks/cuda-kernels/ncu-frame.py $R/ncu.csv.gz --frame 2 2>&1 | head -8
-grep -E "^pose_1 " $R/bench.txt | grep -v "fp32 dense" | sed 's/ no-change.*//;s/+download [0-9.]*), //;s/ 577x577//' | cut -c1-80
-cat $R/times.txt
+# Device run 43 (session 15, H100): main 5abdd29 + sessions 13-14's pending patch (landed as c00fb87), with the carry
+# ["carry/bundle", "carry/run43.sh", "carry/addon90", "carry/conv_layers.xz"]: `BUDGET=400 bash carry/run43.sh`. It ran as
+# the inline script of e0d788c (`git show e0d788c:benchmarks/results/cuda-kernels-h100/run43.sh`), whose steps are now
+# benchmarks/cuda-kernels/device-run.sh's. The repeat (run43/*-b*) was a second call on the same warm machine: its
+# conv_layers lines and first bench, into /tmp/r43b, without the specs and ncu.
+RUN=43 exec bash benchmarks/cuda-kernels/device-run.sh

@@ -1,16 +1,18 @@
 #!/bin/bash
-# device run 44 (written in session 15): main + pending/small-deep-3stages.patch (deep-slice small tiles with 3 stages, run
-# 43's best whole frame; its delta instances have not run yet). 1. conv_layers at batch 1 (vtest 769x577, pose_1 577x577)
-# and 32 streams (pose_1): per layer (fp16 = 3 stages now, fp16-s32x4 = run 43's default, fp16-bk16 = slices of 16) and
-# the whole frame eager / one CUDA graph, each also with posenet's four heads as one 115-column GEMM ("heads-as-one");
-# 2. GPU specs + shared per-kernel (the 3-stage instances, fused and not); 3. bench pose_1 tf32 / fp16 at 32 streams and
-# batch 1; 4. Nsight Compute on the replayed batch-1 fp16 dense-kernel frame. Addon and conv_layers built for sm_90 from
-# main + the patch (conv_layers with -DDELTA_CUDA_BENCH_VARIANTS). BUDGET: as in run43.sh.
-# carry ["carry/bundle", "carry/run44.sh", "carry/addon90", "carry/conv_layers.xz"]: BUDGET=420 bash carry/run44.sh
+# One device run of issue 9's kernel work, from the repository root of the GPU machine (the device tool), with the carry
+# ["carry/bundle", "carry/addon90", "carry/conv_layers.xz"] (benchmarks/results/cuda-kernels-h100/README.md
+# says how each is built): RUN=NN [BUDGET=S] bash benchmarks/cuda-kernels/device-run.sh
+#   1. conv_layers (the addon's conv launchers alone) at batch 1 (vtest 769x577, pose_1 577x577) and 32 streams (pose_1):
+#      per layer and the whole frame, eager / one CUDA graph;
+#   2. GPU specs + shared per-kernel delta specs (the bundle's run.sh test);
+#   3. the posenet bench on pose_1 at 32 streams and batch 1, tf32 / fp16, dense kernels / exact / t0.01 replayed;
+#   4. Nsight Compute: the replayed batch-1 fp16 dense-kernel frame, kernel time per launch.
+# Everything under /tmp/rNN goes back as $OUT/rNN.tgz (the device tool returns 8 files at most); short tables last.
+# BUDGET: seconds from the start by which the ncu step ends (the rest is tar and tables); 500 unless given.
+: "${RUN:?RUN=NN (the run number)}"
 set -u
-# BUDGET: seconds from the start by which the ncu step ends (the rest is tar and tables); 500 unless given
 T0=$(date +%s)
-OUT0=$OUT; R=/tmp/r44; mkdir -p $R
+OUT0=$OUT; R=/tmp/r$RUN; mkdir -p $R
 export DELTA_CUDA_BUILD=/tmp/dcb
 NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 mkdir -p /tmp/dcb/Release && xz -dc carry/addon90/delta_cuda.node.xz > /tmp/dcb/Release/delta_cuda.node && echo 90-real > /tmp/dcb/archs.txt
@@ -32,14 +34,14 @@ NL=$(( ${BUDGET:-500} - ($(date +%s) - T0) ))
   timeout $NL $NCU --clock-control none --metrics gpu__time_duration.sum --csv --log-file $R/ncu.csv bash carry/bundle/run.sh bench > $R/n.txt 2>&1
 echo "ncu rc=$? $(( $(date +%s) - T0 )) s" >> $R/times.txt
 gzip -9 $R/ncu.csv 2>/dev/null
-cd $R && tar czf $OUT0/r44.tgz . ; cd - >/dev/null
+cd $R && tar czf $OUT0/r$RUN.tgz . ; cd - >/dev/null
 cp $R/test.txt $R/bench.txt $OUT0/ 2>/dev/null
 grep -E "passed|failed|[0-9]s$" $R/test.txt | tail -4
 grep -hE "^conv total|^depthwise total" $R/conv-layers-*.txt | cut -c1-200
 for f in $R/conv-layers-*.txt; do echo "$f"; grep -E "^frame" $f | sed -E 's/  ([a-z0-9-]+( heads-as-one)? eager)/\n  \1/g'; done
-grep -E "^head" $R/conv-layers-pose1-b32.txt | awk '{print $1,$2,$4,$6,$7,$15,$17}'  # MMAC, tf32-staged, tf32, fp16, fp16-s32x4
+grep -E "^head" $R/conv-layers-pose1-b32.txt | awk '{print $1,$2,$4,$6,$7,$15,$17}'  # MMAC, tf32-staged, tf32, fp16, variant 4
 # batch 1 per layer: convs: MMAC, tf32-staged, tf32 (below 4096 rows both the staged kernel), fp16 (small tiles with
-# deep slices, 3 stages with the patch), fp16-bk16 (slices of 16), then the candidates s32x4 (run 43's) / s32x6 / r16;
+# deep slices), fp16-bk16 (slices of 16), then conv_layers' bench variants 4-6 (DELTA_CUDA_BENCH_VARIANTS);
 # depthwise: MMAC, rows kernel
 awk '$3 == "conv" {print $1,$2,$4,$6,$7,$15,$16,$17,$18,$19} $2 == "dw" {print $1,$3,$4}' $R/conv-layers-vtest-b1.txt
 python3 benchmarks/cuda-kernels/ncu-frame.py $R/ncu.csv.gz --frame 2 2>&1 | head -8
